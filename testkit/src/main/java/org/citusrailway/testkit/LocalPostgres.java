@@ -1,0 +1,357 @@
+package org.citusrailway.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real PostgreSQL server in a temporary directory on 127.0.0.1, with scram-sha-256 password authentication on
+ * TCP, started and stopped by the test that owns it.
+ */
+public final class LocalPostgres implements AutoCloseable {
+    public static final String SUPERUSER = "postgres";
+
+    private final PostgresBinaries binaries;
+    private final Path root;
+    private final Path dataDir;
+    private final Path home;
+    private final Path socketDir;
+    private final int port;
+    private final String password;
+    private final Map<String, String> settings;
+    private final Map<String, String> environment;
+    private Process server;
+
+    private LocalPostgres(Builder builder) {
+        this.binaries = builder.binaries;
+        this.password = builder.password;
+        this.settings = new LinkedHashMap<>(builder.settings);
+        this.environment = new LinkedHashMap<>(builder.environment);
+        this.port = builder.port > 0 ? builder.port : freePort();
+        try {
+            this.root = Files.createTempDirectory("citus-railway-pg-");
+            this.dataDir = root.resolve("data");
+            this.home = root.resolve("home");
+            this.socketDir = Files.createTempDirectory(Path.of("/tmp"), "pgs");
+            Files.createDirectories(home);
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(socketDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            if (builder.pgpass != null) {
+                writePgpass(builder.pgpass);
+            }
+            PostgresUser.own(root);
+            PostgresUser.own(socketDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Builder builder(PostgresBinaries binaries) {
+        return new Builder(binaries);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The server's HOME: where its {@code .pgpass} lives. */
+    public Path home() {
+        return home;
+    }
+
+    public Path logFile() {
+        return root.resolve("server.log");
+    }
+
+    public PostgresBinaries binaries() {
+        return binaries;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    public Connection connect() throws SQLException {
+        return connect("postgres");
+    }
+
+    public Connection connect(String database) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", SUPERUSER);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "5");
+        return DriverManager.getConnection(jdbcUrl(database), props);
+    }
+
+    /** Runs statements as the superuser in the given database. */
+    public void execute(String database, String... statements) {
+        try (Connection c = connect(database); Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    public LocalPostgres start() {
+        if (server != null && server.isAlive()) {
+            return this;
+        }
+        if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
+            initdb();
+        }
+        List<String> command = new ArrayList<>(List.of(binaries.bin("postgres").toString(), "-D", dataDir.toString(),
+                "-p", Integer.toString(port), "-k", socketDir.toString(), "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off"));
+        settings.forEach((name, value) -> {
+            command.add("-c");
+            command.add(name + "=" + value);
+        });
+        try {
+            ProcessBuilder pb = new ProcessBuilder(PostgresUser.command(command))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()));
+            cleanEnvironment(pb.environment());
+            server = pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start postgres", e);
+        }
+        awaitReady(Duration.ofSeconds(60));
+        return this;
+    }
+
+    /** Fast shutdown: disconnects clients, checkpoints, exits. */
+    public void stop() {
+        if (server == null || !server.isAlive()) {
+            return;
+        }
+        run(List.of(binaries.bin("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "60",
+                "stop"));
+        waitForExit();
+    }
+
+    /** SIGKILL to the postmaster, as a container runtime does when draining time runs out. */
+    public void kill() {
+        if (server == null) {
+            return;
+        }
+        server.descendants().forEach(ProcessHandle::destroyForcibly);
+        server.destroyForcibly();
+        waitForExit();
+        // Orphaned backends notice the postmaster is gone and exit; give them a moment so the port is free.
+        for (int i = 0; i < 50 && Files.exists(dataDir.resolve("postmaster.pid")) && portInUse(); i++) {
+            sleep(100);
+        }
+    }
+
+    public boolean isRunning() {
+        return server != null && server.isAlive();
+    }
+
+    @Override
+    public void close() {
+        try {
+            stop();
+        } catch (RuntimeException e) {
+            kill();
+        }
+        deleteTree(root);
+        deleteTree(socketDir);
+    }
+
+    private void initdb() {
+        try {
+            Path pwfile = root.resolve("pwfile");
+            Files.writeString(pwfile, password + "\n");
+            PostgresUser.own(pwfile);
+            run(List.of(binaries.bin("initdb").toString(), "-D", dataDir.toString(), "-U", SUPERUSER,
+                    "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                    "--locale=C", "--no-sync"));
+            Files.delete(pwfile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void writePgpass(String content) throws IOException {
+        Path pgpass = home.resolve(".pgpass");
+        Files.writeString(pgpass, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private void cleanEnvironment(Map<String, String> env) {
+        env.keySet().removeIf(k -> k.startsWith("PG"));
+        env.put("HOME", home.toString());
+        env.putAll(environment);
+    }
+
+    private void run(List<String> command) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(PostgresUser.command(command)).redirectErrorStream(true);
+            cleanEnvironment(pb.environment());
+            Process p = pb.start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!server.isAlive()) {
+                throw new IllegalStateException("postgres exited during start-up; log:\n" + readLog());
+            }
+            try (Connection ignored = connect()) {
+                return;
+            } catch (SQLException e) {
+                last = e;
+                sleep(50);
+            }
+        }
+        throw new IllegalStateException("postgres did not accept connections within " + timeout + ": " + last
+                + "\nlog:\n" + readLog());
+    }
+
+    public String readLog() {
+        try {
+            return Files.exists(logFile()) ? Files.readString(logFile()) : "";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private void waitForExit() {
+        try {
+            server.waitFor(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean portInUse() {
+        try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static void deleteTree(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var tree = Files.walk(path)) {
+            tree.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort: temporary files only
+        }
+    }
+
+    /** Options for a server; {@link #start()} creates it. */
+    public static final class Builder {
+        private final PostgresBinaries binaries;
+        private String password = "test-password";
+        private int port;
+        private String pgpass;
+        private final Map<String, String> settings = new LinkedHashMap<>();
+        private final Map<String, String> environment = new LinkedHashMap<>();
+
+        private Builder(PostgresBinaries binaries) {
+            this.binaries = binaries;
+        }
+
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** A server setting passed with {@code -c}. */
+        public Builder setting(String name, String value) {
+            settings.put(name, value);
+            return this;
+        }
+
+        /** Preloads citus and enables what shard moves need. */
+        public Builder citus() {
+            settings.put("shared_preload_libraries", "citus");
+            settings.put("wal_level", "logical");
+            settings.put("max_worker_processes", "20");
+            settings.put("max_replication_slots", "20");
+            settings.put("max_wal_senders", "20");
+            settings.put("citus.node_conninfo", "sslmode=prefer");
+            return this;
+        }
+
+        /** Content of the server's {@code ~/.pgpass}, for node-to-node connections. */
+        public Builder pgpass(String content) {
+            this.pgpass = content;
+            return this;
+        }
+
+        public Builder environment(String name, String value) {
+            environment.put(name, value);
+            return this;
+        }
+
+        public LocalPostgres build() {
+            return new LocalPostgres(this);
+        }
+
+        public LocalPostgres start() {
+            return build().start();
+        }
+    }
+}
