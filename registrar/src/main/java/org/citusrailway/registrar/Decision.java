@@ -1,0 +1,15 @@
+package org.citusrailway.registrar;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What to do this pass, and why some reachable workers are left alone.
+ *
+ * @param actions  in order: coordinator row first, then additions, then activations
+ * @param rejected workers that connected but failed a check (citus missing, version, coordinator, duplicate)
+ * @param retired  workers skipped because a user retired them
+ */
+record Decision(List<Action> actions, Map<HostPort, ProbeFailure> rejected, Set<HostPort> retired) {
+}

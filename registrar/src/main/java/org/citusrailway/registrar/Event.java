@@ -1,0 +1,70 @@
+package org.citusrailway.registrar;
+
+/**
+ * Every kind of line the registrar writes, with a stable id: the {@code event} field of JSON logs. Each id is explained
+ * in TROUBLESHOOTING.md; add new kinds here and there together.
+ */
+public enum Event {
+    /** Configuration invalid; printed on stderr as "config-invalid: VARIABLE: problem", exit code 2. */
+    CONFIG_INVALID("config-invalid"),
+    /** Configuration valid, HTTP listening, loop starting. */
+    REGISTRAR_STARTED("registrar-started"),
+    /** SIGTERM/SIGINT received; stopping the loop and closing connections. */
+    REGISTRAR_STOPPING("registrar-stopping"),
+    /** Stopped cleanly; the process exits with 0. */
+    REGISTRAR_STOPPED("registrar-stopped"),
+    /** A coordinator session was opened. */
+    COORDINATOR_CONNECTED("coordinator-connected"),
+    /** The coordinator cannot be reached or its session broke; retried with backoff. */
+    COORDINATOR_UNREACHABLE("coordinator-unreachable"),
+    /** Connected, but the citus extension is not created in POSTGRES_DB on the coordinator yet. */
+    COORDINATOR_NOT_READY("coordinator-not-ready"),
+    /** citus_set_coordinator_host was called because the coordinator's own row was missing or wrong. */
+    COORDINATOR_HOST_SET("coordinator-host-set"),
+    /** citus_set_coordinator_host failed; retried next pass. */
+    COORDINATOR_HOST_FAILED("coordinator-host-failed"),
+    /** This registrar took the advisory lock and now acts. */
+    LEADER_ACQUIRED("leader-acquired"),
+    /** Another registrar holds the advisory lock; this one watches and takes over when it goes away. */
+    STANDBY("standby"),
+    /** The leader's coordinator session was lost; it stops acting until it holds the lock again. */
+    LEADERSHIP_LOST("leadership-lost"),
+    /** citus_registrar.retired_workers did not exist and was created on the coordinator. */
+    RETIRED_TABLE_CREATED("retired-table-created"),
+    /** A candidate name started to resolve. */
+    WORKER_FOUND("worker-found"),
+    /** A candidate name that resolved before no longer does (not registered, so nothing else happens). */
+    WORKER_VANISHED("worker-vanished"),
+    /** A lookup took longer than DNS_TIMEOUT. */
+    DNS_TIMEOUT("dns-timeout"),
+    /** A found worker failed its probe; the reason field says why. Logged when the reason changes. */
+    PROBE_FAILED("probe-failed"),
+    /** citus_add_node succeeded. */
+    WORKER_ADDED("worker-added"),
+    /** citus_add_node failed; Citus's error text is included. Retried with backoff. */
+    WORKER_ADD_FAILED("worker-add-failed"),
+    /** citus_activate_node succeeded for a registered, inactive worker that probed healthy. */
+    WORKER_ACTIVATED("worker-activated"),
+    /** citus_activate_node failed; Citus's error text is included. Retried with backoff. */
+    WORKER_ACTIVATE_FAILED("worker-activate-failed"),
+    /** A registered worker stopped resolving or accepting TCP connections. Never removed automatically. */
+    WORKER_LOST("worker-lost"),
+    /** Reminder that a registered worker is still lost, at growing intervals. */
+    WORKER_STILL_LOST("worker-still-lost"),
+    /** A lost registered worker answers again. */
+    WORKER_RECOVERED("worker-recovered"),
+    /** A worker listed in citus_registrar.retired_workers was found; it is left alone. */
+    WORKER_RETIRED("worker-retired"),
+    /** A pass failed for an unexpected reason; retried with backoff. */
+    PASS_FAILED("pass-failed");
+
+    private final String id;
+
+    Event(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+}

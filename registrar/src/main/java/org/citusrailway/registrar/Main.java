@@ -1,0 +1,74 @@
+package org.citusrailway.registrar;
+
+import java.io.IOException;
+import java.util.logging.Level;
+import sun.misc.Signal;
+
+/** Entry point: configuration → HTTP → loop, and a clean exit 0 on SIGTERM. */
+public final class Main {
+    static final int EXIT_CONFIG = 2;
+    static final int EXIT_STARTUP = 1;
+    private static final long SHUTDOWN_DEADLINE_MILLIS = 4000;
+
+    /** The driver logs through java.util.logging to stderr; its warnings are ours to report, in our format. */
+    private static final java.util.logging.Logger DRIVER_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        // First, before any lookup can happen: the JVM's DNS cache would delay discovery by up to 30 s.
+        DnsCachePolicy.disableJvmCaching();
+        if (args.length > 0 && args[0].equals("--train")) {
+            Training.run();
+            return;
+        }
+        Config config;
+        try {
+            config = Config.fromEnvironment(System.getenv());
+        } catch (ConfigException e) {
+            System.err.println(Event.CONFIG_INVALID.id() + ": " + e.getMessage());
+            System.exit(EXIT_CONFIG);
+            return;
+        }
+        DRIVER_LOG.setLevel(Level.OFF);
+        System.setProperty(LogSetup.FORMAT_PROPERTY, config.logFormat().name());
+
+        Registrar registrar = new Registrar(config);
+        HttpEndpoints http;
+        try {
+            http = HttpEndpoints.start(config.httpPort(), registrar);
+        } catch (IOException e) {
+            System.err.println("http-failed: PORT " + config.httpPort() + ": " + e.getMessage());
+            System.exit(EXIT_STARTUP);
+            return;
+        }
+        Runnable shutdown = () -> {
+            registrar.log().info(Event.REGISTRAR_STOPPING, "stopping");
+            registrar.stop();
+            // A safety net: whatever still blocks, the process is gone well within Railway's drain time.
+            Thread.ofPlatform().daemon().name("shutdown-deadline").start(() -> {
+                try {
+                    Thread.sleep(SHUTDOWN_DEADLINE_MILLIS);
+                } catch (InterruptedException ignored) {
+                    // exiting anyway
+                }
+                Runtime.getRuntime().halt(0);
+            });
+        };
+        Signal.handle(new Signal("TERM"), signal -> shutdown.run());
+        Signal.handle(new Signal("INT"), signal -> shutdown.run());
+
+        registrar.log().info(Event.REGISTRAR_STARTED, "registrar started: coordinator " + config.coordinator()
+                        + ", " + CandidateNames.of(config).size() + " candidate names, every " + config.scanInterval()
+                        .toMillis() + "ms, http port " + http.port(),
+                "coordinator", config.coordinator(), "httpPort", http.port());
+        registrar.run();
+
+        http.close();
+        registrar.log().info(Event.REGISTRAR_STOPPED, "stopped");
+        System.out.flush();
+        // Anything still blocked (a probe in a native DNS call) must not keep the process alive.
+        Runtime.getRuntime().halt(0);
+    }
+}

@@ -1,0 +1,125 @@
+package org.citusrailway.registrar;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/** Counters and gauges, written by the loop, rendered in Prometheus text format for /metrics. */
+final class Metrics {
+    private static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    private final AtomicLong passes = new AtomicLong();
+    private final AtomicLong passFailures = new AtomicLong();
+    private final AtomicLongArray durationBuckets = new AtomicLongArray(BUCKETS.length);
+    private final AtomicLong durationMicros = new AtomicLong();
+    private volatile double lastDurationSeconds;
+    private final AtomicLong registrations = new AtomicLong();
+    private final AtomicLong activations = new AtomicLong();
+    private final Map<ProbeFailure, AtomicLong> probeFailures = new EnumMap<>(ProbeFailure.class);
+    private volatile int nodesActive;
+    private volatile int nodesInactive;
+    private volatile int nodesUnreachable;
+    private volatile boolean leader;
+    private volatile boolean coordinatorUp;
+
+    Metrics() {
+        for (ProbeFailure reason : ProbeFailure.values()) {
+            probeFailures.put(reason, new AtomicLong());
+        }
+    }
+
+    void passCompleted(long nanos) {
+        passes.incrementAndGet();
+        double seconds = nanos / 1e9;
+        lastDurationSeconds = seconds;
+        durationMicros.addAndGet(nanos / 1000);
+        for (int i = 0; i < BUCKETS.length; i++) {
+            if (seconds <= BUCKETS[i]) {
+                durationBuckets.incrementAndGet(i);
+            }
+        }
+    }
+
+    void passFailed() {
+        passFailures.incrementAndGet();
+    }
+
+    void registered() {
+        registrations.incrementAndGet();
+    }
+
+    void activated() {
+        activations.incrementAndGet();
+    }
+
+    void probeFailed(ProbeFailure reason) {
+        probeFailures.get(reason).incrementAndGet();
+    }
+
+    void nodes(int active, int inactive, int unreachable) {
+        nodesActive = active;
+        nodesInactive = inactive;
+        nodesUnreachable = unreachable;
+    }
+
+    void leader(boolean isLeader) {
+        leader = isLeader;
+    }
+
+    void coordinatorUp(boolean up) {
+        coordinatorUp = up;
+    }
+
+    long passes() {
+        return passes.get();
+    }
+
+    String render() {
+        StringBuilder out = new StringBuilder(2048);
+        long count = passes.get();
+        counter(out, "citus_registrar_passes_total", "Completed reconcile passes.", count);
+        counter(out, "citus_registrar_pass_failures_total", "Passes that ended in an error (retried with backoff).",
+                passFailures.get());
+        out.append("# HELP citus_registrar_pass_duration_seconds Duration of completed passes.\n")
+                .append("# TYPE citus_registrar_pass_duration_seconds histogram\n");
+        for (int i = 0; i < BUCKETS.length; i++) {
+            out.append("citus_registrar_pass_duration_seconds_bucket{le=\"").append(BUCKETS[i]).append("\"} ")
+                    .append(durationBuckets.get(i)).append('\n');
+        }
+        out.append("citus_registrar_pass_duration_seconds_bucket{le=\"+Inf\"} ").append(count).append('\n')
+                .append("citus_registrar_pass_duration_seconds_sum ").append(durationMicros.get() / 1e6).append('\n')
+                .append("citus_registrar_pass_duration_seconds_count ").append(count).append('\n');
+        gauge(out, "citus_registrar_last_pass_duration_seconds", "Duration of the last completed pass.",
+                Double.toString(lastDurationSeconds));
+        counter(out, "citus_registrar_registrations_total", "Workers added with citus_add_node.", registrations.get());
+        counter(out, "citus_registrar_activations_total", "Workers re-activated with citus_activate_node.",
+                activations.get());
+        out.append("# HELP citus_registrar_probe_failures_total Failed worker probes by reason.\n")
+                .append("# TYPE citus_registrar_probe_failures_total counter\n");
+        probeFailures.forEach((reason, n) -> out.append("citus_registrar_probe_failures_total{reason=\"")
+                .append(reason.id()).append("\"} ").append(n.get()).append('\n'));
+        out.append("# HELP citus_registrar_nodes Registered workers by state.\n")
+                .append("# TYPE citus_registrar_nodes gauge\n")
+                .append("citus_registrar_nodes{state=\"active\"} ").append(nodesActive).append('\n')
+                .append("citus_registrar_nodes{state=\"inactive\"} ").append(nodesInactive).append('\n')
+                .append("citus_registrar_nodes{state=\"unreachable\"} ").append(nodesUnreachable).append('\n');
+        gauge(out, "citus_registrar_leader", "1 while this registrar holds the advisory lock and acts.",
+                leader ? "1" : "0");
+        gauge(out, "citus_registrar_coordinator_up", "1 while the coordinator session is open.",
+                coordinatorUp ? "1" : "0");
+        return out.toString();
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" counter\n")
+                .append(name).append(' ').append(value).append('\n');
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, String value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n")
+                .append(name).append(' ').append(value).append('\n');
+    }
+}

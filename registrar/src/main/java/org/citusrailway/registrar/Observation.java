@@ -1,0 +1,22 @@
+package org.citusrailway.registrar;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything one pass learned, the input of {@link Reconciler#decide}.
+ *
+ * @param coordinator         what COORDINATOR_HOST/PORT say the coordinator's row must be
+ * @param nodes               pg_dist_node
+ * @param resolvable          candidates that resolved this pass, in candidate order
+ * @param probes              authenticated probe results of this pass (unregistered and inactive workers only)
+ * @param retired             names in citus_registrar.retired_workers, normalized
+ * @param coordinatorVersion  the coordinator's citus extversion
+ * @param coordinatorServerId the coordinator's Citus server_id
+ * @param workerServerIds     server_id of registered workers (empty unless some new candidate reached the checks)
+ */
+record Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable,
+        Map<HostPort, ProbeResult> probes, Set<String> retired, String coordinatorVersion, String coordinatorServerId,
+        Map<HostPort, String> workerServerIds) {
+}

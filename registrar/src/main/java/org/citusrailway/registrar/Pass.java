@@ -1,0 +1,237 @@
+package org.citusrailway.registrar;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * One leader pass: read pg_dist_node → discover → probe → decide → apply → report. Runs on the lock-holding session;
+ * an exception that breaks the session propagates so the caller drops it (and with it the right to act).
+ */
+final class Pass {
+    private final Config config;
+    private final List<HostPort> candidates;
+    private final Set<String> candidateHosts;
+    private final Discovery discovery;
+    private final WorkerProbe probe;
+    private final WorkerStates workers;
+    private final Metrics metrics;
+    private final EventLog log;
+
+    Pass(Config config, Discovery discovery, WorkerProbe probe, WorkerStates workers, Metrics metrics, EventLog log) {
+        this.config = config;
+        this.candidates = CandidateNames.of(config);
+        Set<String> hosts = new LinkedHashSet<>();
+        for (HostPort candidate : candidates) {
+            hosts.add(candidate.host());
+        }
+        this.candidateHosts = Set.copyOf(hosts);
+        this.discovery = discovery;
+        this.probe = probe;
+        this.workers = workers;
+        this.metrics = metrics;
+        this.log = log;
+    }
+
+    int candidateCount() {
+        return candidates.size();
+    }
+
+    Status run(CoordinatorSession session, long startedNanos, Instant startedAt)
+            throws SQLException, InterruptedException {
+        List<NodeRow> nodes = session.nodes();
+        Set<String> retired = session.retiredNames();
+
+        Map<HostPort, NodeRow> registered = new HashMap<>();
+        Set<String> names = new LinkedHashSet<>(candidateHosts);
+        for (NodeRow row : nodes) {
+            if (!row.isCoordinator()) {
+                registered.put(row.key(), row);
+                names.add(row.key().host());
+            }
+        }
+        Map<String, Resolution> resolutions = discovery.resolve(names);
+        long now = System.nanoTime();
+
+        List<HostPort> resolvable = new ArrayList<>();
+        List<HostPort> toProbe = new ArrayList<>();
+        for (HostPort candidate : candidates) {
+            if (registered.containsKey(candidate)) {
+                continue;
+            }
+            Resolution resolution = resolutions.get(candidate.host());
+            if (resolution.resolved() || workers.known(candidate)) {
+                workers.resolved(candidate, resolution);
+            }
+            if (!resolution.resolved()) {
+                continue;
+            }
+            resolvable.add(candidate);
+            if (!retired.contains(candidate.host()) && workers.due(candidate, now)) {
+                toProbe.add(candidate);
+            }
+        }
+        List<NodeRow> toCheck = new ArrayList<>();
+        for (NodeRow row : registered.values()) {
+            HostPort key = row.key();
+            if (!row.isPrimary()) {
+                continue;
+            }
+            if (row.active()) {
+                toCheck.add(row);
+            } else if (!retired.contains(key.host()) && resolutions.get(key.host()).resolved()
+                    && workers.due(key, now)) {
+                toProbe.add(key);
+            }
+        }
+
+        Map<HostPort, ProbeResult> probes = new ConcurrentHashMap<>();
+        Map<HostPort, Boolean> alive = new ConcurrentHashMap<>();
+        if (!toProbe.isEmpty() || !toCheck.isEmpty()) {
+            // Probes and TCP checks are all bounded by connect/socket timeouts; close() waits for every one.
+            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (HostPort worker : toProbe) {
+                    parallel.execute(() -> probes.put(worker, probe.probe(worker)));
+                }
+                for (NodeRow row : toCheck) {
+                    Resolution resolution = resolutions.get(row.key().host());
+                    parallel.execute(() -> alive.put(row.key(), resolution.resolved()
+                            && TcpCheck.accepts(resolution.addresses(), row.port(), config.connectTimeout())));
+                }
+            }
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedException("stopping");
+        }
+        now = System.nanoTime();
+
+        boolean needServerIds = false;
+        for (Map.Entry<HostPort, ProbeResult> entry : probes.entrySet()) {
+            HostPort worker = entry.getKey();
+            if (entry.getValue() instanceof ProbeResult.Failed failed) {
+                workers.probeFailed(worker, failed.reason(), failed.detail(), now);
+            } else if (entry.getValue() instanceof ProbeResult.Reached reached) {
+                workers.probePassed(worker);
+                needServerIds |= !registered.containsKey(worker) && reached.citusVersion() != null;
+            }
+        }
+        Map<HostPort, String> serverIds = needServerIds ? session.workerServerIds() : Map.of();
+
+        Decision decision = Reconciler.decide(new Observation(config.coordinator(), nodes, resolvable, probes, retired,
+                session.citusVersion(), session.serverId(), serverIds));
+        decision.rejected().forEach((worker, reason) -> {
+            workers.probeFailed(worker, reason, rejectionDetail(reason, probes.get(worker), session), System.nanoTime());
+            if (reason == ProbeFailure.CITUS_VERSION_MISMATCH) {
+                session.forgetIdentity(); // the coordinator may have been upgraded: read its version again
+            }
+        });
+        decision.retired().forEach(workers::retired);
+
+        boolean changed = false;
+        for (Action action : decision.actions()) {
+            changed |= apply(session, action);
+        }
+        if (changed) {
+            nodes = session.nodes();
+        }
+
+        now = System.nanoTime();
+        int active = 0;
+        int inactive = 0;
+        int unreachable = 0;
+        for (NodeRow row : nodes) {
+            if (row.isCoordinator()) {
+                continue;
+            }
+            Boolean up = alive.get(row.key());
+            if (!row.active()) {
+                inactive++;
+            } else if (up == null || up) {
+                active++;
+            } else {
+                unreachable++;
+            }
+            if (up != null) {
+                Resolution resolution = resolutions.get(row.key().host());
+                workers.liveness(row.key(), up, resolution != null && !resolution.resolved()
+                        ? "does not resolve (" + resolution.problem() + ")" : "does not accept TCP connections", now);
+            }
+        }
+        metrics.nodes(active, inactive, unreachable);
+        long elapsed = System.nanoTime() - startedNanos;
+        metrics.passCompleted(elapsed);
+        return status(nodes, retired, alive, startedAt, elapsed);
+    }
+
+    /** Returns true when the coordinator's metadata changed. Failures are reported; the session errors propagate. */
+    private boolean apply(CoordinatorSession session, Action action) throws SQLException {
+        try {
+            session.apply(action);
+        } catch (SQLException e) {
+            if (session.broken(e)) {
+                throw e;
+            }
+            String error = SqlErrors.message(e);
+            long now = System.nanoTime();
+            switch (action) {
+                case Action.SetCoordinatorHost set -> log.warn(Event.COORDINATOR_HOST_FAILED,
+                        "citus_set_coordinator_host(" + set.coordinator() + ") failed: " + error,
+                        "coordinator", set.coordinator(), "error", error);
+                case Action.AddNode add -> workers.actionFailed(add.worker(), Event.WORKER_ADD_FAILED,
+                        "citus_add_node", error, now);
+                case Action.ActivateNode activate -> workers.actionFailed(activate.worker(),
+                        Event.WORKER_ACTIVATE_FAILED, "citus_activate_node", error, now);
+            }
+            return false;
+        }
+        switch (action) {
+            case Action.SetCoordinatorHost set -> log.info(Event.COORDINATOR_HOST_SET,
+                    "coordinator row set to " + set.coordinator() + " (citus_set_coordinator_host)",
+                    "coordinator", set.coordinator());
+            case Action.AddNode add -> workers.added(add.worker());
+            case Action.ActivateNode activate -> workers.activated(activate.worker());
+        }
+        return true;
+    }
+
+    private static String rejectionDetail(ProbeFailure reason, ProbeResult result, CoordinatorSession session) {
+        if (reason == ProbeFailure.CITUS_VERSION_MISMATCH && result instanceof ProbeResult.Reached reached) {
+            return "worker has citus " + reached.citusVersion() + ", coordinator has " + session.citusVersion();
+        }
+        return switch (reason) {
+            case CITUS_MISSING -> "the citus extension is not created in POSTGRES_DB on the worker";
+            case IS_COORDINATOR -> "this name leads to the coordinator itself";
+            case DUPLICATE_SERVER_ID -> "same Citus server_id as a registered node or another candidate";
+            default -> null;
+        };
+    }
+
+    private Status status(List<NodeRow> nodes, Set<String> retired, Map<HostPort, Boolean> alive, Instant startedAt,
+            long elapsedNanos) {
+        List<Status.Candidate> candidateViews = new ArrayList<>();
+        for (HostPort candidate : candidates) {
+            WorkerState s = workers.peek(candidate);
+            if (s != null) {
+                candidateViews.add(new Status.Candidate(candidate.host(), candidate.port(), Addresses.list(s.addresses),
+                        s.state, s.reason == null ? null : s.reason.id(), s.lastError, s.lastErrorAt));
+            }
+        }
+        List<Status.Node> nodeViews = new ArrayList<>(nodes.size());
+        for (NodeRow row : nodes) {
+            WorkerState s = row.isCoordinator() ? null : workers.peek(row.key());
+            nodeViews.add(new Status.Node(row.nodeId(), row.groupId(), row.name(), row.port(), row.active(),
+                    row.metadataSynced(), row.shouldHaveShards(), row.role(), alive.get(row.key()),
+                    retired.contains(row.key().host()), s == null ? null : s.lastError));
+        }
+        return new Status("leader", true, null, startedAt, elapsedNanos / 1_000_000, metrics.passes(),
+                candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews));
+    }
+}

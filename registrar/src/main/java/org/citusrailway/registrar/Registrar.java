@@ -1,0 +1,225 @@
+package org.citusrailway.registrar;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The loop: keep a coordinator session, hold the advisory lock (or stand by), run a pass each SCAN_INTERVAL. Transient
+ * faults never end it; they are retried with capped exponential backoff. {@link #stop()} ends it promptly from any
+ * thread, even mid-pass.
+ */
+public final class Registrar {
+    private static final Backoff COORDINATOR_RETRY = new Backoff(Duration.ofMillis(250), Duration.ofSeconds(5));
+
+    private final Config config;
+    private final PgConnector connector;
+    private final EventLog log;
+    private final Metrics metrics = new Metrics();
+    private final Pass pass;
+
+    private volatile boolean stopped;
+    private volatile boolean running;
+    private volatile Thread loopThread;
+    private volatile CoordinatorSession session;
+    private volatile Status status = Status.STARTING;
+    private int failures;
+    private String lastProblem;
+    private String role = "starting";
+
+    public Registrar(Config config) {
+        this.config = config;
+        this.connector = new PgConnector(config);
+        this.log = new EventLog(new Redactor(config.password()));
+        WorkerStates workers = new WorkerStates(config.probeRetryMax(), log, metrics);
+        this.pass = new Pass(config, new Discovery(config.dnsTimeout()), new WorkerProbe(connector), workers, metrics,
+                log);
+    }
+
+    /** True from the start of the loop until it stops: Railway's healthcheck. */
+    public boolean running() {
+        return running && !stopped;
+    }
+
+    public String role() {
+        return status.role();
+    }
+
+    Status status() {
+        return status;
+    }
+
+    public String statusJson() {
+        return status.toJson();
+    }
+
+    public String metricsText() {
+        return metrics.render();
+    }
+
+    EventLog log() {
+        return log;
+    }
+
+    /** Runs on the calling thread until {@link #stop()}. */
+    public void run() {
+        loopThread = Thread.currentThread();
+        running = true;
+        try {
+            while (!stopped) {
+                long started = System.nanoTime();
+                Duration pause = config.scanInterval();
+                try {
+                    cycle(started);
+                    failures = 0;
+                } catch (SQLException e) {
+                    if (stopped) {
+                        break;
+                    }
+                    pause = failed(e);
+                } catch (InterruptedException e) {
+                    if (stopped) {
+                        break;
+                    }
+                } catch (RuntimeException e) {
+                    if (stopped) {
+                        break;
+                    }
+                    failures++;
+                    metrics.passFailed();
+                    report(Event.PASS_FAILED, "pass failed: " + e);
+                    pause = COORDINATOR_RETRY.delay(failures);
+                }
+                pauseUntil(started + pause.toNanos());
+            }
+        } finally {
+            running = false;
+            dropSession();
+        }
+    }
+
+    /** Ends the loop and drops the coordinator connection at once (a statement in flight is abandoned). */
+    public void stop() {
+        stopped = true;
+        CoordinatorSession current = session;
+        if (current != null) {
+            current.abort();
+        }
+        Thread thread = loopThread;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    /** Waits for the loop to finish after {@link #stop()}. */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        Thread thread = loopThread;
+        if (thread == null || thread == Thread.currentThread()) {
+            return true;
+        }
+        thread.join(timeout.toMillis());
+        return !thread.isAlive();
+    }
+
+    private void cycle(long started) throws SQLException, InterruptedException {
+        Instant startedAt = Instant.now();
+        CoordinatorSession current = session;
+        if (current == null) {
+            current = CoordinatorSession.open(connector);
+            session = current;
+            if (stopped) {
+                current.abort();
+                return;
+            }
+            metrics.coordinatorUp(true);
+            log.info(Event.COORDINATOR_CONNECTED, "connected to coordinator " + config.coordinator(),
+                    "coordinator", config.coordinator());
+            lastProblem = null;
+        }
+        if (!current.isLeader()) {
+            if (!current.tryLead()) {
+                if (!"standby".equals(role)) {
+                    log.info(Event.STANDBY, "another registrar holds the advisory lock " + CoordinatorSession.ADVISORY_LOCK_KEY
+                            + "; standing by", "lock", CoordinatorSession.ADVISORY_LOCK_KEY);
+                }
+                publishRole("standby", null);
+                return;
+            }
+            log.info(Event.LEADER_ACQUIRED, "holding advisory lock " + CoordinatorSession.ADVISORY_LOCK_KEY
+                    + "; this registrar acts", "lock", CoordinatorSession.ADVISORY_LOCK_KEY);
+            publishRole("leader", null);
+            if (current.ensureRetiredTable()) {
+                log.info(Event.RETIRED_TABLE_CREATED, "created citus_registrar.retired_workers on the coordinator");
+            }
+        }
+        if (current.citusVersion() == null && !current.readIdentity()) {
+            String problem = "the citus extension is not created in database " + config.database() + " on the coordinator";
+            if (!problem.equals(lastProblem)) {
+                log.warn(Event.COORDINATOR_NOT_READY, "coordinator not ready: " + problem, "error", problem);
+                lastProblem = problem;
+            }
+            publishRole("leader", problem);
+            return;
+        }
+        lastProblem = null;
+        status = pass.run(current, started, startedAt);
+    }
+
+    private Duration failed(SQLException e) {
+        failures++;
+        metrics.passFailed();
+        String error = SqlErrors.message(e);
+        CoordinatorSession current = session;
+        if (current == null || current.broken(e)) {
+            boolean wasLeader = current != null && current.isLeader();
+            dropSession();
+            if (wasLeader) {
+                log.warn(Event.LEADERSHIP_LOST, "coordinator session lost; no longer acting until the lock is held again",
+                        "error", error);
+            }
+            report(Event.COORDINATOR_UNREACHABLE, "coordinator " + config.coordinator() + " unreachable: " + error);
+            publishRole("disconnected", error);
+        } else {
+            report(Event.PASS_FAILED, "pass failed: " + error);
+            status = status.withRole(status.role(), true, error);
+        }
+        return COORDINATOR_RETRY.delay(failures);
+    }
+
+    /** Logs a repeated problem once when it changes, then again only at growing failure counts (1, 2, 4, 8 …). */
+    private void report(Event event, String message) {
+        boolean powerOfTwo = (failures & (failures - 1)) == 0;
+        if (!message.equals(lastProblem) || powerOfTwo) {
+            log.warn(event, message, "failures", failures);
+        }
+        lastProblem = message;
+    }
+
+    private void publishRole(String newRole, String error) {
+        role = newRole;
+        metrics.leader("leader".equals(newRole));
+        status = status.withRole(newRole, session != null, error);
+    }
+
+    private void dropSession() {
+        CoordinatorSession current = session;
+        session = null;
+        metrics.coordinatorUp(false);
+        metrics.leader(false);
+        if (current != null) {
+            current.abort();
+        }
+    }
+
+    private void pauseUntil(long deadline) {
+        long left;
+        while (!stopped && (left = deadline - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(500)));
+            if (Thread.interrupted() && stopped) {
+                return;
+            }
+        }
+    }
+}

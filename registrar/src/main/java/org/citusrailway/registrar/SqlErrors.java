@@ -1,0 +1,41 @@
+package org.citusrailway.registrar;
+
+import java.sql.SQLException;
+import org.postgresql.util.PSQLException;
+
+/** Reads SQLSTATEs: which failures mean the connection is gone, and what a failed worker connection means. */
+final class SqlErrors {
+    private SqlErrors() {
+    }
+
+    /**
+     * Whether our own session is gone. A server ERROR leaves the session usable even with SQLSTATE 08xxx (Citus reports
+     * its failed connections to workers that way); only FATAL/PANIC from the server or a client-side I/O failure
+     * (no server message) ends it.
+     */
+    static boolean sessionLost(SQLException e) {
+        if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+            String severity = p.getServerErrorMessage().getSeverity();
+            return "FATAL".equals(severity) || "PANIC".equals(severity);
+        }
+        String state = e.getSQLState();
+        return state == null || state.startsWith("08") || state.startsWith("57P");
+    }
+
+    static ProbeFailure classify(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return switch (state) {
+            case "28P01", "28000" -> ProbeFailure.AUTH_FAILED;
+            case "3D000" -> ProbeFailure.DATABASE_MISSING;
+            case "57P03", "57P01", "57P02" -> ProbeFailure.STARTING_UP;
+            default -> state.startsWith("08") ? ProbeFailure.UNREACHABLE : ProbeFailure.PROBE_ERROR;
+        };
+    }
+
+    /** The server's message without the driver's decorations; first line only (Citus adds DETAIL/HINT lines). */
+    static String message(SQLException e) {
+        String text = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int newline = text.indexOf('\n');
+        return (newline < 0 ? text : text.substring(0, newline)).trim();
+    }
+}

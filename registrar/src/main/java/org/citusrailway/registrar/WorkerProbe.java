@@ -1,0 +1,39 @@
+package org.citusrailway.registrar;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * An authenticated look at a worker before it is registered or re-activated: can we log in to POSTGRES_DB, which
+ * Citus version is created there, and which Citus server_id does it carry (to tell copies and the coordinator apart).
+ */
+final class WorkerProbe {
+    private final PgConnector connector;
+
+    WorkerProbe(PgConnector connector) {
+        this.connector = connector;
+    }
+
+    ProbeResult probe(HostPort worker) {
+        try (Connection connection = connector.openWorker(worker); Statement statement = connection.createStatement()) {
+            String version;
+            try (ResultSet rs = statement.executeQuery(
+                    "select extversion from pg_catalog.pg_extension where extname = 'citus'")) {
+                version = rs.next() ? rs.getString(1) : null;
+            }
+            if (version == null) {
+                return new ProbeResult.Reached(null, null);
+            }
+            try (ResultSet rs = statement.executeQuery(
+                    "select metadata->>'server_id' from pg_catalog.pg_dist_node_metadata")) {
+                return new ProbeResult.Reached(version, rs.next() ? rs.getString(1) : null);
+            }
+        } catch (SQLException e) {
+            return new ProbeResult.Failed(SqlErrors.classify(e), SqlErrors.message(e));
+        } catch (RuntimeException e) {
+            return new ProbeResult.Failed(ProbeFailure.PROBE_ERROR, String.valueOf(e.getMessage()));
+        }
+    }
+}

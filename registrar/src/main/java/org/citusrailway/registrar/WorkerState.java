@@ -1,0 +1,35 @@
+package org.citusrailway.registrar;
+
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.List;
+
+/** What the registrar remembers about one worker between passes. Touched only by the loop thread. */
+final class WorkerState {
+    final HostPort key;
+    List<InetAddress> addresses = List.of();
+    String dns;
+    boolean resolvedNow;
+    /** Shown in /status: registered, ready, probe-failed, retired, not-found, dns-timeout, waiting. */
+    String state = "not-found";
+    ProbeFailure reason;
+    String detail;
+    String lastError;
+    Instant lastErrorAt;
+    int failures;
+    long nextAttemptAt;
+    boolean lost;
+    int lostReminders;
+    long nextReminderAt;
+    boolean retiredReported;
+    String lastActionError;
+
+    WorkerState(HostPort key) {
+        this.key = key;
+    }
+
+    void error(String text) {
+        lastError = text;
+        lastErrorAt = Instant.now();
+    }
+}

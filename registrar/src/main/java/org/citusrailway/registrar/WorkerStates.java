@@ -1,0 +1,182 @@
+package org.citusrailway.registrar;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Per-worker memory: retry backoff and what was last reported, so the log gets one line per change (found, probe
+ * failed and why, added, activated, lost, recovered) instead of one line per name per pass.
+ */
+final class WorkerStates {
+    private static final Backoff LOST_REMINDERS = new Backoff(Duration.ofSeconds(30), Duration.ofMinutes(30));
+
+    private final Map<HostPort, WorkerState> states = new HashMap<>();
+    private final Backoff retry;
+    private final EventLog log;
+    private final Metrics metrics;
+
+    WorkerStates(Duration retryMax, EventLog log, Metrics metrics) {
+        this.retry = new Backoff(Duration.ofSeconds(1), retryMax);
+        this.log = log;
+        this.metrics = metrics;
+    }
+
+    WorkerState get(HostPort key) {
+        return states.computeIfAbsent(key, WorkerState::new);
+    }
+
+    WorkerState peek(HostPort key) {
+        return states.get(key);
+    }
+
+    boolean known(HostPort key) {
+        return states.containsKey(key);
+    }
+
+    boolean due(HostPort key, long now) {
+        WorkerState s = states.get(key);
+        return s == null || now - s.nextAttemptAt >= 0;
+    }
+
+    /** An unregistered candidate's lookup result; reports when it appears, disappears or times out. */
+    void resolved(HostPort key, Resolution resolution) {
+        WorkerState s = get(key);
+        String previousProblem = s.dns;
+        s.dns = resolution.problem();
+        if (resolution.resolved()) {
+            s.addresses = resolution.addresses();
+            if (!s.resolvedNow) {
+                log.info(Event.WORKER_FOUND, "worker found: " + key + " resolves to " + Addresses.text(s.addresses),
+                        "worker", key, "addresses", Addresses.text(s.addresses));
+            }
+            s.resolvedNow = true;
+            return;
+        }
+        if (Resolution.TIMEOUT.equals(resolution.problem())) {
+            // One slow answer says nothing about the worker; keep what we knew.
+            if (!Resolution.TIMEOUT.equals(previousProblem)) {
+                log.warn(Event.DNS_TIMEOUT, "lookup of " + key.host() + " took longer than DNS_TIMEOUT", "worker", key);
+            }
+            return;
+        }
+        if (s.resolvedNow) {
+            log.info(Event.WORKER_VANISHED, "worker vanished: " + key + " no longer resolves", "worker", key);
+        }
+        s.resolvedNow = false;
+        s.addresses = java.util.List.of();
+        s.state = resolution.problem();
+        s.reason = null;
+        s.failures = 0;
+        s.nextAttemptAt = 0;
+    }
+
+    void probeFailed(HostPort key, ProbeFailure reason, String detail, long now) {
+        WorkerState s = get(key);
+        metrics.probeFailed(reason);
+        if (reason != s.reason) {
+            log.warn(Event.PROBE_FAILED, "probe of " + key + " failed: " + reason.id() + (detail == null ? "" : " (" + detail + ")"),
+                    "worker", key, "reason", reason.id(), "error", detail);
+        }
+        s.state = "probe-failed";
+        s.reason = reason;
+        s.detail = detail;
+        s.error(reason.id() + (detail == null ? "" : ": " + detail));
+        backOff(s, reason.costly(), now);
+    }
+
+    void probePassed(HostPort key) {
+        WorkerState s = get(key);
+        s.state = "ready";
+        s.reason = null;
+        s.detail = null;
+    }
+
+    void actionFailed(HostPort key, Event event, String verb, String error, long now) {
+        WorkerState s = get(key);
+        if (!error.equals(s.lastActionError)) {
+            log.warn(event, verb + " " + key + " failed: " + error, "worker", key, "error", error);
+        }
+        s.lastActionError = error;
+        s.error(verb + " failed: " + error);
+        backOff(s, true, now);
+    }
+
+    void added(HostPort key) {
+        WorkerState s = settled(key);
+        metrics.registered();
+        log.info(Event.WORKER_ADDED, "worker added: " + key, "worker", key);
+    }
+
+    void activated(HostPort key) {
+        settled(key);
+        metrics.activated();
+        log.info(Event.WORKER_ACTIVATED, "worker activated: " + key, "worker", key);
+    }
+
+    void retired(HostPort key) {
+        WorkerState s = get(key);
+        s.state = "retired";
+        if (!s.retiredReported) {
+            s.retiredReported = true;
+            log.info(Event.WORKER_RETIRED, "worker " + key + " is in citus_registrar.retired_workers; leaving it alone",
+                    "worker", key);
+        }
+    }
+
+    /** A registered worker's liveness; a lost one is reported at growing intervals, never removed. */
+    void liveness(HostPort key, boolean alive, String problem, long now) {
+        WorkerState s = get(key);
+        s.retiredReported = false;
+        if (alive) {
+            if (s.lost) {
+                log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again", "worker", key);
+            }
+            s.lost = false;
+            s.state = "registered";
+            return;
+        }
+        s.state = "registered";
+        s.error(problem);
+        if (!s.lost) {
+            s.lost = true;
+            s.lostReminders = 0;
+            s.nextReminderAt = now + LOST_REMINDERS.delay(1).toNanos();
+            log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem
+                    + "; it stays registered (drain or remove it yourself if it is gone for good)", "worker", key,
+                    "error", problem);
+        } else if (now - s.nextReminderAt >= 0) {
+            s.lostReminders++;
+            s.nextReminderAt = now + LOST_REMINDERS.delay(s.lostReminders + 1).toNanos();
+            log.warn(Event.WORKER_STILL_LOST, "worker still lost: " + key + " " + problem, "worker", key,
+                    "error", problem);
+        }
+    }
+
+    boolean isLost(HostPort key) {
+        WorkerState s = states.get(key);
+        return s != null && s.lost;
+    }
+
+    private WorkerState settled(HostPort key) {
+        WorkerState s = get(key);
+        s.state = "registered";
+        s.reason = null;
+        s.detail = null;
+        s.failures = 0;
+        s.nextAttemptAt = 0;
+        s.lastActionError = null;
+        s.lost = false;
+        return s;
+    }
+
+    private void backOff(WorkerState s, boolean costly, long now) {
+        if (costly) {
+            s.failures++;
+            s.nextAttemptAt = now + retry.delay(s.failures).toNanos();
+        } else {
+            s.failures = 0;
+            s.nextAttemptAt = now;
+        }
+    }
+}
