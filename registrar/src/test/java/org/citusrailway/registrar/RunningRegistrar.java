@@ -1,0 +1,42 @@
+package org.citusrailway.registrar;
+
+import java.time.Duration;
+import java.util.Map;
+
+/** A registrar looping on its own thread, as Main runs it, for in-process tests. */
+final class RunningRegistrar implements AutoCloseable {
+    final Config config;
+    final Registrar registrar;
+    private final Thread thread;
+
+    RunningRegistrar(Map<String, String> env) {
+        this.config = Config.fromEnvironment(env);
+        this.registrar = new Registrar(config);
+        this.thread = Thread.ofPlatform().name("registrar-loop").start(registrar::run);
+    }
+
+    String role() {
+        return registrar.role();
+    }
+
+    Status status() {
+        return registrar.status();
+    }
+
+    boolean alive() {
+        return thread.isAlive();
+    }
+
+    /** Stops and returns how long that took. */
+    Duration stop() throws InterruptedException {
+        long start = System.nanoTime();
+        registrar.stop();
+        thread.join(10_000);
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
