@@ -1,0 +1,215 @@
+package org.citusrailway.registrar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The registrar against real Citus, one story in order: registration from scratch, a no-op re-run, a worker added
+ * later, re-activation, retirement, the coordinator row. Subclasses provide the cluster (local processes or
+ * containers). The registrar runs with the default SCAN_INTERVAL.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+abstract class CitusScenarios {
+    private static final Duration SOON = Duration.ofSeconds(20);
+
+    private CitusCluster cluster;
+    private LogCapture logs;
+    private RunningRegistrar registrar;
+
+    /** Starts the cluster, or aborts the class with an assumption message saying why it cannot run here. */
+    abstract CitusCluster startCluster();
+
+    @BeforeAll
+    void start() {
+        cluster = startCluster();
+        logs = new LogCapture();
+        var env = new java.util.HashMap<>(cluster.registrarEnvironment());
+        env.put("PORT", "0");
+        env.put("LOG_FORMAT", "text");
+        registrar = new RunningRegistrar(env);
+    }
+
+    @AfterAll
+    void stop() throws InterruptedException {
+        if (registrar != null) {
+            registrar.close();
+        }
+        if (logs != null) {
+            assertFalse(logs.text().contains(cluster.password()), "password in the log");
+            logs.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    record Row(int nodeId, int groupId, String name, int port, boolean active) {
+        HostPort key() {
+            return new HostPort(name, port);
+        }
+    }
+
+    private List<Row> nodes() {
+        try (Connection c = cluster.connectCoordinator(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "select nodeid, groupid, nodename, nodeport, isactive from pg_dist_node order by nodeid")) {
+            List<Row> rows = new ArrayList<>();
+            while (rs.next()) {
+                rows.add(new Row(rs.getInt(1), rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getBoolean(5)));
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Optional<Row> node(HostPort key) {
+        return nodes().stream().filter(r -> r.groupId() != 0 && r.key().equals(key)).findFirst();
+    }
+
+    private boolean active(HostPort key) {
+        return node(key).map(Row::active).orElse(false);
+    }
+
+    private void coordinatorSql(String sql, Object... args) {
+        try (Connection c = cluster.connectCoordinator(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            ps.execute();
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Optional<Status.Candidate> candidate(HostPort key) {
+        return registrar.status().candidates().stream()
+                .filter(c -> c.name().equals(key.host()) && c.port() == key.port()).findFirst();
+    }
+
+    private String reasonOf(HostPort key) {
+        return candidate(key).map(Status.Candidate::reason).orElse(null);
+    }
+
+    private void passes(int count) {
+        long target = registrar.status().passes() + count;
+        Await.until(SOON, count + " more passes", () -> registrar.status().passes() >= target);
+    }
+
+    @Test
+    @Order(1)
+    void registersTwoWorkersFromScratch() {
+        Await.until(SOON, "workers 1 and 2 active", () -> active(cluster.worker(1)) && active(cluster.worker(2)));
+        assertEquals("leader", registrar.role());
+        Row coordinatorRow = nodes().stream().filter(r -> r.groupId() == 0).findFirst().orElseThrow();
+        assertEquals(cluster.coordinatorRow(), coordinatorRow.key());
+        assertTrue(logs.count(Event.WORKER_ADDED, cluster.worker(1).toString()) == 1);
+        assertTrue(logs.count(Event.WORKER_ADDED, cluster.worker(2).toString()) == 1);
+    }
+
+    @Test
+    @Order(2)
+    void rejectedCandidatesAreReportedWithTheirReasonAndNotAdded() {
+        Await.until(SOON, "wrong password reported", () -> "auth-failed".equals(reasonOf(cluster.wrongPasswordWorker())));
+        Await.until(SOON, "second name of worker 1 reported",
+                () -> "duplicate-server-id".equals(reasonOf(cluster.worker1Alias())));
+        Await.until(SOON, "coordinator as worker reported",
+                () -> "is-coordinator".equals(reasonOf(cluster.coordinatorAsWorker())));
+        Await.until(SOON, "worker 3 (not started) reported",
+                () -> "unreachable".equals(reasonOf(cluster.worker(3))));
+        for (HostPort rejected : List.of(cluster.wrongPasswordWorker(), cluster.worker1Alias(),
+                cluster.coordinatorAsWorker(), cluster.worker(3))) {
+            assertTrue(node(rejected).isEmpty(), rejected + " must not be registered");
+        }
+        assertTrue(logs.count(Event.PROBE_FAILED, cluster.wrongPasswordWorker().toString()) == 1,
+                "one line per change, not per pass");
+        String status = registrar.registrar.statusJson();
+        assertFalse(status.contains(cluster.password()));
+        assertTrue(registrar.registrar.metricsText().matches(
+                "(?s).*citus_registrar_probe_failures_total\\{reason=\"auth-failed\"} [1-9].*"));
+    }
+
+    @Test
+    @Order(3)
+    void reRunIsANoOp() {
+        List<Row> before = nodes();
+        long changes = logs.count(Event.WORKER_ADDED) + logs.count(Event.WORKER_ACTIVATED)
+                + logs.count(Event.COORDINATOR_HOST_SET);
+        passes(3);
+        assertEquals(before, nodes());
+        assertEquals(changes, logs.count(Event.WORKER_ADDED) + logs.count(Event.WORKER_ACTIVATED)
+                + logs.count(Event.COORDINATOR_HOST_SET));
+    }
+
+    @Test
+    @Order(4)
+    void aWorkerThatAppearsLaterIsAdded() {
+        cluster.startWorker3();
+        long ready = System.nanoTime();
+        Await.until(SOON, "worker 3 active", () -> active(cluster.worker(3)));
+        long millis = Duration.ofNanos(System.nanoTime() - ready).toMillis();
+        System.out.println("worker 3 ready -> active: " + millis + " ms");
+        assertTrue(millis < 5000, "ready -> active took " + millis + "ms");
+    }
+
+    @Test
+    @Order(5)
+    void aDisabledWorkerIsActivatedAgain() {
+        HostPort w2 = cluster.worker(2);
+        coordinatorSql("select citus_disable_node(?, ?, synchronous := true)", w2.host(), w2.port());
+        Await.until(SOON, "worker 2 active again", () -> active(w2));
+        assertTrue(logs.count(Event.WORKER_ACTIVATED, w2.toString()) >= 1);
+    }
+
+    @Test
+    @Order(6)
+    void aRetiredWorkerIsNeitherAddedNorActivated() {
+        HostPort retiree = cluster.retiree();
+        coordinatorSql("insert into citus_registrar.retired_workers (nodename, note) values (?, 'drained on purpose')",
+                retiree.host());
+        cluster.startRetiree();
+        Await.until(SOON, "retiree seen as retired",
+                () -> candidate(retiree).map(c -> "retired".equals(c.state())).orElse(false));
+        passes(3);
+        assertTrue(node(retiree).isEmpty(), "a retired name is never added");
+        assertTrue(logs.count(Event.WORKER_RETIRED, retiree.toString()) == 1);
+
+        // Un-retired, it is added; disabled and retired again, it stays inactive.
+        coordinatorSql("delete from citus_registrar.retired_workers where nodename = ?", retiree.host());
+        Await.until(SOON, "retiree added once no longer retired", () -> active(retiree));
+        coordinatorSql("insert into citus_registrar.retired_workers (nodename) values (?)", retiree.host());
+        coordinatorSql("select citus_disable_node(?, ?, synchronous := true)", retiree.host(), retiree.port());
+        passes(3);
+        assertFalse(active(retiree), "a retired, disabled worker is not activated");
+        assertTrue(node(retiree).isPresent(), "nor removed");
+    }
+
+    @Test
+    @Order(7)
+    void theCoordinatorRowIsSetOnceAndOnlyFixedWhenWrong() {
+        assertEquals(1, logs.count(Event.COORDINATOR_HOST_SET));
+        HostPort row = cluster.coordinatorRow();
+        coordinatorSql("select citus_set_coordinator_host(?, ?)", row.host(), row.port() + 1);
+        Await.until(SOON, "coordinator row fixed", () -> nodes().stream()
+                .anyMatch(r -> r.groupId() == 0 && r.key().equals(row)));
+        assertEquals(2, logs.count(Event.COORDINATOR_HOST_SET));
+    }
+}
