@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -38,14 +40,26 @@ abstract class CitusScenarios {
     /** Starts the cluster, or aborts the class with an assumption message saying why it cannot run here. */
     abstract CitusCluster startCluster();
 
+    private String skipReason;
+
     @BeforeAll
     void start() {
-        cluster = startCluster();
+        try {
+            cluster = startCluster();
+        } catch (org.opentest4j.TestAbortedException e) {
+            skipReason = e.getMessage(); // reported on every scenario, so the skip and its reason are visible
+            return;
+        }
         logs = new LogCapture();
         var env = new java.util.HashMap<>(cluster.registrarEnvironment());
         env.put("PORT", "0");
         env.put("LOG_FORMAT", "text");
         registrar = new RunningRegistrar(env);
+    }
+
+    @BeforeEach
+    void runnable() {
+        Assumptions.assumeTrue(skipReason == null, skipReason);
     }
 
     @AfterAll
