@@ -61,7 +61,8 @@ public record Config(
         Duration statementTimeout = read.duration("STATEMENT_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100));
         Duration lockTimeout = read.duration("LOCK_TIMEOUT", Duration.ofSeconds(2), Duration.ofMillis(10));
         Duration probeRetryMax = read.duration("PROBE_RETRY_MAX", Duration.ofSeconds(5), Duration.ZERO);
-        SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.PREFER);
+        // Railway's private network is already encrypted (WireGuard); TLS set-up would cost start-up time and CPU per probe.
+        SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.DISABLE);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
                 indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, httpPort, logFormat,
                 connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, sslMode);

@@ -12,14 +12,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * Resolves names in parallel, one virtual thread per name, and waits at most the DNS timeout for all of them. A lookup
- * that outlives the timeout is not started again until it finishes, so a hanging resolver cannot pile up threads.
+ * that outlives the timeout is not started again until it finishes. A native lookup holds its carrier thread (the JDK
+ * adds carriers to compensate), so at most {@link #CONCURRENT_LOOKUPS} run at once: a hanging resolver must not turn
+ * into dozens of OS threads.
  */
 final class Discovery {
+    static final int CONCURRENT_LOOKUPS = 8;
+
+    private static final Semaphore LOOKUP_SLOTS = new Semaphore(CONCURRENT_LOOKUPS);
+
     private final Duration timeout;
     private final Map<String, Future<List<InetAddress>>> inFlight = new ConcurrentHashMap<>();
 
@@ -54,7 +61,14 @@ final class Discovery {
 
     private static Future<List<InetAddress>> startLookup(String name) {
         // getAllByName returns both A and AAAA records: Railway's older environments are IPv6-only.
-        FutureTask<List<InetAddress>> task = new FutureTask<>(() -> List.of(InetAddress.getAllByName(name)));
+        FutureTask<List<InetAddress>> task = new FutureTask<>(() -> {
+            LOOKUP_SLOTS.acquire(); // waiting here unmounts the virtual thread: no carrier is held
+            try {
+                return List.of(InetAddress.getAllByName(name));
+            } finally {
+                LOOKUP_SLOTS.release();
+            }
+        });
         Thread.ofVirtual().name("dns").start(task);
         return task;
     }

@@ -45,7 +45,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
             json.setWithLoggerName(false);
             json.setWithMDC(false);
             json.setWithMarkers(false);
-            json.setWithArguments(false);
+            json.setWithArguments(true); // only third-party lines have placeholders; keep their values
             json.setWithFormattedMessage(false);
             json.start();
             return json;

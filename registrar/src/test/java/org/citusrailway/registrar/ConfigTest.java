@@ -45,7 +45,7 @@ class ConfigTest {
         assertEquals(Duration.ofSeconds(10), c.statementTimeout());
         assertEquals(Duration.ofSeconds(2), c.lockTimeout());
         assertEquals(Duration.ofSeconds(5), c.probeRetryMax());
-        assertEquals(SslMode.PREFER, c.sslMode());
+        assertEquals(SslMode.DISABLE, c.sslMode());
         assertFalse(c.toString().contains(SECRET), c.toString());
     }
 
