@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# Clone guard. Duplicating a service in Railway can copy its volume; two workers on the same data would
+# corrupt the cluster. The volume remembers which service created it, in a file next to PGDATA (initdb
+# needs PGDATA itself empty).
+
+identity_marker() {
+  printf '%s/citus-node-identity\n' "$(dirname "$PGDATA")"
+}
+
+# Railway's service id; elsewhere (docker compose) there is no stable service id, so the marker keeps a
+# generated one and a copy cannot be told apart from the original.
+current_identity() {
+  local marker=$1
+  if [[ -n ${RAILWAY_SERVICE_ID:-} ]]; then
+    printf '%s\n' "$RAILWAY_SERVICE_ID"
+  elif [[ -s $marker ]]; then
+    cat "$marker"
+  else
+    printf 'generated-%s\n' "$(cat /proc/sys/kernel/random/uuid)"
+  fi
+}
+
+guard_against_cloned_volume() {
+  local marker identity recorded
+  marker="$(identity_marker)"
+  identity="$(current_identity "$marker")"
+  mkdir -p "$(dirname "$marker")"
+  if [[ ! -s $PGDATA/PG_VERSION ]]; then
+    printf '%s\n' "$identity" >"$marker"
+    return 0
+  fi
+  if [[ ! -s $marker ]]; then
+    say "adopting the existing data in $PGDATA for service $identity"
+    printf '%s\n' "$identity" >"$marker"
+    return 0
+  fi
+  recorded="$(<"$marker")"
+  if [[ $recorded != "$identity" ]]; then
+    fail 1 '[volume-from-another-service]' "the data in $PGDATA was created by service $recorded, not by this service ($identity): the volume was probably copied when a service was duplicated. Nothing was changed. To start this node empty, delete everything on its volume and redeploy; if this really is this service's own data, delete $marker"
+  fi
+}
