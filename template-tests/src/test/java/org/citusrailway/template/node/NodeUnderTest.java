@@ -1,0 +1,380 @@
+package org.citusrailway.template.node;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.PostgresUser;
+
+/**
+ * One Citus node as the image runs it: node/entrypoint.sh started as root with a Railway-like environment,
+ * in a temporary directory that stands for the container (volume with lost+found, the postgres user's home,
+ * a cgroup root, the generated-config directory). The official docker-entrypoint.sh is replaced by the
+ * test resource docker-entrypoint-stand-in.sh, which execs postgres, so the wrapper's process becomes the
+ * postmaster.
+ */
+final class NodeUnderTest implements AutoCloseable {
+    static final Path PROJECT_ROOT = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    static final Path NODE_DIR = PROJECT_ROOT.resolve("node");
+    static final Path ENTRYPOINT = NODE_DIR.resolve("entrypoint.sh");
+    static final Path HEALTHCHECK = NODE_DIR.resolve("healthcheck.sh");
+    static final Path INITDB_DIR = NODE_DIR.resolve("initdb");
+
+    final NodeBinaries binaries;
+    final Path root;
+    final Path volume;
+    final Path pgdata;
+    final Path home;
+    final Path cgroup;
+    final Path configDir;
+    final Path socketDir;
+    final Path log;
+    final int port;
+    private final Path standIn;
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private final List<String> extraArguments = new ArrayList<>();
+    private boolean usePort = true;
+    private Process process;
+
+    NodeUnderTest(NodeBinaries binaries, String role) {
+        this.binaries = binaries;
+        try {
+            root = Files.createTempDirectory("citus-node-");
+            volume = root.resolve("volume");
+            pgdata = volume.resolve("pgdata");
+            home = root.resolve("home");
+            cgroup = root.resolve("cgroup");
+            configDir = root.resolve("etc-citus-node");
+            socketDir = Files.createTempDirectory(Path.of("/tmp"), "cns");
+            log = root.resolve("node.log");
+            standIn = root.resolve("docker-entrypoint.sh");
+            Files.createDirectories(volume.resolve("lost+found"));
+            Files.createDirectories(home);
+            Files.createDirectories(cgroup);
+            try (InputStream in = NodeUnderTest.class.getResourceAsStream("/node/docker-entrypoint-stand-in.sh")) {
+                Files.copy(in, standIn, StandardCopyOption.REPLACE_EXISTING);
+            }
+            for (Path p : List.of(root, volume, standIn, socketDir)) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            PostgresUser.own(home);
+            PostgresUser.own(socketDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        port = freePort();
+        environment.put("PATH", binaries.postgres().binDir() + ":/usr/local/bin:/usr/bin:/bin");
+        environment.put("CITUS_NODE_ROLE", role);
+        environment.put("POSTGRES_PASSWORD", "node-password");
+        environment.put("RAILWAY_VOLUME_MOUNT_PATH", volume.toString());
+        environment.put("PGDATA", pgdata.toString());
+        environment.put("NODE_POSTGRES_HOME", home.toString());
+        environment.put("NODE_CGROUP_ROOT", cgroup.toString());
+        environment.put("NODE_CONFIG_DIR", configDir.toString());
+        environment.put("NODE_OFFICIAL_ENTRYPOINT", standIn.toString());
+        environment.put("POSTGRES_INITDB_ARGS", "--no-sync");
+        environment.put("STANDIN_INITDB_DIR", binaries.citus() ? INITDB_DIR.toString() : root.resolve("no-init").toString());
+        memoryLimitV2(1L << 30);
+    }
+
+    NodeUnderTest env(String name, String value) {
+        environment.put(name, value);
+        return this;
+    }
+
+    NodeUnderTest withoutEnv(String name) {
+        environment.remove(name);
+        return this;
+    }
+
+    String env(String name) {
+        return environment.get(name);
+    }
+
+    String password() {
+        return environment.get("POSTGRES_PASSWORD");
+    }
+
+    String database() {
+        return environment.getOrDefault("POSTGRES_DB", "postgres");
+    }
+
+    /** Leaves the port to the generated configuration (5432) instead of passing -c port=... */
+    NodeUnderTest onDefaultPort() {
+        usePort = false;
+        return this;
+    }
+
+    int serverPort() {
+        return usePort ? port : 5432;
+    }
+
+    NodeUnderTest memoryLimitV2(long bytes) {
+        return cgroupFiles(Map.of("memory.max", Long.toString(bytes)));
+    }
+
+    NodeUnderTest memoryLimitV1(long bytes) {
+        return cgroupFiles(Map.of("memory/memory.limit_in_bytes", Long.toString(bytes)));
+    }
+
+    NodeUnderTest noMemoryLimitV2() {
+        return cgroupFiles(Map.of("memory.max", "max"));
+    }
+
+    private NodeUnderTest cgroupFiles(Map<String, String> files) {
+        try {
+            deleteTree(cgroup);
+            Files.createDirectories(cgroup);
+            for (var file : files.entrySet()) {
+                Path path = cgroup.resolve(file.getKey());
+                Files.createDirectories(path.getParent());
+                Files.writeString(path, file.getValue() + "\n");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    private List<String> command() {
+        List<String> command = new ArrayList<>(List.of(ENTRYPOINT.toString(), "postgres"));
+        if (usePort) {
+            command.addAll(List.of("-c", "port=" + port));
+        }
+        command.addAll(List.of("-c", "unix_socket_directories=" + socketDir, "-c", "fsync=off"));
+        if (!binaries.citus()) {
+            // Without a Citus installation the preload list is narrowed on the command line.
+            command.addAll(List.of("-c", "shared_preload_libraries=pg_stat_statements"));
+        }
+        command.addAll(extraArguments);
+        return command;
+    }
+
+    private ProcessBuilder processBuilder() {
+        ProcessBuilder pb = new ProcessBuilder(command());
+        pb.environment().clear();
+        pb.environment().putAll(environment);
+        pb.directory(root.toFile());
+        return pb;
+    }
+
+    /** Starts the node and waits until it accepts password logins over TCP. */
+    NodeUnderTest start() {
+        try {
+            Files.deleteIfExists(log);
+            process = processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the node exited with " + process.exitValue() + "; output:\n" + output());
+            }
+            try (Connection ignored = connect()) {
+                return this;
+            } catch (SQLException e) {
+                last = e;
+                sleep(100);
+            }
+        }
+        throw new IllegalStateException("the node did not accept connections: " + last + "\n" + output());
+    }
+
+    /** Runs the wrapper to its end (for boots it must refuse). */
+    Result runToExit() {
+        try {
+            Path out = root.resolve("refused.out");
+            Path err = root.resolve("refused.err");
+            Process p = processBuilder().redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the wrapper did not exit; it was expected to refuse to start");
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    record Result(int exitCode, String stdout, String stderr) {
+        List<String> stderrLines() {
+            return stderr.lines().filter(l -> !l.isBlank()).toList();
+        }
+    }
+
+    Process process() {
+        return process;
+    }
+
+    /** SIGINT, the image's STOPSIGNAL: PostgreSQL's fast shutdown. Returns the exit code. */
+    int stop() {
+        if (process == null || !process.isAlive()) {
+            return process == null ? 0 : process.exitValue();
+        }
+        run(List.of("kill", "-INT", Long.toString(process.pid())), Map.of());
+        try {
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "postgres did not stop on SIGINT:\n" + output());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return process.exitValue();
+    }
+
+    String output() {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    Connection connect() throws SQLException {
+        return connect(database(), password(), "");
+    }
+
+    Connection connect(String database, String password, String options) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", environment.getOrDefault("POSTGRES_USER", "postgres"));
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("sslmode", "disable");
+        return DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + serverPort() + "/" + database + options, props);
+    }
+
+    String query(String sql) {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    void execute(String... statements) {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    String show(String setting) {
+        return query("show " + setting);
+    }
+
+    /** Runs a command as the postgres OS user with only the given environment (plus PATH). */
+    static Result runAsPostgres(List<String> command, Map<String, String> env) {
+        return run(PostgresUser.command(command), env);
+    }
+
+    static Result run(List<String> command, Map<String, String> env) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command);
+            pb.environment().clear();
+            pb.environment().put("PATH", "/usr/bin:/bin");
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            byte[] err = p.getErrorStream().readAllBytes();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(command + " did not finish");
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+                    new String(err, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** psql over TCP as the postgres OS user, with this node's home (its .pgpass) and no password given. */
+    Result psqlWithPgpassTo(NodeUnderTest target, String sql) {
+        return runAsPostgres(List.of("psql", "-X", "-A", "-t", "-w", "-h", "127.0.0.1", "-p",
+                Integer.toString(target.serverPort()), "-U", target.environment.getOrDefault("POSTGRES_USER", "postgres"),
+                "-d", target.database(), "-c", sql), Map.of("HOME", home.toString()));
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            try {
+                stop();
+            } catch (AssertionError | RuntimeException e) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            }
+        }
+        deleteTree(root);
+        deleteTree(socketDir);
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> tree = Files.walk(path)) {
+            tree.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // temporary files only
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The PostgreSQL installation the nodes run on: Debian's with Citus when installed, else embedded 17. */
+    record NodeBinaries(PostgresBinaries postgres, boolean citus) {
+        static NodeBinaries best() {
+            return PostgresBinaries.withCitus().map(b -> new NodeBinaries(b, true))
+                    .orElseGet(() -> new NodeBinaries(PostgresBinaries.embedded(), false));
+        }
+    }
+}
