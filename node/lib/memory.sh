@@ -8,7 +8,8 @@
 #   effective_cache_size    = M * 3 / 4                 (planner hint, allocates nothing)
 #   maintenance_work_mem MW = clamp(M / 32, 16, 1024)   (used by VACUUM / CREATE INDEX and by each of the
 #                                                         3 autovacuum workers, hence reserved 4 times)
-#   shared memory        SH = SB + min(SB / 32, 16) + 32 + C / 4   (wal_buffers, lock tables, PGPROCs,
+#   shared memory        SH = SB + SB / 32 + 32 + C / 4   (buffer descriptors and wal_buffers grow with SB;
+#                                                         lock tables, PGPROCs, prepared transactions,
 #                                                         Citus and pg_stat_statements; measured upper bound)
 #   work_mem             WM = (M - SH - 4 * MW - C * 4) / (2 * C), between 1 MiB and 256 MiB
 #                              (4 MiB private memory per backend, two sort/hash operations per query)
@@ -104,7 +105,7 @@ compute_memory_settings() {
   [[ -n ${POSTGRES_SHARED_BUFFERS:-} ]] && shared_buffers="$(size_in_mib POSTGRES_SHARED_BUFFERS)"
   maintenance="$(clamp $((m / 32)) 16 1024)"
   [[ -n ${POSTGRES_MAINTENANCE_WORK_MEM:-} ]] && maintenance="$(size_in_mib POSTGRES_MAINTENANCE_WORK_MEM)"
-  shared_memory=$((shared_buffers + $(clamp $((shared_buffers / 32)) 0 16) + 32 + connections / 4))
+  shared_memory=$((shared_buffers + shared_buffers / 32 + 32 + connections / 4))
   budget_kb=$(((m - shared_memory - MAINTENANCE_RESERVE_COUNT * maintenance - connections * BACKEND_PRIVATE_MIB) * 1024))
   work_mem_kb="$(clamp $((budget_kb / (OPERATIONS_PER_QUERY * connections))) 1024 262144)"
 
