@@ -42,6 +42,9 @@ check_data_location() {
   local volume="${RAILWAY_VOLUME_MOUNT_PATH:-}"
   volume="${volume%/}"
   if [[ -z $volume ]]; then
+    if [[ -n ${RAILWAY_ENVIRONMENT:-} ]]; then
+      warn '[no-volume]' "no Railway volume is attached, so the data in $PGDATA is lost on every redeploy; attach a volume at $(dirname "$DEFAULT_PGDATA")"
+    fi
     return 0
   fi
   if [[ $PGDATA == "$volume" ]]; then

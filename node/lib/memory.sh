@@ -64,11 +64,11 @@ detect_memory_limit() {
 # size_in_mib <variable name>: a PostgreSQL size with an explicit unit, rounded down to MiB.
 size_in_mib() {
   local name=$1 value=${!1}
-  if [[ ! $value =~ ^([1-9][0-9]{0,8})(kB|MB|GB|TB)$ ]]; then
+  if [[ ! $value =~ ^[1-9][0-9]{0,8}(kB|MB|GB|TB)$ ]]; then
     fail 2 '[invalid-memory-setting]' "$name='$value' is not a size; use a whole number with kB, MB, GB or TB, e.g. 256MB"
   fi
-  local number=${BASH_REMATCH[1]}
-  case "${BASH_REMATCH[2]}" in
+  local number=${value%??}
+  case "${value#"$number"}" in
     kB) printf '%s\n' $((number / 1024)) ;;
     MB) printf '%s\n' "$number" ;;
     GB) printf '%s\n' $((number * 1024)) ;;
@@ -92,7 +92,7 @@ check_memory_overrides() {
 # RAILWAY_SHM_SIZE_BYTES is set, and a parallel hash join that outgrows it fails the query.
 dev_shm_mib() {
   local blocks block_size
-  read -r blocks block_size < <(stat -f -c '%b %S' "${NODE_SHM_DIR:-/dev/shm}")
+  read -r blocks block_size < <(stat -f -c '%b %S' /dev/shm)
   printf '%s\n' $((blocks * block_size / 1048576))
 }
 

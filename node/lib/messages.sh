@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # One place for everything the node scripts tell the operator. Errors and warnings carry a stable id in
-# brackets, which TROUBLESHOOTING.md documents; callers write the id literally as '[some-id]'.
+# square brackets, which TROUBLESHOOTING.md documents; callers write the bracketed id literally on the
+# calling line, so a grep finds every id.
 
 say() {
   printf 'citus-node: %s\n' "$1"

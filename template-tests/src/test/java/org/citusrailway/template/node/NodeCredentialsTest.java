@@ -55,7 +55,8 @@ class NodeCredentialsTest {
         try (NodeUnderTest coordinator = new NodeUnderTest(BINARIES, "coordinator").env("POSTGRES_DB", "app");
                 NodeUnderTest worker = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_DB", "app")) {
             coordinator.start();
-            worker.start();
+            worker.env("RAILWAY_ENVIRONMENT", "production").withoutEnv("RAILWAY_VOLUME_MOUNT_PATH").start();
+            assertTrue(worker.output().contains("citus-node: warning [no-volume]: "), worker.output());
             // psql as the postgres OS user, no PGPASSWORD, no password prompt: only ~/.pgpass can log it in.
             Result toWorker = coordinator.psqlWithPgpassTo(worker, "select current_setting('cluster_name')");
             assertEquals("citus-worker", toWorker.stdout().strip(), toWorker.stderr());

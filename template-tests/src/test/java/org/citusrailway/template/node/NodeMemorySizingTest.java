@@ -1,6 +1,7 @@
 package org.citusrailway.template.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -118,12 +119,16 @@ class NodeMemorySizingTest {
         node.env("POSTGRES_WORK_MEM", "2MB");
         try {
             boot(n -> n.memoryLimitV2(1024 * MIB), () -> node.execute("alter system set work_mem = '7MB'",
-                    "alter system set max_connections = 33"));
+                    "alter system set max_connections = 33",
+                    "alter system set shared_preload_libraries = 'pg_stat_statements'"));
             boot(n -> n.memoryLimitV2(1024 * MIB), () -> {
                 assertEquals("7MB", node.show("work_mem"));
                 assertEquals("33", node.show("max_connections"));
+                assertTrue(node.output().contains("citus-node: warning [preload-without-citus]: "), node.output());
                 node.execute("alter system reset all");
             });
+            boot(n -> n.memoryLimitV2(1024 * MIB),
+                    () -> assertFalse(node.output().contains("[preload-without-citus]"), node.output()));
         } finally {
             node.withoutEnv("POSTGRES_WORK_MEM");
         }
