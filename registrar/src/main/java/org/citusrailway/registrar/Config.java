@@ -26,7 +26,8 @@ public record Config(
         Duration statementTimeout,
         Duration lockTimeout,
         Duration probeRetryMax,
-        SslMode sslMode) {
+        SslMode sslMode,
+        boolean rebalanceOnJoin) {
 
     static final String DEFAULT_PATTERNS = "worker{n},worker-{n},citus-worker{n},citus-worker-{n}";
 
@@ -63,9 +64,11 @@ public record Config(
         Duration probeRetryMax = read.duration("PROBE_RETRY_MAX", Duration.ofSeconds(5), Duration.ZERO);
         // Railway's private network is already encrypted (WireGuard); TLS set-up would cost start-up time and CPU per probe.
         SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.DISABLE);
+        // A new worker holds no data until shards move; without this it only serves new reference-table writes.
+        boolean rebalanceOnJoin = read.bool("REBALANCE_ON_JOIN", true);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
                 indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, httpPort, logFormat,
-                connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, sslMode);
+                connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, sslMode, rebalanceOnJoin);
     }
 
     private static void checkPattern(String pattern, String domain) {
@@ -83,7 +86,7 @@ public record Config(
     Config withCoordinator(HostPort other) {
         return new Config(other, user, password, database, workerNamePatterns, workerIndexMax, privateDomain,
                 workerPort, workerHosts, scanInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
-                statementTimeout, lockTimeout, probeRetryMax, sslMode);
+                statementTimeout, lockTimeout, probeRetryMax, sslMode, rebalanceOnJoin);
     }
 
     @Override
@@ -91,6 +94,7 @@ public record Config(
         return "Config[coordinator=" + coordinator + ", user=" + user + ", database=" + database
                 + ", workerNamePatterns=" + workerNamePatterns + ", workerIndexMax=" + workerIndexMax
                 + ", privateDomain=" + privateDomain + ", workerPort=" + workerPort + ", workerHosts=" + workerHosts
-                + ", scanInterval=" + scanInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat + "]";
+                + ", scanInterval=" + scanInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat
+                + ", rebalanceOnJoin=" + rebalanceOnJoin + "]";
     }
 }

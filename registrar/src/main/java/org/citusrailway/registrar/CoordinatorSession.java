@@ -22,6 +22,7 @@ final class CoordinatorSession implements AutoCloseable {
     static final long ADVISORY_LOCK_KEY = 0x6369747573726567L;
 
     private static final String RETIRED_TABLE = "citus_registrar.retired_workers";
+    private static final String KNOWN_TABLE = "citus_registrar.known_workers";
 
     private final Connection connection;
     private boolean leader;
@@ -56,30 +57,160 @@ final class CoordinatorSession implements AutoCloseable {
      * so Citus does not push the schema to workers. Returns true when it had to be created.
      */
     boolean ensureRetiredTable() throws SQLException {
+        return ensureTable(RETIRED_TABLE, "(nodename text primary key, retired_at timestamptz not null default now(),"
+                + " note text)", "Workers the registrar must never add or activate again (drained or removed on"
+                + " purpose). Delete a row to let the registrar manage the name again.");
+    }
+
+    /**
+     * Creates citus_registrar.known_workers (coordinator only, like retired_workers): every worker the registrar saw
+     * registered, with the Citus server_id it had then, so a removal by hand or a wiped data directory is noticed
+     * even across registrar restarts.
+     */
+    boolean ensureKnownTable() throws SQLException {
+        return ensureTable(KNOWN_TABLE, "(nodename text not null, nodeport int not null, server_id text,"
+                + " registered_at timestamptz not null default now(), primary key (nodename, nodeport))",
+                "Workers the registrar has seen registered, with their Citus server_id at the time. Maintained by"
+                        + " the registrar; a row whose worker is removed from pg_dist_node is moved to retired_workers.");
+    }
+
+    private boolean ensureTable(String table, String columns, String comment) throws SQLException {
         try (Statement s = connection.createStatement();
-                ResultSet rs = s.executeQuery("select to_regclass('" + RETIRED_TABLE + "') is not null")) {
+                ResultSet rs = s.executeQuery("select to_regclass('" + table + "') is not null")) {
             if (rs.next() && rs.getBoolean(1)) {
                 return false;
             }
         }
-        connection.setAutoCommit(false);
-        try (Statement s = connection.createStatement()) {
+        inTransaction(s -> {
             s.execute("set local citus.enable_ddl_propagation to off");
             s.execute("create schema if not exists citus_registrar");
-            s.execute("create table if not exists " + RETIRED_TABLE + " (nodename text primary key,"
-                    + " retired_at timestamptz not null default now(), note text)");
-            s.execute("comment on table " + RETIRED_TABLE + " is 'Workers the registrar must never add or activate"
-                    + " again (drained or removed on purpose). Delete a row to let the registrar manage the name again.'");
-            connection.commit();
-        } catch (SQLException e) {
-            rollbackQuietly();
-            throw e;
-        } finally {
-            if (!connection.isClosed()) {
-                connection.setAutoCommit(true);
+            s.execute("create table if not exists " + table + " " + columns);
+            s.execute("comment on table " + table + " is '" + comment.replace("'", "''") + "'");
+        });
+        return true;
+    }
+
+    /** citus_registrar.known_workers: worker → the server_id recorded when it was first seen registered. */
+    Map<HostPort, String> knownWorkers() throws SQLException {
+        Map<HostPort, String> known = new HashMap<>();
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("select nodename, nodeport, server_id from " + KNOWN_TABLE)) {
+            while (rs.next()) {
+                known.put(new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2)), rs.getString(3));
             }
         }
-        return true;
+        return known;
+    }
+
+    /** Records a registered worker once; an existing row (and its server_id) is never overwritten. */
+    void rememberWorker(HostPort worker, String serverId) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("insert into " + KNOWN_TABLE
+                + " (nodename, nodeport, server_id) values (?, ?, ?) on conflict (nodename, nodeport) do nothing")) {
+            ps.setString(1, worker.host());
+            ps.setInt(2, worker.port());
+            ps.setString(3, serverId);
+            ps.execute();
+        }
+    }
+
+    void forgetWorker(HostPort worker) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("delete from " + KNOWN_TABLE
+                + " where nodename = ? and nodeport = ?")) {
+            ps.setString(1, worker.host());
+            ps.setInt(2, worker.port());
+            ps.execute();
+        }
+    }
+
+    /** In one transaction: the name goes to retired_workers (unless already there) and leaves known_workers. */
+    void retireRemovedWorker(HostPort worker, String note) throws SQLException {
+        inTransaction(s -> {
+            try (PreparedStatement ps = connection.prepareStatement("insert into " + RETIRED_TABLE
+                    + " (nodename, note) values (?, ?) on conflict (nodename) do nothing")) {
+                ps.setString(1, worker.host());
+                ps.setString(2, note);
+                ps.execute();
+            }
+            forgetWorker(worker);
+        });
+    }
+
+    /** The newest rebalance job (citus_rebalance_status), or null when there never was one. One query. */
+    RebalanceJob latestRebalanceJob() throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "select s.job_id, s.state::text, s.started_at, s.finished_at,"
+                        + " (select string_agg(key || '=' || value, ',' order by key)"
+                        + "    from jsonb_each_text(s.details->'task_state_counts')),"
+                        // Only failed or retried tasks carry an error; a done task's message is its command tag.
+                        + " (select t.message from pg_catalog.pg_dist_background_task t where t.job_id = s.job_id"
+                        + "    and t.message <> '' and (t.status::text in ('error', 'cancelled') or t.retry_count > 0)"
+                        + "    order by t.task_id desc limit 1)"
+                        + " from pg_catalog.citus_rebalance_status() s")) {
+            if (!rs.next()) {
+                return null;
+            }
+            java.sql.Timestamp started = rs.getTimestamp(3);
+            java.sql.Timestamp finished = rs.getTimestamp(4);
+            return new RebalanceJob(rs.getLong(1), rs.getString(2), started == null ? null : started.toInstant(),
+                    finished == null ? null : finished.toInstant(), RebalanceJob.counts(rs.getString(5)),
+                    rs.getString(6));
+        }
+    }
+
+    /**
+     * Active primary workers meant to hold shards that hold no placement of any hash-distributed shard, while
+     * hash-distributed tables exist: the persistent sign that a rebalance is still owed (it survives restarts).
+     */
+    List<HostPort> workersWithoutShards() throws SQLException {
+        List<HostPort> workers = new ArrayList<>();
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "select n.nodename, n.nodeport from pg_catalog.pg_dist_node n"
+                        + " where n.isactive and n.noderole = 'primary' and n.shouldhaveshards and n.groupid <> 0"
+                        + " and exists (select 1 from pg_catalog.pg_dist_partition where partmethod = 'h')"
+                        + " and not exists (select 1 from pg_catalog.pg_dist_placement pl"
+                        + "   join pg_catalog.pg_dist_shard sh on sh.shardid = pl.shardid"
+                        + "   join pg_catalog.pg_dist_partition pa on pa.logicalrelid = sh.logicalrelid"
+                        + "   where pl.groupid = n.groupid and pa.partmethod = 'h')"
+                        + " order by 1, 2")) {
+            while (rs.next()) {
+                workers.add(new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2)));
+            }
+        }
+        return workers;
+    }
+
+    /**
+     * Distributed tables whose shards cannot move by logical replication (no replica identity, or the default one
+     * without a primary key): Citus refuses a whole online rebalance for any one of them. Reference tables are not
+     * moved, only copied, so they do not count.
+     */
+    List<String> tablesBlockingOnlineMoves() throws SQLException {
+        List<String> tables = new ArrayList<>();
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "select format('%I.%I', n.nspname, c.relname) from pg_catalog.pg_dist_partition p"
+                        + " join pg_catalog.pg_class c on c.oid = p.logicalrelid"
+                        + " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
+                        + " where (p.partmethod = 'h' or (p.partmethod = 'n' and p.repmodel <> 't' and p.colocationid <> 0))"
+                        + " and (c.relreplident = 'n' or (c.relreplident = 'd' and not exists ("
+                        + "   select 1 from pg_catalog.pg_index i where i.indrelid = c.oid and i.indisprimary)))"
+                        + " order by 1")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        return tables;
+    }
+
+    /** citus_rebalance_start(): the background job's id, or null when Citus finds no moves to make. */
+    Long startRebalance() throws SQLException {
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("select pg_catalog.citus_rebalance_start()")) {
+            if (!rs.next()) {
+                return null;
+            }
+            long id = rs.getLong(1);
+            return rs.wasNull() ? null : id;
+        }
     }
 
     /** The coordinator's citus version and server_id, read once per session; null version = citus not created. */
@@ -192,6 +323,25 @@ final class CoordinatorSession implements AutoCloseable {
             connection.close();
         } catch (SQLException e) {
             // the session is being dropped either way; the server releases the lock when it notices
+        }
+    }
+
+    private interface Work {
+        void run(Statement statement) throws SQLException;
+    }
+
+    private void inTransaction(Work work) throws SQLException {
+        connection.setAutoCommit(false);
+        try (Statement s = connection.createStatement()) {
+            work.run(s);
+            connection.commit();
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw e;
+        } finally {
+            if (!connection.isClosed()) {
+                connection.setAutoCommit(true);
+            }
         }
     }
 

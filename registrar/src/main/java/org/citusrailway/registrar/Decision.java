@@ -10,6 +10,8 @@ import java.util.Set;
  * @param actions  in order: coordinator row first, then additions, then activations
  * @param rejected workers that connected but failed a check (citus missing, version, coordinator, duplicate)
  * @param retired  workers skipped because a user retired them
+ * @param reinitialised inactive workers not activated because their data directory was re-initialised
  */
-record Decision(List<Action> actions, Map<HostPort, ProbeFailure> rejected, Set<HostPort> retired) {
+record Decision(List<Action> actions, Map<HostPort, ProbeFailure> rejected, Set<HostPort> retired,
+        Set<HostPort> reinitialised) {
 }

@@ -48,6 +48,21 @@ final class EnvReader {
         return value;
     }
 
+    /** Exactly {@code true} or {@code false} (any case): "1", "yes" or "off" are more likely typos than intent. */
+    boolean bool(String name, boolean fallback) {
+        String raw = string(name, null);
+        if (raw == null) {
+            return fallback;
+        }
+        if (raw.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (raw.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(name, "\"" + raw + "\" is not true or false");
+    }
+
     int port(String name, int fallback) {
         return integer(name, fallback, 1, 65535);
     }

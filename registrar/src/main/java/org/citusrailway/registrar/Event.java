@@ -55,6 +55,32 @@ public enum Event {
     WORKER_RECOVERED("worker-recovered"),
     /** A worker listed in citus_registrar.retired_workers was found; it is left alone. */
     WORKER_RETIRED("worker-retired"),
+    /** citus_registrar.known_workers did not exist and was created on the coordinator. */
+    KNOWN_TABLE_CREATED("known-table-created"),
+    /**
+     * A worker this registrar had registered (recorded in citus_registrar.known_workers) is gone from pg_dist_node
+     * but still resolves: a user removed it. It is recorded in retired_workers and never re-added automatically.
+     */
+    WORKER_REMOVED_BY_USER("worker-removed-by-user"),
+    /** A known worker is gone from pg_dist_node and retired or no longer resolving; the registrar forgets it. */
+    WORKER_FORGOTTEN("worker-forgotten"),
+    /**
+     * A registered worker answers with another Citus server_id than when it was registered: its data directory was
+     * wiped and re-initialised, so its shards are gone. Reported with backoff; never activated.
+     */
+    WORKER_REINITIALISED("worker-reinitialised"),
+    /** The registrar started citus_rebalance_start() (or found one running and follows it). */
+    REBALANCE_STARTED("rebalance-started"),
+    /** A followed rebalance job moved on: done/total tasks (on change of the done count, at most every ~10 s). */
+    REBALANCE_PROGRESS("rebalance-progress"),
+    /** The followed rebalance job finished, or Citus found no moves to make. */
+    REBALANCE_FINISHED("rebalance-finished"),
+    /** The rebalance job failed or was cancelled, or could not be started; Citus's error text is included. */
+    REBALANCE_FAILED("rebalance-failed"),
+    /** A rebalance is needed but tables without primary key or replica identity cannot move online; names them. */
+    REBALANCE_BLOCKED("rebalance-blocked"),
+    /** A worker has no shards but REBALANCE_ON_JOIN=false: start the rebalance yourself. */
+    REBALANCE_NEEDED("rebalance-needed"),
     /** A pass failed for an unexpected reason; retried with backoff. */
     PASS_FAILED("pass-failed");
 

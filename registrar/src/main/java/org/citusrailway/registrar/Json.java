@@ -62,6 +62,20 @@ final class Json {
         return this;
     }
 
+    Json field(String name, Long value) {
+        name(name);
+        out.append(value == null ? "null" : value.toString());
+        needComma = true;
+        return this;
+    }
+
+    Json nullField(String name) {
+        name(name);
+        out.append("null");
+        needComma = true;
+        return this;
+    }
+
     Json field(String name, boolean value) {
         name(name);
         out.append(value);

@@ -1,6 +1,9 @@
 package org.citusrailway.registrar;
 
 import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import sun.misc.Signal;
 
@@ -16,6 +19,21 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * The configuration, or null after printing the one {@code config-invalid} line and calling exit with
+     * {@link #EXIT_CONFIG}. Tests call this with their own stream and exit to check many bad values in-process.
+     */
+    static Config configuration(Map<String, String> env, PrintStream err, IntConsumer exit) {
+        try {
+            return Config.fromEnvironment(env);
+        } catch (ConfigException e) {
+            err.println(Event.CONFIG_INVALID.id() + ": " + e.getMessage());
+            err.flush();
+            exit.accept(EXIT_CONFIG);
+            return null;
+        }
+    }
+
     public static void main(String[] args) {
         // First, before any lookup can happen: the JVM's DNS cache would delay discovery by up to 30 s.
         DnsCachePolicy.disableJvmCaching();
@@ -23,12 +41,8 @@ public final class Main {
             Training.run();
             return;
         }
-        Config config;
-        try {
-            config = Config.fromEnvironment(System.getenv());
-        } catch (ConfigException e) {
-            System.err.println(Event.CONFIG_INVALID.id() + ": " + e.getMessage());
-            System.exit(EXIT_CONFIG);
+        Config config = configuration(System.getenv(), System.err, System::exit);
+        if (config == null) {
             return;
         }
         DRIVER_LOG.setLevel(Level.OFF);

@@ -22,6 +22,18 @@ final class Metrics {
     private volatile int nodesUnreachable;
     private volatile boolean leader;
     private volatile boolean coordinatorUp;
+    private final AtomicLong rebalancesStarted = new AtomicLong();
+    private final AtomicLong rebalanceFailures = new AtomicLong();
+    private volatile boolean rebalanceRunning;
+    private volatile Map<String, Long> rebalanceTasks = Map.of();
+    private volatile int rebalanceBlockedTables;
+    private volatile int workersWithoutShards;
+    private volatile int workersReinitialised;
+    private final AtomicLong workersRemovedByUser = new AtomicLong();
+
+    /** Task states always rendered (at 0 when absent) so dashboards have a stable series. */
+    private static final java.util.List<String> TASK_STATES = java.util.List.of("blocked", "runnable", "running", "done",
+            "error", "cancelled");
 
     Metrics() {
         for (ProbeFailure reason : ProbeFailure.values()) {
@@ -71,6 +83,29 @@ final class Metrics {
         coordinatorUp = up;
     }
 
+    void rebalanceStarted() {
+        rebalancesStarted.incrementAndGet();
+    }
+
+    void rebalanceFailed() {
+        rebalanceFailures.incrementAndGet();
+    }
+
+    void rebalance(boolean running, Map<String, Long> tasks, int blockedTables, int withoutShards) {
+        rebalanceRunning = running;
+        rebalanceTasks = Map.copyOf(tasks);
+        rebalanceBlockedTables = blockedTables;
+        workersWithoutShards = withoutShards;
+    }
+
+    void workersReinitialised(int count) {
+        workersReinitialised = count;
+    }
+
+    void workerRemovedByUser() {
+        workersRemovedByUser.incrementAndGet();
+    }
+
     long passes() {
         return passes.get();
     }
@@ -108,6 +143,32 @@ final class Metrics {
                 leader ? "1" : "0");
         gauge(out, "citus_registrar_coordinator_up", "1 while the coordinator session is open.",
                 coordinatorUp ? "1" : "0");
+        gauge(out, "citus_registrar_rebalance_running", "1 while a rebalance job is scheduled or running.",
+                rebalanceRunning ? "1" : "0");
+        out.append("# HELP citus_registrar_rebalance_tasks Tasks of the current or last rebalance job by state.\n")
+                .append("# TYPE citus_registrar_rebalance_tasks gauge\n");
+        Map<String, Long> tasks = new java.util.TreeMap<>(rebalanceTasks);
+        for (String state : TASK_STATES) {
+            tasks.putIfAbsent(state, 0L);
+        }
+        tasks.forEach((state, n) -> out.append("citus_registrar_rebalance_tasks{state=\"").append(state).append("\"} ")
+                .append(n).append('\n'));
+        counter(out, "citus_registrar_rebalances_started_total", "Rebalance jobs this registrar started.",
+                rebalancesStarted.get());
+        counter(out, "citus_registrar_rebalance_failures_total",
+                "Rebalance jobs that failed or were cancelled, and starts Citus refused.", rebalanceFailures.get());
+        gauge(out, "citus_registrar_rebalance_blocked_tables",
+                "Distributed tables without primary key or replica identity (they block an online rebalance).",
+                Integer.toString(rebalanceBlockedTables));
+        gauge(out, "citus_registrar_workers_without_shards",
+                "Active workers that hold no distributed shards while distributed tables exist.",
+                Integer.toString(workersWithoutShards));
+        gauge(out, "citus_registrar_workers_reinitialised",
+                "Registered workers whose Citus server_id changed (data directory wiped); never activated.",
+                Integer.toString(workersReinitialised));
+        counter(out, "citus_registrar_workers_removed_by_user_total",
+                "Known workers removed from pg_dist_node by hand while still resolving (recorded as retired).",
+                workersRemovedByUser.get());
         return out.toString();
     }
 

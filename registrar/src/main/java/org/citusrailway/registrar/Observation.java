@@ -15,8 +15,16 @@ import java.util.Set;
  * @param coordinatorVersion  the coordinator's citus extversion
  * @param coordinatorServerId the coordinator's Citus server_id
  * @param workerServerIds     server_id of registered workers (empty unless some new candidate reached the checks)
+ * @param reinitialised       registered workers whose server_id differs from the one recorded at registration
  */
 record Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable,
         Map<HostPort, ProbeResult> probes, Set<String> retired, String coordinatorVersion, String coordinatorServerId,
-        Map<HostPort, String> workerServerIds) {
+        Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised) {
+
+    Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable, Map<HostPort, ProbeResult> probes,
+            Set<String> retired, String coordinatorVersion, String coordinatorServerId,
+            Map<HostPort, String> workerServerIds) {
+        this(coordinator, nodes, resolvable, probes, retired, coordinatorVersion, coordinatorServerId, workerServerIds,
+                Set.of());
+    }
 }

@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * One leader pass: read pg_dist_node → discover → probe → decide → apply → report. Runs on the lock-holding session;
- * an exception that breaks the session propagates so the caller drops it (and with it the right to act).
+ * One leader pass: read pg_dist_node → discover → notice removals by hand → probe (and compare server_ids) → decide →
+ * apply → follow or start a rebalance → report. Runs on the lock-holding session; an exception that breaks the
+ * session propagates so the caller drops it (and with it the right to act).
  */
 final class Pass {
     private final Config config;
@@ -25,6 +27,8 @@ final class Pass {
     private final WorkerStates workers;
     private final Metrics metrics;
     private final EventLog log;
+    private final KnownWorkers known = new KnownWorkers();
+    private final Rebalancer rebalancer;
 
     Pass(Config config, Discovery discovery, WorkerProbe probe, WorkerStates workers, Metrics metrics, EventLog log) {
         this.config = config;
@@ -39,6 +43,13 @@ final class Pass {
         this.workers = workers;
         this.metrics = metrics;
         this.log = log;
+        this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), log, metrics);
+    }
+
+    /** Leadership (re)acquired: reload what is known, compare every worker's server_id again, check the rebalance. */
+    void lead(CoordinatorSession session) throws SQLException {
+        known.load(session);
+        rebalancer.nudge();
     }
 
     int candidateCount() {
@@ -48,7 +59,7 @@ final class Pass {
     Status run(CoordinatorSession session, long startedNanos, Instant startedAt)
             throws SQLException, InterruptedException {
         List<NodeRow> nodes = session.nodes();
-        Set<String> retired = session.retiredNames();
+        Set<String> retired = new HashSet<>(session.retiredNames());
 
         Map<HostPort, NodeRow> registered = new HashMap<>();
         Set<String> names = new LinkedHashSet<>(candidateHosts);
@@ -58,8 +69,12 @@ final class Pass {
                 names.add(row.key().host());
             }
         }
+        for (HostPort worker : known.all()) {
+            names.add(worker.host());
+        }
         Map<String, Resolution> resolutions = discovery.resolve(names);
         long now = System.nanoTime();
+        noticeRemovals(session, registered, retired, resolutions);
 
         List<HostPort> resolvable = new ArrayList<>();
         List<HostPort> toProbe = new ArrayList<>();
@@ -112,6 +127,7 @@ final class Pass {
             throw new InterruptedException("stopping");
         }
         now = System.nanoTime();
+        verifyIdentities(session, toCheck, alive, now);
 
         boolean needServerIds = false;
         for (Map.Entry<HostPort, ProbeResult> entry : probes.entrySet()) {
@@ -121,12 +137,15 @@ final class Pass {
             } else if (entry.getValue() instanceof ProbeResult.Reached reached) {
                 workers.probePassed(worker);
                 needServerIds |= !registered.containsKey(worker) && reached.citusVersion() != null;
+                if (registered.containsKey(worker)) {
+                    compareIdentity(session, worker, reached.serverId(), now);
+                }
             }
         }
         Map<HostPort, String> serverIds = needServerIds ? session.workerServerIds() : Map.of();
 
         Decision decision = Reconciler.decide(new Observation(config.coordinator(), nodes, resolvable, probes, retired,
-                session.citusVersion(), session.serverId(), serverIds));
+                session.citusVersion(), session.serverId(), serverIds, known.reinitialised()));
         decision.rejected().forEach((worker, reason) -> {
             workers.probeFailed(worker, reason, rejectionDetail(reason, probes.get(worker), session), System.nanoTime());
             if (reason == ProbeFailure.CITUS_VERSION_MISMATCH) {
@@ -137,7 +156,11 @@ final class Pass {
 
         boolean changed = false;
         for (Action action : decision.actions()) {
-            changed |= apply(session, action);
+            boolean applied = apply(session, action, probes);
+            changed |= applied;
+            if (applied && !(action instanceof Action.SetCoordinatorHost)) {
+                rebalancer.nudge(); // a worker joined (or came back): it may be owed shards
+            }
         }
         if (changed) {
             nodes = session.nodes();
@@ -147,6 +170,7 @@ final class Pass {
         int active = 0;
         int inactive = 0;
         int unreachable = 0;
+        List<HostPort> unreachableWorkers = new ArrayList<>();
         for (NodeRow row : nodes) {
             if (row.isCoordinator()) {
                 continue;
@@ -158,6 +182,7 @@ final class Pass {
                 active++;
             } else {
                 unreachable++;
+                unreachableWorkers.add(row.key());
             }
             if (up != null) {
                 Resolution resolution = resolutions.get(row.key().host());
@@ -166,13 +191,95 @@ final class Pass {
             }
         }
         metrics.nodes(active, inactive, unreachable);
+        metrics.workersReinitialised(known.reinitialised().size());
+        Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachableWorkers, System.nanoTime());
         long elapsed = System.nanoTime() - startedNanos;
         metrics.passCompleted(elapsed);
-        return status(nodes, retired, alive, startedAt, elapsed);
+        return status(nodes, retired, alive, rebalance, startedAt, elapsed);
+    }
+
+    /**
+     * Known workers missing from pg_dist_node. Retired ones went the documented way and are forgotten; one that still
+     * resolves was removed by hand and is retired so it is not re-added behind the user's back; one that no longer
+     * resolves is gone for good and forgotten (if its name comes back, it is a new worker). A lookup timeout decides
+     * nothing.
+     */
+    private void noticeRemovals(CoordinatorSession session, Map<HostPort, NodeRow> registered, Set<String> retired,
+            Map<String, Resolution> resolutions) throws SQLException {
+        for (HostPort worker : known.all()) {
+            if (registered.containsKey(worker)) {
+                continue;
+            }
+            Resolution resolution = resolutions.get(worker.host());
+            if (retired.contains(worker.host())) {
+                known.forget(session, worker);
+                log.info(Event.WORKER_FORGOTTEN, "worker " + worker + " is retired and no longer in pg_dist_node;"
+                        + " forgotten", "worker", worker);
+            } else if (resolution != null && resolution.resolved()) {
+                known.retire(session, worker);
+                retired.add(worker.host());
+                metrics.workerRemovedByUser();
+                log.warn(Event.WORKER_REMOVED_BY_USER, "worker " + worker + " was removed from pg_dist_node outside"
+                        + " the registrar while it still resolves; recorded in citus_registrar.retired_workers ('"
+                        + KnownWorkers.REMOVED_NOTE + "') and never re-added automatically. To bring it back: DELETE"
+                        + " FROM citus_registrar.retired_workers WHERE nodename = '" + worker.host() + "';",
+                        "worker", worker);
+            } else if (resolution != null && Resolution.NOT_FOUND.equals(resolution.problem())) {
+                known.forget(session, worker);
+                log.info(Event.WORKER_FORGOTTEN, "worker " + worker + " left pg_dist_node and no longer resolves;"
+                        + " forgotten (a worker that appears later under this name is treated as new)", "worker",
+                        worker);
+            }
+        }
+    }
+
+    /**
+     * Active registered workers that answer and have not had their server_id compared since leadership started or
+     * since they were last lost: one authenticated probe each, in parallel.
+     */
+    private void verifyIdentities(CoordinatorSession session, List<NodeRow> active, Map<HostPort, Boolean> alive,
+            long now) throws SQLException, InterruptedException {
+        List<HostPort> toVerify = new ArrayList<>();
+        for (NodeRow row : active) {
+            HostPort key = row.key();
+            Boolean up = alive.get(key);
+            if (up != null && !up) {
+                known.lost(key);
+            } else if (up != null && known.needsVerification(key) && workers.due(key, now)) {
+                toVerify.add(key);
+            }
+        }
+        if (toVerify.isEmpty()) {
+            return;
+        }
+        Map<HostPort, ProbeResult> results = new ConcurrentHashMap<>();
+        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (HostPort worker : toVerify) {
+                parallel.execute(() -> results.put(worker, probe.probe(worker)));
+            }
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedException("stopping");
+        }
+        for (Map.Entry<HostPort, ProbeResult> entry : results.entrySet()) {
+            if (entry.getValue() instanceof ProbeResult.Reached reached) {
+                compareIdentity(session, entry.getKey(), reached.serverId(), now);
+            }
+        }
+    }
+
+    private void compareIdentity(CoordinatorSession session, HostPort worker, String serverId, long now)
+            throws SQLException {
+        if (known.verify(session, worker, serverId)) {
+            workers.reinitialised(worker, known.recordedId(worker), serverId, now);
+        } else {
+            workers.identityConfirmed(worker);
+        }
     }
 
     /** Returns true when the coordinator's metadata changed. Failures are reported; the session errors propagate. */
-    private boolean apply(CoordinatorSession session, Action action) throws SQLException {
+    private boolean apply(CoordinatorSession session, Action action, Map<HostPort, ProbeResult> probes)
+            throws SQLException {
         try {
             session.apply(action);
         } catch (SQLException e) {
@@ -196,7 +303,12 @@ final class Pass {
             case Action.SetCoordinatorHost set -> log.info(Event.COORDINATOR_HOST_SET,
                     "coordinator row set to " + set.coordinator() + " (citus_set_coordinator_host)",
                     "coordinator", set.coordinator());
-            case Action.AddNode add -> workers.added(add.worker());
+            case Action.AddNode add -> {
+                workers.added(add.worker());
+                if (probes.get(add.worker()) instanceof ProbeResult.Reached reached && reached.serverId() != null) {
+                    known.remember(session, add.worker(), reached.serverId());
+                }
+            }
             case Action.ActivateNode activate -> workers.activated(activate.worker());
         }
         return true;
@@ -214,8 +326,8 @@ final class Pass {
         };
     }
 
-    private Status status(List<NodeRow> nodes, Set<String> retired, Map<HostPort, Boolean> alive, Instant startedAt,
-            long elapsedNanos) {
+    private Status status(List<NodeRow> nodes, Set<String> retired, Map<HostPort, Boolean> alive,
+            Status.Rebalance rebalance, Instant startedAt, long elapsedNanos) {
         List<Status.Candidate> candidateViews = new ArrayList<>();
         for (HostPort candidate : candidates) {
             WorkerState s = workers.peek(candidate);
@@ -229,9 +341,10 @@ final class Pass {
             WorkerState s = row.isCoordinator() ? null : workers.peek(row.key());
             nodeViews.add(new Status.Node(row.nodeId(), row.groupId(), row.name(), row.port(), row.active(),
                     row.metadataSynced(), row.shouldHaveShards(), row.role(), alive.get(row.key()),
-                    retired.contains(row.key().host()), s == null ? null : s.lastError));
+                    retired.contains(row.key().host()), s == null ? null : s.lastError,
+                    !row.isCoordinator() && known.isReinitialised(row.key())));
         }
         return new Status("leader", true, null, startedAt, elapsedNanos / 1_000_000, metrics.passes(),
-                candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews));
+                candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews), rebalance);
     }
 }

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * The decision of a pass as a pure function: desired state (what was discovered and probed healthy) diffed against
- * pg_dist_node. It only ever adds or activates; a worker that disappears is reported elsewhere, never removed.
+ * pg_dist_node. It only ever adds or activates; a worker that disappears is reported elsewhere, never removed, and a
+ * worker whose data directory was re-initialised is never activated.
  */
 final class Reconciler {
     private Reconciler() {
@@ -21,6 +22,7 @@ final class Reconciler {
         List<Action> actions = new ArrayList<>();
         Map<HostPort, ProbeFailure> rejected = new LinkedHashMap<>();
         Set<HostPort> retired = new LinkedHashSet<>();
+        Set<HostPort> reinitialised = new LinkedHashSet<>();
 
         NodeRow coordinatorRow = null;
         Map<HostPort, NodeRow> registered = new HashMap<>();
@@ -75,6 +77,11 @@ final class Reconciler {
                 retired.add(key);
                 continue;
             }
+            if (o.reinitialised().contains(key)) {
+                // Activating it would hand Citus an empty node in place of its shards.
+                reinitialised.add(key);
+                continue;
+            }
             if (o.probes().get(key) instanceof ProbeResult.Reached reached) {
                 ProbeFailure problem = check(reached, key, o, owners);
                 if (problem == null) {
@@ -85,7 +92,7 @@ final class Reconciler {
             }
         }
         actions.addAll(activations);
-        return new Decision(List.copyOf(actions), Map.copyOf(rejected), Set.copyOf(retired));
+        return new Decision(List.copyOf(actions), Map.copyOf(rejected), Set.copyOf(retired), Set.copyOf(reinitialised));
     }
 
     private static ProbeFailure check(ProbeResult.Reached reached, HostPort self, Observation o,

@@ -153,6 +153,10 @@ public final class Registrar {
             if (current.ensureRetiredTable()) {
                 log.info(Event.RETIRED_TABLE_CREATED, "created citus_registrar.retired_workers on the coordinator");
             }
+            if (current.ensureKnownTable()) {
+                log.info(Event.KNOWN_TABLE_CREATED, "created citus_registrar.known_workers on the coordinator");
+            }
+            pass.lead(current);
         }
         if (current.citusVersion() == null && !current.readIdentity()) {
             String problem = "the citus extension is not created in database " + config.database() + " on the coordinator";

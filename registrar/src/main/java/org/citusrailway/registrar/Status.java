@@ -2,26 +2,58 @@ package org.citusrailway.registrar;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /** An immutable picture of the registrar after a pass, published for /status. */
 record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
-        long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes) {
+        long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
+        Rebalance rebalance) {
 
-    static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of());
+    static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null);
 
     /** A candidate name that resolves now or did before. */
     record Candidate(String name, int port, List<String> addresses, String state, String reason, String lastError,
             Instant lastErrorAt) {
     }
 
-    /** A pg_dist_node row with what the registrar saw of it; reachable is null when not checked. */
+    /**
+     * A pg_dist_node row with what the registrar saw of it; reachable is null when not checked. reinitialised: the
+     * worker's Citus server_id differs from the one recorded when it was registered (its data directory was wiped).
+     */
     record Node(int nodeId, int groupId, String name, int port, boolean isActive, boolean metadataSynced,
-            boolean shouldHaveShards, String role, Boolean reachable, boolean retired, String lastError) {
+            boolean shouldHaveShards, String role, Boolean reachable, boolean retired, String lastError,
+            boolean reinitialised) {
+
+        Node(int nodeId, int groupId, String name, int port, boolean isActive, boolean metadataSynced,
+                boolean shouldHaveShards, String role, Boolean reachable, boolean retired, String lastError) {
+            this(nodeId, groupId, name, port, isActive, metadataSynced, shouldHaveShards, role, reachable, retired,
+                    lastError, false);
+        }
+    }
+
+    /**
+     * The rebalance the registrar owes or follows.
+     *
+     * @param state  idle (nothing owed), running, blocked (tables cannot move online), waiting (a worker is
+     *               unreachable), needed (owed but REBALANCE_ON_JOIN=false), failed (retried with backoff)
+     * @param detail one sentence on why the state is what it is
+     * @param fix    what a user can do about blocked/failed/needed, or null
+     */
+    record Rebalance(boolean onJoin, String state, String detail, Long jobId, String jobState, Instant startedAt,
+            Instant finishedAt, long tasksDone, long tasksTotal, Map<String, Long> tasks,
+            List<String> workersWithoutShards, List<String> blockedTables, String fix, String error,
+            Instant lastCheckAt) {
+    }
+
+    Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
+            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes) {
+        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
+                candidates, nodes, null);
     }
 
     Status withRole(String newRole, boolean reachable, String error) {
         return new Status(newRole, reachable, error, lastPassAt, lastPassMillis, passes, candidatesChecked, candidates,
-                nodes);
+                nodes, rebalance);
     }
 
     String toJson() {
@@ -29,7 +61,7 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
                 .field("role", role)
                 .object("coordinator").field("reachable", coordinatorReachable).field("error", coordinatorError)
                 .endObject()
-                .field("lastPassAt", lastPassAt == null ? null : lastPassAt.toString())
+                .field("lastPassAt", text(lastPassAt))
                 .field("lastPassDurationMs", lastPassMillis)
                 .field("passes", passes)
                 .field("candidatesChecked", candidatesChecked);
@@ -37,7 +69,7 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
         for (Candidate c : candidates) {
             json.beginObject().field("name", c.name()).field("port", c.port()).strings("addresses", c.addresses())
                     .field("state", c.state()).field("reason", c.reason()).field("lastError", c.lastError())
-                    .field("lastErrorAt", c.lastErrorAt() == null ? null : c.lastErrorAt().toString()).endObject();
+                    .field("lastErrorAt", text(c.lastErrorAt())).endObject();
         }
         json.endArray().beginArray("nodes");
         for (Node n : nodes) {
@@ -45,8 +77,26 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
                     .field("nodeport", n.port()).field("isactive", n.isActive())
                     .field("metadatasynced", n.metadataSynced()).field("shouldhaveshards", n.shouldHaveShards())
                     .field("noderole", n.role()).field("reachable", n.reachable()).field("retired", n.retired())
-                    .field("lastError", n.lastError()).endObject();
+                    .field("lastError", n.lastError()).field("reinitialised", n.reinitialised()).endObject();
         }
-        return json.endArray().endObject().toString();
+        json.endArray();
+        if (rebalance == null) {
+            json.nullField("rebalance");
+        } else {
+            Rebalance r = rebalance;
+            json.object("rebalance").field("onJoin", r.onJoin()).field("state", r.state()).field("detail", r.detail())
+                    .field("jobId", r.jobId()).field("jobState", r.jobState()).field("startedAt", text(r.startedAt()))
+                    .field("finishedAt", text(r.finishedAt())).field("tasksDone", r.tasksDone())
+                    .field("tasksTotal", r.tasksTotal()).object("tasks");
+            r.tasks().forEach(json::field);
+            json.endObject().strings("workersWithoutShards", r.workersWithoutShards())
+                    .strings("blockedTables", r.blockedTables()).field("fix", r.fix()).field("error", r.error())
+                    .field("lastCheckAt", text(r.lastCheckAt())).endObject();
+        }
+        return json.endObject().toString();
+    }
+
+    private static String text(Instant instant) {
+        return instant == null ? null : instant.toString();
     }
 }

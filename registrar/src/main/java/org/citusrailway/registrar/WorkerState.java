@@ -10,7 +10,7 @@ final class WorkerState {
     List<InetAddress> addresses = List.of();
     String dns;
     boolean resolvedNow;
-    /** Shown in /status: registered, ready, probe-failed, retired, not-found, dns-timeout, waiting. */
+    /** Shown in /status: registered, ready, probe-failed, retired, reinitialised, not-found, dns-timeout, waiting. */
     String state = "not-found";
     ProbeFailure reason;
     String detail;
@@ -23,6 +23,9 @@ final class WorkerState {
     long nextReminderAt;
     boolean retiredReported;
     String lastActionError;
+    boolean reinitialisedReported;
+    int reinitialisedReminders;
+    long nextReinitialisedReminderAt;
 
     WorkerState(HostPort key) {
         this.key = key;

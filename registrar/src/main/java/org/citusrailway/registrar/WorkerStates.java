@@ -153,6 +153,46 @@ final class WorkerStates {
         }
     }
 
+    static final String REINITIALISED_FIX = "its shards are gone: restore the worker's volume from a backup, or"
+            + " recreate its shards elsewhere and then remove the node (SELECT citus_remove_node(name, port));"
+            + " the registrar does not guess and will not activate it";
+
+    /**
+     * A registered worker answers with another Citus server_id than when it was registered. Reported at once and
+     * then at growing intervals while it lasts; re-probed with backoff (a volume restored from backup clears it).
+     */
+    void reinitialised(HostPort key, String recordedId, String currentId, long now) {
+        WorkerState s = get(key);
+        String problem = "Citus server_id is " + currentId + ", was " + recordedId
+                + " when registered: its data directory was wiped and re-initialised";
+        s.state = "reinitialised";
+        s.error(problem + "; " + REINITIALISED_FIX);
+        backOff(s, true, now);
+        boolean first = !s.reinitialisedReported;
+        if (first) {
+            s.reinitialisedReported = true;
+            s.reinitialisedReminders = 0;
+        } else if (now - s.nextReinitialisedReminderAt < 0) {
+            return;
+        } else {
+            s.reinitialisedReminders++;
+        }
+        s.nextReinitialisedReminderAt = now + LOST_REMINDERS.delay(s.reinitialisedReminders + 1).toNanos();
+        log.warn(Event.WORKER_REINITIALISED, "worker reinitialised: " + key + " " + problem + "; " + REINITIALISED_FIX,
+                "worker", key, "serverId", currentId, "recordedServerId", recordedId);
+    }
+
+    /** Its recorded server_id answers again (restored from backup). */
+    void identityConfirmed(HostPort key) {
+        WorkerState s = states.get(key);
+        if (s != null && s.reinitialisedReported) {
+            s.reinitialisedReported = false;
+            s.failures = 0;
+            s.nextAttemptAt = 0;
+            s.state = "registered";
+        }
+    }
+
     boolean isLost(HostPort key) {
         WorkerState s = states.get(key);
         return s != null && s.lost;

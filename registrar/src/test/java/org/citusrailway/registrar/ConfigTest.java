@@ -46,6 +46,7 @@ class ConfigTest {
         assertEquals(Duration.ofSeconds(2), c.lockTimeout());
         assertEquals(Duration.ofSeconds(5), c.probeRetryMax());
         assertEquals(SslMode.DISABLE, c.sslMode());
+        assertTrue(c.rebalanceOnJoin());
         assertFalse(c.toString().contains(SECRET), c.toString());
     }
 
@@ -56,7 +57,9 @@ class ConfigTest {
                 "WORKER_INDEX_MAX", "3", "PRIVATE_DOMAIN", "corp.internal", "WORKER_PORT", "6000",
                 "WORKER_HOSTS", "extra.example.com, other:7000", "SCAN_INTERVAL", "2s", "PORT", "9090",
                 "LOG_FORMAT", "JSON", "CONNECT_TIMEOUT", "1500ms", "DNS_TIMEOUT", "250ms", "STATEMENT_TIMEOUT", "1m",
-                "LOCK_TIMEOUT", "3", "PROBE_RETRY_MAX", "10s", "POSTGRES_SSLMODE", "verify-full"));
+                "LOCK_TIMEOUT", "3", "PROBE_RETRY_MAX", "10s", "POSTGRES_SSLMODE", "verify-full",
+                "REBALANCE_ON_JOIN", "False"));
+        assertFalse(c.rebalanceOnJoin());
         assertEquals(new HostPort("coord.example.internal", 6432), c.coordinator());
         assertEquals("citus", c.user());
         assertEquals("app", c.database());
@@ -121,7 +124,10 @@ class ConfigTest {
             "STATEMENT_TIMEOUT|-1|negative",
             "LOCK_TIMEOUT|soon|not a duration",
             "PROBE_RETRY_MAX|-1s|negative",
-            "POSTGRES_SSLMODE|maybe|not one of disable, allow, prefer, require, verify-ca, verify-full"})
+            "POSTGRES_SSLMODE|maybe|not one of disable, allow, prefer, require, verify-ca, verify-full",
+            "REBALANCE_ON_JOIN|yes|not true or false",
+            "REBALANCE_ON_JOIN|1|not true or false",
+            "REBALANCE_ON_JOIN|off|not true or false"})
     void badValuesNameTheVariable(String variable, String value, String problem) {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.fromEnvironment(env(variable, value)));
         assertEquals(variable, e.variable());

@@ -23,6 +23,7 @@ class ReconcilerTest {
     private final Map<HostPort, ProbeResult> probes = new HashMap<>();
     private final Set<String> retired = new HashSet<>();
     private final Map<HostPort, String> workerIds = new HashMap<>();
+    private final Set<HostPort> reinitialised = new HashSet<>();
 
     private void coordinatorRow(String name, int port) {
         nodes.add(new NodeRow(1, 0, name, port, true, "primary", true, false));
@@ -40,7 +41,7 @@ class ReconcilerTest {
 
     private Decision decide() {
         return Reconciler.decide(new Observation(COORDINATOR, nodes, resolvable, probes, retired, VERSION, "coord-id",
-                workerIds));
+                workerIds, reinitialised));
     }
 
     @Test
@@ -168,5 +169,18 @@ class ReconcilerTest {
         ready(W1, "id-1");
         ready(W2, "id-2");
         assertEquals(List.of(new Action.AddNode(W2), new Action.ActivateNode(W1, W1.host())), decide().actions());
+    }
+
+    @Test
+    void aReinitialisedWorkerIsNeverActivatedButOthersAre() {
+        coordinatorRow("coordinator.railway.internal", 5432);
+        worker(W1, false);
+        worker(W2, false);
+        ready(W1, "new-id-after-wipe");
+        ready(W2, "id-2");
+        reinitialised.add(W1);
+        Decision decision = decide();
+        assertEquals(List.of(new Action.ActivateNode(W2, W2.host())), decision.actions());
+        assertEquals(Set.of(W1), decision.reinitialised());
     }
 }

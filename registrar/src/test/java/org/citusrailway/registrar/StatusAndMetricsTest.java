@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StatusAndMetricsTest {
@@ -22,8 +23,29 @@ class StatusAndMetricsTest {
                 + "\"lastErrorAt\":\"1970-01-01T00:00:00Z\"}],"
                 + "\"nodes\":[{\"nodeid\":1,\"groupid\":0,\"nodename\":\"coordinator\",\"nodeport\":5432,\"isactive\":true,"
                 + "\"metadatasynced\":true,\"shouldhaveshards\":false,\"noderole\":\"primary\",\"reachable\":null,"
-                + "\"retired\":false,\"lastError\":null}]}", status.toJson());
+                + "\"retired\":false,\"lastError\":null,\"reinitialised\":false}],\"rebalance\":null}", status.toJson());
         assertTrue(Status.STARTING.toJson().startsWith("{\"role\":\"starting\""));
+    }
+
+    @Test
+    void rebalanceInStatusJson() {
+        Status.Rebalance rebalance = new Status.Rebalance(true, "running", "job 7 running: 5/21 tasks done", 7L, "running",
+                Instant.parse("2025-01-01T00:00:00Z"), null, 5, 21,
+                new java.util.TreeMap<>(Map.of("blocked", 14L, "done", 5L, "running", 1L, "runnable", 1L)),
+                List.of("worker3.railway.internal:5432"), List.of("public.nopk"), "fix it", null, null);
+        String json = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), rebalance).toJson();
+        assertTrue(json.endsWith("\"rebalance\":{\"onJoin\":true,\"state\":\"running\","
+                + "\"detail\":\"job 7 running: 5/21 tasks done\",\"jobId\":7,\"jobState\":\"running\","
+                + "\"startedAt\":\"2025-01-01T00:00:00Z\",\"finishedAt\":null,\"tasksDone\":5,\"tasksTotal\":21,"
+                + "\"tasks\":{\"blocked\":14,\"done\":5,\"runnable\":1,\"running\":1},"
+                + "\"workersWithoutShards\":[\"worker3.railway.internal:5432\"],\"blockedTables\":[\"public.nopk\"],"
+                + "\"fix\":\"fix it\",\"error\":null,\"lastCheckAt\":null}}"), json);
+        assertEquals(Map.of("done", 5L, "blocked", 14L), RebalanceJob.counts("blocked=14,done=5"));
+        RebalanceJob job = new RebalanceJob(1, "running", null, null, RebalanceJob.counts("blocked=14,done=5,running=1"),
+                null);
+        assertEquals(5, job.done());
+        assertEquals(20, job.total());
+        assertTrue(job.active());
     }
 
     @Test
@@ -36,6 +58,10 @@ class StatusAndMetricsTest {
         metrics.probeFailed(ProbeFailure.AUTH_FAILED);
         metrics.nodes(2, 1, 1);
         metrics.leader(true);
+        metrics.rebalanceStarted();
+        metrics.rebalance(true, Map.of("done", 5L, "running", 1L, "unscheduled", 2L), 1, 1);
+        metrics.workersReinitialised(1);
+        metrics.workerRemovedByUser();
         String text = metrics.render();
         for (String line : List.of("citus_registrar_passes_total 2",
                 "citus_registrar_pass_duration_seconds_bucket{le=\"0.05\"} 1",
@@ -48,7 +74,14 @@ class StatusAndMetricsTest {
                 "citus_registrar_probe_failures_total{reason=\"unreachable\"} 0",
                 "citus_registrar_nodes{state=\"active\"} 2", "citus_registrar_nodes{state=\"inactive\"} 1",
                 "citus_registrar_nodes{state=\"unreachable\"} 1", "citus_registrar_leader 1",
-                "citus_registrar_coordinator_up 0")) {
+                "citus_registrar_coordinator_up 0", "citus_registrar_rebalance_running 1",
+                "citus_registrar_rebalance_tasks{state=\"done\"} 5",
+                "citus_registrar_rebalance_tasks{state=\"running\"} 1",
+                "citus_registrar_rebalance_tasks{state=\"blocked\"} 0",
+                "citus_registrar_rebalance_tasks{state=\"unscheduled\"} 2",
+                "citus_registrar_rebalances_started_total 1", "citus_registrar_rebalance_failures_total 0",
+                "citus_registrar_rebalance_blocked_tables 1", "citus_registrar_workers_without_shards 1",
+                "citus_registrar_workers_reinitialised 1", "citus_registrar_workers_removed_by_user_total 1")) {
             assertTrue(text.contains(line + "\n"), line + " in\n" + text);
         }
     }

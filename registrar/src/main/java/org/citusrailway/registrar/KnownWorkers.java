@@ -1,0 +1,103 @@
+package org.citusrailway.registrar;
+
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * citus_registrar.known_workers, cached for the leader's session: every worker seen registered, with the Citus
+ * server_id it had then. Two safety nets hang on it. A known worker that leaves pg_dist_node while its name still
+ * resolves was removed by a user, so it is retired rather than re-added. A registered worker that answers with another
+ * server_id had its data directory wiped: its shards are gone, which must be reported, never papered over. The
+ * server_id is compared once per leadership and again whenever a lost worker comes back. Loop thread only.
+ */
+final class KnownWorkers {
+    static final String REMOVED_NOTE = "removed from pg_dist_node outside the registrar";
+
+    private Map<HostPort, String> serverIds = new HashMap<>();
+    /** Compared since leadership started and not lost since. */
+    private final Set<HostPort> verified = new HashSet<>();
+    /** Workers whose server_id differs from the recorded one → the id they answer with now. */
+    private final Map<HostPort, String> reinitialised = new HashMap<>();
+
+    /** At leadership: the table is the truth, and every worker is compared again. */
+    void load(CoordinatorSession session) throws SQLException {
+        serverIds = session.knownWorkers();
+        verified.clear();
+        reinitialised.clear();
+    }
+
+    List<HostPort> all() {
+        return List.copyOf(serverIds.keySet());
+    }
+
+    String recordedId(HostPort worker) {
+        return serverIds.get(worker);
+    }
+
+    boolean needsVerification(HostPort worker) {
+        return !verified.contains(worker);
+    }
+
+    /** A lost worker may come back as anything: compare again when it answers. */
+    void lost(HostPort worker) {
+        verified.remove(worker);
+    }
+
+    boolean isReinitialised(HostPort worker) {
+        return reinitialised.containsKey(worker);
+    }
+
+    Set<HostPort> reinitialised() {
+        return Set.copyOf(reinitialised.keySet());
+    }
+
+    /**
+     * Compares the server_id a registered worker answers with against the recorded one; records it when the worker is
+     * not known yet (registered before this table existed, or by hand). Returns true when it differs.
+     */
+    boolean verify(CoordinatorSession session, HostPort worker, String currentId) throws SQLException {
+        if (currentId == null || currentId.isEmpty()) {
+            return false;
+        }
+        if (!serverIds.containsKey(worker)) {
+            remember(session, worker, currentId);
+        }
+        String recorded = serverIds.get(worker);
+        if (recorded == null || recorded.equals(currentId)) {
+            verified.add(worker);
+            reinitialised.remove(worker);
+            return false;
+        }
+        verified.remove(worker);
+        reinitialised.put(worker, currentId);
+        return true;
+    }
+
+    /** After citus_add_node: the id the probe just saw. */
+    void remember(CoordinatorSession session, HostPort worker, String serverId) throws SQLException {
+        session.rememberWorker(worker, serverId);
+        serverIds.putIfAbsent(worker, serverId);
+        verified.add(worker);
+    }
+
+    void forget(CoordinatorSession session, HostPort worker) throws SQLException {
+        session.forgetWorker(worker);
+        drop(worker);
+    }
+
+    /** A user removed it from pg_dist_node: record that in retired_workers so the registrar does not fight them. */
+    void retire(CoordinatorSession session, HostPort worker) throws SQLException {
+        session.retireRemovedWorker(worker, REMOVED_NOTE);
+        drop(worker);
+    }
+
+    private void drop(HostPort worker) {
+        serverIds.remove(worker);
+        verified.remove(worker);
+        reinitialised.remove(worker);
+    }
+}

@@ -1,0 +1,36 @@
+package org.citusrailway.registrar;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Main as a child JVM with only the given registrar variables, output to files (see ProcessTest). */
+final class RegistrarProcess {
+    private RegistrarProcess() {
+    }
+
+    static Process launch(Map<String, String> env, Path out, Path err) throws IOException {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "-Djdk.net.hosts.file=" + TestHosts.file(), "-cp", classpath, "org.citusrailway.registrar.Main"));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("POSTGRES") || k.startsWith("RAILWAY")
+                || k.startsWith("WORKER") || k.startsWith("COORDINATOR") || k.equals("PORT") || k.equals("LOG_FORMAT")
+                || k.equals("SCAN_INTERVAL") || k.equals("REBALANCE_ON_JOIN"));
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
