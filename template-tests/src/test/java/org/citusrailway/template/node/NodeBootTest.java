@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HexFormat;
@@ -60,6 +61,11 @@ class NodeBootTest {
             // No trust on TCP: initdb's 127.0.0.1 trust line is not in the hba file the server uses.
             SQLException noPassword = assertThrows(SQLException.class, () -> node.connect("app", null, "").close());
             assertTrue(noPassword.getMessage().contains("password"), noPassword.getMessage());
+            if (ipv6Loopback()) {
+                String v6 = "jdbc:postgresql://[::1]:" + node.serverPort() + "/app?sslmode=disable";
+                DriverManager.getConnection(v6, "postgres", node.password()).close();
+                assertThrows(SQLException.class, () -> DriverManager.getConnection(v6, "postgres", "").close());
+            }
 
             // exec chain: the wrapper's process is the postmaster, so it receives the stop signal itself.
             String postmasterPid = Files.readAllLines(node.pgdata.resolve("postmaster.pid")).get(0);
@@ -94,6 +100,7 @@ class NodeBootTest {
             assertEquals("logical", node.show("wal_level"));
             assertEquals("*", node.show("listen_addresses"));
             assertEquals("51", node.show("max_connections"));
+            assertEquals("on", node.show("ssl"));
             if (BINARIES.citus()) {
                 assertEquals("citus,pg_stat_statements", node.show("shared_preload_libraries"));
             }

@@ -43,6 +43,7 @@ class NodeCredentialsTest {
                     () -> node.connect(node.database(), FIRST, "").close());
             assertTrue(old.getMessage().contains("password authentication failed"), old.getMessage());
             node.connect(node.database(), SECOND, "").close();
+            assertEquals("on", node.show("ssl"), "TLS stays on across boots");
 
             String output = node.output();
             assertFalse(output.contains(FIRST) || output.contains(SECOND) || output.contains("pass\\:word"),

@@ -370,9 +370,15 @@ final class NodeUnderTest implements AutoCloseable {
         }
     }
 
-    /** The PostgreSQL installation the nodes run on: Debian's with Citus when installed, else embedded 17. */
+    /**
+     * The PostgreSQL installation the nodes run on: Debian's with Citus when installed, else the embedded
+     * PostgreSQL 17 (the image's major version; force it with -Dnode.postgres=embedded).
+     */
     record NodeBinaries(PostgresBinaries postgres, boolean citus) {
         static NodeBinaries best() {
+            if ("embedded".equals(System.getProperty("node.postgres"))) {
+                return new NodeBinaries(PostgresBinaries.embedded(), false);
+            }
             return PostgresBinaries.withCitus().map(b -> new NodeBinaries(b, true))
                     .orElseGet(() -> new NodeBinaries(PostgresBinaries.embedded(), false));
         }
