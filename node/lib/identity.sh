@@ -7,12 +7,14 @@ identity_marker() {
   printf '%s/citus-node-identity\n' "$(dirname "$PGDATA")"
 }
 
-# Railway's service id; elsewhere (docker compose) there is no stable service id, so the marker keeps a
-# generated one and a copy cannot be told apart from the original.
+# Railway's service id, else NODE_IDENTITY (docker compose sets one per service). Without either the
+# marker keeps a generated id, and a copy cannot be told apart from the original.
 current_identity() {
   local marker=$1
   if [[ -n ${RAILWAY_SERVICE_ID:-} ]]; then
     printf '%s\n' "$RAILWAY_SERVICE_ID"
+  elif [[ -n ${NODE_IDENTITY:-} ]]; then
+    printf '%s\n' "$NODE_IDENTITY"
   elif [[ -s $marker ]]; then
     cat "$marker"
   else

@@ -27,6 +27,8 @@ import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
 import org.citusrailway.template.node.NodeUnderTest.Result;
 import org.citusrailway.testkit.PostgresUser;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Boots of node/entrypoint.sh on fresh, existing, misplaced and cloned volumes, with real servers. */
 class NodeBootTest {
@@ -135,9 +137,11 @@ class NodeBootTest {
         }
     }
 
-    @Test
-    void aVolumeCopiedFromAnotherServiceIsRefusedUntouchedAndAnUnmarkedVolumeIsAdopted() throws Exception {
-        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env("RAILWAY_SERVICE_ID", "service-a")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"RAILWAY_SERVICE_ID", "NODE_IDENTITY"})
+    void aVolumeCopiedFromAnotherServiceIsRefusedUntouchedAndAnUnmarkedVolumeIsAdopted(String identity)
+            throws Exception {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env(identity, "service-a")) {
             node.start();
             node.execute("create table kept(x int)", "insert into kept values (1)");
             assertEquals(0, node.stop());
@@ -145,7 +149,7 @@ class NodeBootTest {
             assertEquals("service-a", Files.readString(marker).strip());
 
             String before = checksum(node.volume);
-            node.env("RAILWAY_SERVICE_ID", "service-b");
+            node.env(identity, "service-b");
             Result clone = node.runToExit();
             assertEquals(1, clone.exitCode());
             assertEquals(1, clone.stderrLines().size(), clone.stderr());
