@@ -28,6 +28,7 @@ import org.citusrailway.template.node.NodeUnderTest.Result;
 import org.citusrailway.testkit.PostgresUser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Boots of node/entrypoint.sh on fresh, existing, misplaced and cloned volumes, with real servers. */
@@ -121,6 +122,24 @@ class NodeBootTest {
             assertEquals(List.of("citus-node: error [pgdata-at-volume-root]: PGDATA=" + node.volume
                     + " is the volume root (it holds lost+found); set PGDATA=" + node.volume + "/pgdata"),
                     result.stderrLines());
+            assertFalse(Files.exists(node.volume.resolve("citus-node-identity")), "nothing is written");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "CITUS_NODE_ROLE, primary, unknown-node-role",
+        "POSTGRES_PASSWORD, '', postgres-password-missing",
+        "PGDATA, relative/pgdata, pgdata-invalid",
+    })
+    void aMisconfiguredServiceIsRefusedWithOneLineBeforeTouchingTheVolume(String name, String value, String id) {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env(name, value)) {
+            Result result = node.runToExit();
+            assertEquals(2, result.exitCode(), result.stderr());
+            assertEquals(1, result.stderrLines().size(), result.stderr());
+            assertTrue(result.stderr().startsWith("citus-node: error [" + id + "]: "), result.stderr());
+            assertTrue(result.stderr().contains(name), result.stderr());
+            assertEquals("", result.stdout());
             assertFalse(Files.exists(node.volume.resolve("citus-node-identity")), "nothing is written");
         }
     }

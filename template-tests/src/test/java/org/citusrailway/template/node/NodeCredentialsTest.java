@@ -27,7 +27,9 @@ class NodeCredentialsTest {
         try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_PASSWORD", FIRST)) {
             node.start();
             assertEquals("*:*:*:postgres:first\\:pass\\\\word\n", Files.readString(node.home.resolve(".pgpass")));
-            assertEquals(0, node.stop());
+            // Railway's SIGTERM is PostgreSQL's smart shutdown: clean once no session is open.
+            assertEquals(0, node.stop("TERM"));
+            assertTrue(node.output().contains("database system is shut down"), node.output());
 
             node.env("POSTGRES_PASSWORD", SECOND).start();
             Path pgpass = node.home.resolve(".pgpass");
@@ -48,6 +50,14 @@ class NodeCredentialsTest {
             String output = node.output();
             assertFalse(output.contains(FIRST) || output.contains(SECOND) || output.contains("pass\\:word"),
                     "the password must not be printed:\n" + output);
+            assertEquals(0, node.stop());
+
+            // The role is looked up, not created: a renamed POSTGRES_USER on an existing volume is refused.
+            Result renamed = node.env("POSTGRES_USER", "someone_else").runToExit();
+            assertEquals(2, renamed.exitCode(), renamed.stderr());
+            assertEquals(List.of("citus-node: error [postgres-user-missing]: role someone_else does not exist in "
+                    + node.pgdata + "; POSTGRES_USER must stay the user the volume was created with"),
+                    renamed.stderrLines());
         }
     }
 

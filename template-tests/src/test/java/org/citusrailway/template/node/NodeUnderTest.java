@@ -236,10 +236,15 @@ final class NodeUnderTest implements AutoCloseable {
 
     /** SIGINT, the image's STOPSIGNAL: PostgreSQL's fast shutdown. Returns the exit code. */
     int stop() {
+        return stop("INT");
+    }
+
+    /** Sends the signal (INT: fast shutdown, TERM: smart shutdown) and waits for the exit. */
+    int stop(String signal) {
         if (process == null || !process.isAlive()) {
             return process == null ? 0 : process.exitValue();
         }
-        run(List.of("kill", "-INT", Long.toString(process.pid())), Map.of());
+        run(List.of("kill", "-" + signal, Long.toString(process.pid())), Map.of());
         try {
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "postgres did not stop on SIGINT:\n" + output());
         } catch (InterruptedException e) {
