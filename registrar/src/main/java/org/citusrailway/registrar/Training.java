@@ -27,6 +27,8 @@ final class Training {
         Reconciler.decide(new Observation(config.coordinator(), rows, List.of(worker),
                 Map.of(worker, new ProbeResult.Reached("13.2-1", "a")), java.util.Set.of(), "13.2-1", "b", Map.of()));
         new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(5)).delay(3);
+        new KnownWorkers().all();
+        new RebalanceJob(1, "running", null, null, RebalanceJob.counts("done=1,running=1"), null).total();
         CandidateNames.of(config);
         try {
             // Loads the driver and its connection classes; port 1 on loopback refuses at once.
