@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Entrypoint of the coordinator and worker images: check the environment, prepare the volume, the
-# configuration and the credentials, then exec the official docker-entrypoint.sh, which runs initdb on an
-# empty PGDATA and execs postgres (so postgres receives the stop signal directly).
+# configuration and the credentials, then run the official docker-entrypoint.sh, which runs initdb on an
+# empty PGDATA and execs postgres; SIGTERM is passed on as PostgreSQL's fast shutdown (see the end).
 set -euo pipefail
 
 NODE_LIB_DIR="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib"
@@ -47,4 +47,15 @@ write_pgpass
 sync_role_password
 
 say "starting the ${CITUS_NODE_ROLE}: max_connections=${SETTING_MAX_CONNECTIONS} shared_buffers=${SETTING_SHARED_BUFFERS} work_mem=${SETTING_WORK_MEM} (memory limit ${MEMORY_LIMIT_MIB} MiB, ${MEMORY_LIMIT_SOURCE})"
-exec "$OFFICIAL_ENTRYPOINT" postgres -c "config_file=$NODE_SETTINGS_FILE" "${@:2}"
+# Railway (and Docker) stop a container with SIGTERM, which PostgreSQL takes as a "smart" shutdown: it
+# waits for every client to disconnect, and the registrar and connection pools never do, so SIGKILL comes
+# first. This wrapper therefore stays as PID 1 only to forward SIGTERM as SIGINT, PostgreSQL's fast
+# shutdown: sessions are closed, a shutdown checkpoint is written, the server exits.
+"$OFFICIAL_ENTRYPOINT" postgres -c "config_file=$NODE_SETTINGS_FILE" "${@:2}" &
+server_pid=$!
+trap 'kill -INT "$server_pid" 2>/dev/null || true' TERM INT
+# wait returns early whenever a trapped signal arrives; keep waiting until the server has really exited.
+while kill -0 "$server_pid" 2>/dev/null; do
+  wait "$server_pid" || true
+done
+wait "$server_pid"

@@ -27,8 +27,7 @@ class NodeCredentialsTest {
         try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_PASSWORD", FIRST)) {
             node.start();
             assertEquals("*:*:*:postgres:first\\:pass\\\\word\n", Files.readString(node.home.resolve(".pgpass")));
-            // Railway's SIGTERM is PostgreSQL's smart shutdown: clean once no session is open.
-            assertEquals(0, node.stop("TERM"));
+            assertEquals(0, node.stop());
             assertTrue(node.output().contains("database system is shut down"), node.output());
 
             node.env("POSTGRES_PASSWORD", SECOND).start();

@@ -234,19 +234,19 @@ final class NodeUnderTest implements AutoCloseable {
         return process;
     }
 
-    /** SIGINT, the image's STOPSIGNAL: PostgreSQL's fast shutdown. Returns the exit code. */
+    /** SIGTERM, what Railway and Docker send to stop a container. Returns the exit code. */
     int stop() {
-        return stop("INT");
+        return stop("TERM");
     }
 
-    /** Sends the signal (INT: fast shutdown, TERM: smart shutdown) and waits for the exit. */
+    /** Sends the signal to the entrypoint process and waits for the exit. */
     int stop(String signal) {
         if (process == null || !process.isAlive()) {
             return process == null ? 0 : process.exitValue();
         }
         run(List.of("kill", "-" + signal, Long.toString(process.pid())), Map.of());
         try {
-            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "postgres did not stop on SIGINT:\n" + output());
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the node did not stop on SIG" + signal + ":\n" + output());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
