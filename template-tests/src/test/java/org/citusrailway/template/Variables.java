@@ -75,10 +75,13 @@ final class Variables {
         }
     }
 
-    /** Railway's own variables, and the Postgres-template conventions the nodes expose for other services. */
+    /**
+     * Railway's own variables, the Postgres-template conventions the nodes expose for other services, and the
+     * official postgres image's variables that reach its entrypoint untouched.
+     */
     static boolean isRailwayOrPostgresConvention(String name) {
         return name.startsWith("RAILWAY_") || Set.of("DATABASE_URL", "DATABASE_PUBLIC_URL", "PGHOST", "PGPORT",
-                "PGUSER", "PGPASSWORD", "PGDATABASE").contains(name);
+                "PGUSER", "PGPASSWORD", "PGDATABASE", "POSTGRES_INITDB_ARGS").contains(name);
     }
 
     private static void collect(Path file, Pattern pattern, Set<String> into) {
