@@ -1,0 +1,257 @@
+package org.citusrailway.benchmark;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.citusrailway.testkit.PostgresBinaries;
+
+/**
+ * Measures the registrar's speed and footprint with real processes (the registrar jar, PostgreSQL with Citus) and
+ * prints each figure next to its target. Run from the repository root; see docs/benchmark.md.
+ */
+public final class Benchmark {
+    private static final long RSS_TARGET_KB = 48 * 1024;
+    private static final double STARTUP_TARGET_MS = 250;
+    private static final double PASS_TARGET_MS = 50;
+    private static final double IDLE_CPU_TARGET_PERCENT = 0.2;
+    private static final double READY_TARGET_MS = 2000;
+
+    private final Options options;
+    private final Path work;
+    private final Cleanup cleanup;
+    private final long began = System.nanoTime();
+    private final Report report = new Report();
+
+    private Benchmark(Options options, Path work, Cleanup cleanup) {
+        this.options = options;
+        this.work = work;
+        this.cleanup = cleanup;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            if (!e.getMessage().isEmpty()) {
+                System.err.println(e.getMessage());
+            }
+            System.err.print(Options.USAGE);
+            System.exit(2);
+            return;
+        }
+        Path work = Files.createTempDirectory("registrar-benchmark-");
+        try (Cleanup cleanup = new Cleanup(work)) {
+            new Benchmark(options, work, cleanup).run();
+        }
+    }
+
+    private void run() throws Exception {
+        if (!Files.isRegularFile(options.registrarJar())) {
+            throw new IllegalStateException(options.registrarJar() + " is missing: build it first (see docs/benchmark.md)"
+                    + " and run from the repository root");
+        }
+        Path jdk = Path.of(System.getProperty("java.home"));
+        String hostsFlag = LocalNames.hostsFileFlag(work.resolve("registrar-hosts"), LocalNames.machineName());
+        List<String> notes = new ArrayList<>();
+        JvmCommand fromDockerfile = imageCommand(jdk, notes);
+        JvmCommand image = fromDockerfile.withFlags("Dockerfile flags", List.of(hostsFlag));
+        // The same java as the image's (its runtime, its default CDS archive), without the flags: what the flags buy.
+        JvmCommand plain = JvmCommand.plain(fromDockerfile.command().get(0),
+                options.registrarJar().toAbsolutePath().toString(), work).withFlags("plain java -jar", List.of(hostsFlag));
+        JvmCommand extra = options.extraFlags().isEmpty() ? null
+                : image.withFlags("Dockerfile flags + " + String.join(" ", options.extraFlags()), options.extraFlags());
+
+        Optional<PostgresBinaries> citus = PostgresBinaries.withCitus();
+        PostgresBinaries binaries = citus.orElseGet(PostgresBinaries::embedded);
+        int clusterCount = citus.isEmpty() ? 1 : extra == null ? 3 : 4;
+        progress("starting " + clusterCount + (citus.isPresent() ? " Citus clusters (coordinator + 2 workers each)"
+                : " PostgreSQL server (no Citus installed)") + " from " + binaries.label());
+        List<Cluster> clusters = startClusters(binaries, citus.isPresent(), clusterCount);
+
+        header(fromDockerfile.flags(), image, plain, extra, notes, hostsFlag, clusters.get(0), citus.isPresent());
+        startup(clusters.get(0), image, plain, extra);
+        if (citus.isPresent()) {
+            longRuns(clusters, image, plain, extra);
+        } else {
+            String why = PostgresBinaries.citusMissingReason() + "; without Citus the registrar makes no passes";
+            report.skipped("Steady RSS after " + options.passes() + " passes", "<= 48 MB", why);
+            report.skipped("Discovery pass over 82 names", "<= 50 ms p95", why);
+            report.skipped("Idle CPU at SCAN_INTERVAL=1s", "<= 0.2 %", why);
+            report.skipped("Worker ready -> active", "<= 2 s p95", why);
+        }
+        progress("done");
+        System.out.println();
+        report.print(System.out);
+    }
+
+    private JvmCommand imageCommand(Path jdk, List<String> notes) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(options.dockerfile())) {
+            notes.add(options.dockerfile() + " not found: the image's JVM flags are unknown, so the \"Dockerfile flags\""
+                    + " runs use none (same as plain)");
+            return JvmCommand.plain(jdk.resolve("bin/java").toString(), options.registrarJar().toAbsolutePath().toString(),
+                    work);
+        }
+        progress("reading " + options.dockerfile() + " and building image-only files locally");
+        Dockerfile dockerfile = Dockerfile.read(options.dockerfile());
+        return ImageJvm.prepare(dockerfile, jdk, options.registrarJar(), work, notes);
+    }
+
+    private List<Cluster> startClusters(PostgresBinaries binaries, boolean citus, int count) throws Exception {
+        String coordinatorName = LocalNames.machineName();
+        List<Callable<Cluster>> starts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            starts.add(() -> {
+                Cluster cluster = cleanup.register(Cluster.start(binaries, citus, citus ? 2 : 0, coordinatorName));
+                for (String setting : options.coordinatorSettings()) {
+                    String[] nameValue = setting.split("=", 2);
+                    cluster.coordinator().execute("postgres", "alter system set " + nameValue[0] + " = '" + nameValue[1]
+                            + "'", "select pg_reload_conf()");
+                }
+                return cluster;
+            });
+        }
+        return all(starts, 3);
+    }
+
+    private void header(List<String> imageFlags, JvmCommand image, JvmCommand plain, JvmCommand extra, List<String> notes,
+            String hostsFlag, Cluster cluster, boolean citus) {
+        report.detail("Machine:   " + Machine.describe());
+        report.detail("Cluster:   " + cluster.versions() + (citus ? "; coordinator + 2 workers on 127.0.0.1 per run"
+                : "; a single server, Citus not installed"));
+        report.detail("Registrar: " + options.registrarJar() + "; 80 default candidate names (4 patterns x WORKER_INDEX_MAX"
+                + " 20 in railway.internal, none resolve) + the 2 real workers in WORKER_HOSTS = 82 names per pass");
+        report.detail("JVM flags from " + options.dockerfile() + " (ENTRYPOINT): "
+                + (imageFlags.isEmpty() ? "(none)" : String.join(" ", imageFlags)));
+        notes.forEach(n -> report.detail("  note: " + n));
+        if (!options.coordinatorSettings().isEmpty()) {
+            report.detail("What-if coordinator settings (ALTER SYSTEM): " + String.join(", ", options.coordinatorSettings()));
+        }
+        report.detail("Every run also gets " + hostsFlag + " (names resolve from that file: no DNS traffic; only"
+                + " localhost and this machine's name resolve)");
+        report.detail("Commands:  " + String.join(" ", image.command()));
+        report.detail("           " + String.join(" ", plain.command()));
+        if (extra != null) {
+            report.detail("           " + String.join(" ", extra.command()));
+        }
+        report.detail("");
+    }
+
+    private void startup(Cluster cluster, JvmCommand image, JvmCommand plain, JvmCommand extra) throws Exception {
+        StartupTimer timer = new StartupTimer(cluster.coordinator(), cluster.registrarEnv(), work);
+        int others = Math.max(3, options.startupRuns() / 2);
+        progress("start-up: " + options.startupRuns() + " starts with the Dockerfile flags, " + others + " plain");
+        startupFigures(image, timer.measure(image, options.startupRuns()), true);
+        startupFigures(plain, timer.measure(plain, others), false);
+        if (extra != null) {
+            startupFigures(extra, timer.measure(extra, others), false);
+        }
+    }
+
+    private void startupFigures(JvmCommand command, List<StartupTimer.Start> starts, boolean judged) {
+        Percentiles statement = Percentiles.of(starts.stream().map(StartupTimer.Start::firstStatement).toList());
+        Percentiles authorized = Percentiles.of(starts.stream().map(StartupTimer.Start::authorized).toList());
+        Percentiles started = Percentiles.of(starts.stream().map(StartupTimer.Start::startedLine).toList());
+        String figure = "JVM spawn -> first coordinator statement (" + command.label() + ")";
+        String measured = "median " + Report.ms(statement.median()) + ", max " + Report.ms(statement.max()) + " ("
+                + starts.size() + " starts)";
+        if (judged) {
+            report.target(figure, measured, "<= 250 ms", statement.median() <= STARTUP_TARGET_MS);
+        } else {
+            report.info(figure, measured);
+        }
+        report.detail("Start-up, " + command.label() + " (medians of " + starts.size() + "): stdout registrar-started "
+                + Report.ms(started.median()) + ", coordinator connection authorized " + Report.ms(authorized.median())
+                + ", first statement " + Report.ms(statement.median()) + " (min " + Report.ms(statement.min()) + ")");
+    }
+
+    /** The hour-equivalent footprint runs and the default-settings run, side by side, each on its own cluster. */
+    private void longRuns(List<Cluster> clusters, JvmCommand image, JvmCommand plain, JvmCommand extra)
+            throws Exception {
+        progress("footprint runs: " + options.passes() + " passes at SCAN_INTERVAL=100ms (about "
+                + Math.round(options.passes() / 10.0 / 60) + " min); meanwhile idle CPU and ready -> active at defaults");
+        List<Callable<Object>> jobs = new ArrayList<>();
+        jobs.add(() -> new FootprintRun(clusters.get(0), work, this::progress).run(image, options.passes()));
+        jobs.add(() -> new FootprintRun(clusters.get(1), work, this::progress).run(plain, options.passes()));
+        jobs.add(() -> new ReadinessRun(clusters.get(2), work, this::progress).run(image, options.idleSeconds(),
+                options.latencyRounds()));
+        if (extra != null) {
+            jobs.add(() -> new FootprintRun(clusters.get(3), work, this::progress).run(extra, options.passes()));
+        }
+        List<Object> results = all(jobs, jobs.size());
+        FootprintRun.Result imageRun = (FootprintRun.Result) results.get(0);
+        FootprintRun.Result plainRun = (FootprintRun.Result) results.get(1);
+        ReadinessRun.Result readiness = (ReadinessRun.Result) results.get(2);
+
+        report.target("Steady RSS after " + imageRun.passes() + " passes (Dockerfile flags)", Report.mb(imageRun.rssKb())
+                + ", peak VmHWM " + Report.mb(imageRun.peakRssKb()), "<= 48 MB", imageRun.rssKb() <= RSS_TARGET_KB);
+        report.info("Steady RSS after " + plainRun.passes() + " passes (plain java -jar)", Report.mb(plainRun.rssKb())
+                + ", peak VmHWM " + Report.mb(plainRun.peakRssKb()));
+        if (extra != null) {
+            FootprintRun.Result extraRun = (FootprintRun.Result) results.get(3);
+            report.info("Steady RSS after " + extraRun.passes() + " passes (" + extra.label() + ")",
+                    Report.mb(extraRun.rssKb()) + ", peak VmHWM " + Report.mb(extraRun.peakRssKb()));
+        }
+        Percentiles pass = imageRun.passMillis();
+        report.target("Discovery pass over 82 names (Dockerfile flags)", "median " + Report.ms(pass.median()) + ", p95 "
+                + Report.ms(pass.at(95)) + ", max " + Report.ms(pass.max()) + " (" + pass.count() + " passes)",
+                "<= 50 ms p95", pass.at(95) <= PASS_TARGET_MS);
+        report.info("CPU per pass at SCAN_INTERVAL=100ms (Dockerfile flags)", Report.ms(imageRun.cpuMillisPerPass()));
+        report.target("Idle CPU at SCAN_INTERVAL=1s (Dockerfile flags)", Report.percent(readiness.idleCpuPercent())
+                + " of a core (" + Math.round(readiness.idleSeconds()) + " s, " + readiness.idlePasses() + " passes)",
+                "<= 0.2 %", readiness.idleCpuPercent() <= IDLE_CPU_TARGET_PERCENT);
+        Percentiles ready = readiness.readyToActiveMillis();
+        report.target("Worker ready -> active, default settings", "p50 " + Report.ms(ready.median()) + ", p95 "
+                + Report.ms(ready.at(95)) + ", max " + Report.ms(ready.max()) + " (" + ready.count() + " rounds)",
+                "<= 2 s p95", ready.count() == 0 ? null : ready.at(95) <= READY_TARGET_MS);
+        Percentiles add = readiness.directAddMillis();
+        report.info("citus_add_node alone, called directly (Citus's share)", "median " + Report.ms(add.median())
+                + ", max " + Report.ms(add.max()) + " (" + add.count() + " calls)");
+
+        for (FootprintRun.Result run : results.stream().filter(FootprintRun.Result.class::isInstance)
+                .map(FootprintRun.Result.class::cast).toList()) {
+            StringBuilder trend = new StringBuilder();
+            run.rssCheckpoints().forEach(c -> trend.append(trend.isEmpty() ? "" : ", ").append(c[0]).append(" passes ")
+                    .append(Report.mb(c[1])));
+            report.detail("Footprint, " + run.label() + ": RSS " + trend + "; passes <= 50 ms " + run.passesWithin50ms()
+                    + "/" + run.passes() + " (histogram); pass median " + Report.ms(run.passMillis().median())
+                    + ", p95 " + Report.ms(run.passMillis().at(95)) + "; CPU/pass " + Report.ms(run.cpuMillisPerPass())
+                    + "; failed passes " + run.failures() + "; active workers " + run.activeNodes());
+        }
+        readiness.problems().forEach(p -> report.detail("Ready -> active problem: " + p));
+    }
+
+    /** Runs the jobs in parallel and returns their results in order; the first failure is rethrown. */
+    private static <T> List<T> all(List<Callable<T>> jobs, int threads) throws Exception {
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            List<Future<T>> futures = new ArrayList<>();
+            jobs.forEach(job -> futures.add(pool.submit(job)));
+            List<T> results = new ArrayList<>();
+            for (Future<T> future : futures) {
+                try {
+                    results.add(future.get());
+                } catch (ExecutionException e) {
+                    pool.shutdownNow();
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
+            return results;
+        }
+    }
+
+    private void progress(String message) {
+        double seconds = (System.nanoTime() - began) / 1e9;
+        synchronized (System.out) {
+            System.out.printf(Locale.ROOT, "[%5.1fs] %s%n", seconds, message);
+        }
+    }
+}

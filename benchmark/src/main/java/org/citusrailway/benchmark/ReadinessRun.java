@@ -1,0 +1,164 @@
+package org.citusrailway.benchmark;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.citusrailway.testkit.LocalPostgres;
+
+/**
+ * The registrar with default settings (SCAN_INTERVAL unset = 1s): first its idle CPU over a window in which nothing
+ * changes, then rounds of "a worker comes back": the worker's PostgreSQL stops, an operator removes it with
+ * citus_remove_node (the registrar records it as removed by hand) and re-admits its name the documented way (deleting
+ * its citus_registrar.retired_workers row); after a random pause the worker starts. Each round measures from the first
+ * moment the worker accepts an authenticated connection to the first moment pg_dist_node on the coordinator shows it
+ * active, both polled every 10 ms.
+ */
+final class ReadinessRun {
+    private static final long POLL_MILLIS = 10;
+    private static final String NAME = Cluster.workerName(0);
+
+    record Result(double idleCpuPercent, double idleSeconds, long idlePasses, Percentiles readyToActiveMillis,
+            Percentiles directAddMillis, List<String> problems) {
+    }
+
+    private final Cluster cluster;
+    private final Path logDir;
+    private final Consumer<String> progress;
+
+    ReadinessRun(Cluster cluster, Path logDir, Consumer<String> progress) {
+        this.cluster = cluster;
+        this.logDir = logDir;
+        this.progress = progress;
+    }
+
+    Result run(JvmCommand command, int idleSeconds, int rounds) throws IOException, InterruptedException, SQLException {
+        Percentiles directAdds = directAdds(4);
+        try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePort.next(),
+                logDir.resolve("readiness.stderr"))) {
+            // Warm: both workers registered and some passes behind us, so the window sees the steady state.
+            MetricsText m = registrar.awaitPasses(15, Duration.ofMinutes(2), Duration.ofSeconds(1));
+            if (m.activeNodes() != cluster.workers().size()) {
+                throw new IllegalStateException("the registrar did not register the workers; output:\n"
+                        + registrar.output());
+            }
+            progress.accept("default settings: measuring idle CPU for " + idleSeconds + " s");
+            long passesBefore = registrar.metrics().passes();
+            long ticksBefore = ProcFs.cpuTicks(registrar.pid());
+            long startNanos = System.nanoTime();
+            Thread.sleep(idleSeconds * 1000L);
+            long ticks = ProcFs.cpuTicks(registrar.pid()) - ticksBefore;
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            long passes = registrar.metrics().passes() - passesBefore;
+            double idlePercent = ProcFs.ticksToMillis(ticks) / 1000 / seconds * 100;
+
+            List<Double> latencies = new ArrayList<>();
+            List<String> problems = new ArrayList<>();
+            LocalPostgres worker = cluster.workers().get(0);
+            for (int round = 0; round < rounds; round++) {
+                try {
+                    latencies.add(round(registrar, worker));
+                } catch (RuntimeException e) {
+                    List<String> warnings = registrar.linesContaining("\"WARN\"");
+                    problems.add("round " + (round + 1) + ": " + e.getMessage() + "; last registrar warning: "
+                            + (warnings.isEmpty() ? "none" : warnings.get(warnings.size() - 1)));
+                    worker.start();
+                }
+                if ((round + 1) % 5 == 0) {
+                    progress.accept("default settings: " + (round + 1) + "/" + rounds + " ready -> active rounds");
+                }
+            }
+            // Failed citus_add_node calls cost a retry with backoff: the usual reason a round is slow.
+            List<String> addFailures = registrar.linesContaining("\"event\":\"worker-add-failed\"");
+            if (!addFailures.isEmpty()) {
+                problems.add(addFailures.size() + " citus_add_node calls by the registrar failed and were retried"
+                        + " after backoff; the first: " + addFailures.get(0));
+            }
+            if (!registrar.alive()) {
+                problems.add("the registrar exited during the rounds; output:\n" + registrar.output());
+            }
+            return new Result(idlePercent, seconds, passes, Percentiles.of(latencies), directAdds, problems);
+        }
+    }
+
+    /**
+     * How long citus_add_node itself takes here, called directly (then undone), before the registrar runs: the part of
+     * ready -> active that is Citus's work (metadata sync to the new node), not the registrar's.
+     */
+    private Percentiles directAdds(int times) {
+        List<Double> millis = new ArrayList<>();
+        for (int i = 0; i < times; i++) {
+            int index = i % cluster.workers().size();
+            String node = "'" + Cluster.workerName(index) + "', " + cluster.workers().get(index).port();
+            long start = System.nanoTime();
+            cluster.coordinator().execute("postgres", "select citus_add_node(" + node + ")");
+            millis.add((System.nanoTime() - start) / 1e6);
+            cluster.coordinator().execute("postgres", "select citus_remove_node(" + node + ")");
+        }
+        return Percentiles.of(millis);
+    }
+
+    /** One round; returns milliseconds from ready to active. */
+    private double round(RegistrarProcess registrar, LocalPostgres worker) throws InterruptedException, SQLException {
+        String removed = "\"event\":\"worker-removed-by-user\"";
+        int removedBefore = registrar.linesContaining(removed).size();
+        worker.stop();
+        cluster.coordinator().execute("postgres", "select citus_remove_node('" + NAME + "', " + worker.port() + ")");
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (registrar.linesContaining(removed).size() == removedBefore) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the registrar did not notice the removal within 15 s");
+            }
+            Thread.sleep(50);
+        }
+        // The documented way to let the registrar manage a name removed by hand again.
+        cluster.coordinator().execute("postgres", "delete from citus_registrar.retired_workers where nodename = '"
+                + NAME + "'");
+        // A random pause so that "ready" falls at any point of the registrar's pass cycle.
+        Thread.sleep(1000 + ThreadLocalRandom.current().nextLong(1000));
+
+        AtomicLong readyAt = new AtomicLong();
+        Thread readyWatch = Thread.ofPlatform().name("ready-watch").start(() -> readyAt.set(awaitAuthenticated(worker)));
+        Thread starter = Thread.ofPlatform().name("worker-start").start(worker::start);
+        try (Connection coordinator = cluster.coordinator().connect()) {
+            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline) {
+                long ready = readyAt.get();
+                if (ready != 0 && Cluster.isActive(coordinator, NAME, worker)) {
+                    return (System.nanoTime() - ready) / 1e6;
+                }
+                if (ready == 0 && !readyWatch.isAlive()) {
+                    throw new IllegalStateException("worker on port " + worker.port() + " never accepted a connection");
+                }
+                Thread.sleep(POLL_MILLIS);
+            }
+            throw new IllegalStateException("worker on port " + worker.port() + " not active within 60 s");
+        } finally {
+            readyWatch.join();
+            starter.join();
+        }
+    }
+
+    /** Polls until the worker accepts an authenticated connection; returns that moment (System.nanoTime). */
+    private static long awaitAuthenticated(LocalPostgres worker) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Connection ignored = worker.connect()) {
+                return System.nanoTime();
+            } catch (SQLException notYet) {
+                try {
+                    Thread.sleep(POLL_MILLIS);
+                } catch (InterruptedException e) {
+                    return 0;
+                }
+            }
+        }
+        return 0;
+    }
+}
