@@ -19,7 +19,7 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * citusdata/citus containers on one Docker network, each with network aliases as its Railway private names. Citus
+ * Containers of the citusdata/citus:13.2.0 image on one Docker network, each with network aliases as its Railway private names. Citus
  * resolves the aliases through Docker's DNS; the registrar (in this JVM) resolves them from the test hosts file,
  * which maps each alias to the container's address on the network once the container runs (a name appears when its
  * service starts, as on Railway). Node-to-node credentials come from PGPASSWORD in each server's environment.
