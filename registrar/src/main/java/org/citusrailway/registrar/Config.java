@@ -19,6 +19,7 @@ public record Config(
         int workerPort,
         List<HostPort> workerHosts,
         Duration scanInterval,
+        Duration readyCheckInterval,
         int httpPort,
         LogFormat logFormat,
         Duration connectTimeout,
@@ -54,7 +55,11 @@ public record Config(
         if (patterns.isEmpty() && workerHosts.isEmpty()) {
             throw new ConfigException("WORKER_NAME_PATTERNS", "is empty and WORKER_HOSTS is empty too: nothing to discover");
         }
-        Duration scanInterval = read.duration("SCAN_INTERVAL", Duration.ofSeconds(1), Duration.ofMillis(100));
+        // A full pass (every candidate looked up, pg_dist_node read, registered workers checked) costs a few ms of CPU;
+        // between passes only pending candidates are watched, every READY_CHECK_INTERVAL, with a TCP connect.
+        Duration scanInterval = read.duration("SCAN_INTERVAL", Duration.ofSeconds(5), Duration.ofMillis(100));
+        Duration readyCheckInterval = read.duration("READY_CHECK_INTERVAL", Duration.ofMillis(250),
+                Duration.ofMillis(50));
         int httpPort = read.integer("PORT", 8080, 0, 65535);
         LogFormat logFormat = read.choice("LOG_FORMAT", LogFormat.class, LogFormat.defaultFor(env));
         Duration connectTimeout = read.duration("CONNECT_TIMEOUT", Duration.ofSeconds(2), Duration.ofMillis(100));
@@ -67,7 +72,7 @@ public record Config(
         // A new worker holds no data until shards move; without this it only serves new reference-table writes.
         boolean rebalanceOnJoin = read.bool("REBALANCE_ON_JOIN", true);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
-                indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, httpPort, logFormat,
+                indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, readyCheckInterval, httpPort, logFormat,
                 connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, sslMode, rebalanceOnJoin);
     }
 
@@ -85,7 +90,7 @@ public record Config(
     /** The same settings with another coordinator address (tests and the training run, which must not resolve). */
     Config withCoordinator(HostPort other) {
         return new Config(other, user, password, database, workerNamePatterns, workerIndexMax, privateDomain,
-                workerPort, workerHosts, scanInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
+                workerPort, workerHosts, scanInterval, readyCheckInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
                 statementTimeout, lockTimeout, probeRetryMax, sslMode, rebalanceOnJoin);
     }
 
@@ -94,7 +99,7 @@ public record Config(
         return "Config[coordinator=" + coordinator + ", user=" + user + ", database=" + database
                 + ", workerNamePatterns=" + workerNamePatterns + ", workerIndexMax=" + workerIndexMax
                 + ", privateDomain=" + privateDomain + ", workerPort=" + workerPort + ", workerHosts=" + workerHosts
-                + ", scanInterval=" + scanInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat
+                + ", scanInterval=" + scanInterval + ", readyCheckInterval=" + readyCheckInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat
                 + ", rebalanceOnJoin=" + rebalanceOnJoin + "]";
     }
 }

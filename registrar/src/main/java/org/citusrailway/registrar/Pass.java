@@ -29,6 +29,9 @@ final class Pass {
     private final EventLog log;
     private final KnownWorkers known = new KnownWorkers();
     private final Rebalancer rebalancer;
+    /** Workers whose add/activate failed transiently in this pass: retried soon, without backoff. */
+    private final Set<HostPort> retrySoon = new HashSet<>();
+    private List<ReadinessWatch.Target> pending = List.of();
 
     Pass(Config config, Discovery discovery, WorkerProbe probe, WorkerStates workers, Metrics metrics, EventLog log) {
         this.config = config;
@@ -56,8 +59,21 @@ final class Pass {
         return candidates.size();
     }
 
+    /** Workers to watch until the next pass (see {@link ReadinessWatch}); empty until a pass completes. */
+    List<ReadinessWatch.Target> pending() {
+        return pending;
+    }
+
     Status run(CoordinatorSession session, long startedNanos, Instant startedAt)
             throws SQLException, InterruptedException {
+        Set<HostPort> wasPending = new HashSet<>();
+        for (ReadinessWatch.Target target : pending) {
+            if (target.mode() != ReadinessWatch.Mode.SLOW_PROBE) {
+                wasPending.add(target.worker());
+            }
+        }
+        pending = List.of();
+        retrySoon.clear();
         List<NodeRow> nodes = session.nodes();
         Set<String> retired = new HashSet<>(session.retiredNames());
 
@@ -190,12 +206,41 @@ final class Pass {
                         ? "does not resolve (" + resolution.problem() + ")" : "does not accept TCP connections", now);
             }
         }
+        pending = pendingTargets(probes, resolutions, wasPending);
         metrics.nodes(active, inactive, unreachable);
         metrics.workersReinitialised(known.reinitialised().size());
         Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachableWorkers, System.nanoTime());
         long elapsed = System.nanoTime() - startedNanos;
         metrics.passCompleted(elapsed);
         return status(nodes, retired, alive, rebalance, startedAt, elapsed);
+    }
+
+    /**
+     * Resolving, unretired workers (unregistered candidates or inactive registered ones) whose probe failed cheaply in
+     * this pass, and those whose add/activate failed transiently: worth watching until the next pass.
+     */
+    private List<ReadinessWatch.Target> pendingTargets(Map<HostPort, ProbeResult> probes,
+            Map<String, Resolution> resolutions, Set<HostPort> wasPending) {
+        List<ReadinessWatch.Target> targets = new ArrayList<>();
+        for (Map.Entry<HostPort, ProbeResult> entry : probes.entrySet()) {
+            HostPort worker = entry.getKey();
+            ReadinessWatch.Mode mode = retrySoon.contains(worker) ? ReadinessWatch.Mode.TCP : null;
+            if (entry.getValue() instanceof ProbeResult.Failed failed) {
+                if (!failed.reason().costly()) {
+                    mode = failed.reason() == ProbeFailure.STARTING_UP ? ReadinessWatch.Mode.PROBE
+                            : ReadinessWatch.Mode.TCP;
+                }
+            } else if (entry.getValue() instanceof ProbeResult.Reached reached && reached.citusVersion() == null
+                    && wasPending.contains(worker)) {
+                mode = ReadinessWatch.Mode.SLOW_PROBE; // it just came up; its citus extension may follow in a moment
+            }
+            Resolution resolution = resolutions.get(worker.host());
+            if (mode != null && resolution != null && resolution.resolved()) {
+                targets.add(new ReadinessWatch.Target(worker, resolution.addresses(), mode));
+            }
+        }
+        targets.sort(java.util.Comparator.comparing(t -> t.worker().toString()));
+        return List.copyOf(targets);
     }
 
     /**
@@ -287,15 +332,24 @@ final class Pass {
                 throw e;
             }
             String error = SqlErrors.message(e);
+            boolean transientFailure = SqlErrors.transientWorkerConnection(e);
             long now = System.nanoTime();
             switch (action) {
                 case Action.SetCoordinatorHost set -> log.warn(Event.COORDINATOR_HOST_FAILED,
                         "citus_set_coordinator_host(" + set.coordinator() + ") failed: " + error,
                         "coordinator", set.coordinator(), "error", error);
-                case Action.AddNode add -> workers.actionFailed(add.worker(), Event.WORKER_ADD_FAILED,
-                        "citus_add_node", error, now);
-                case Action.ActivateNode activate -> workers.actionFailed(activate.worker(),
-                        Event.WORKER_ACTIVATE_FAILED, "citus_activate_node", error, now);
+                case Action.AddNode add -> {
+                    if (workers.actionFailed(add.worker(), Event.WORKER_ADD_FAILED, "citus_add_node", error,
+                            transientFailure, now)) {
+                        retrySoon.add(add.worker());
+                    }
+                }
+                case Action.ActivateNode activate -> {
+                    if (workers.actionFailed(activate.worker(), Event.WORKER_ACTIVATE_FAILED, "citus_activate_node",
+                            error, transientFailure, now)) {
+                        retrySoon.add(activate.worker());
+                    }
+                }
             }
             return false;
         }
@@ -344,7 +398,12 @@ final class Pass {
                     retired.contains(row.key().host()), s == null ? null : s.lastError,
                     !row.isCoordinator() && known.isReinitialised(row.key())));
         }
+        List<String> pendingNames = new ArrayList<>(pending.size());
+        for (ReadinessWatch.Target target : pending) {
+            pendingNames.add(target.worker().toString());
+        }
         return new Status("leader", true, null, startedAt, elapsedNanos / 1_000_000, metrics.passes(),
-                candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews), rebalance);
+                candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews), rebalance,
+                List.copyOf(pendingNames));
     }
 }

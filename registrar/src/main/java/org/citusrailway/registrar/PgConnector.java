@@ -30,7 +30,11 @@ final class PgConnector {
                 + " -c idle_session_timeout=" + idleLimit
                 + " -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
                 // run_command_on_workers must not wait Citus's default 30 s on a worker that is down
-                + " -c citus.node_connection_timeout=" + config.connectTimeout().toMillis();
+                + " -c citus.node_connection_timeout=" + config.connectTimeout().toMillis()
+                // No cached connections to workers in this long-lived session: a cached one to a worker that has
+                // restarted since is dead, and citus_add_node on it fails with "terminating connection due to
+                // administrator command". Without Citus loaded this is a harmless placeholder setting.
+                + " -c citus.max_cached_conns_per_worker=0";
         Properties props = properties(options, config.statementTimeout().plusSeconds(5));
         return driver.connect(url(config.coordinator()), props);
     }

@@ -3,13 +3,16 @@ package org.citusrailway.registrar;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The loop: keep a coordinator session, hold the advisory lock (or stand by), run a pass each SCAN_INTERVAL. Transient
- * faults never end it; they are retried with capped exponential backoff. {@link #stop()} ends it promptly from any
- * thread, even mid-pass.
+ * The loop: keep a coordinator session, hold the advisory lock (or stand by), run a pass each SCAN_INTERVAL. Between
+ * passes, candidates that are pending (their last probe failed cheaply) are watched every READY_CHECK_INTERVAL and a
+ * pass runs at once when one of them becomes ready; with nothing pending the loop just sleeps. Transient faults never
+ * end it; they are retried with capped exponential backoff. {@link #stop()} ends it promptly from any thread, even
+ * mid-pass.
  */
 public final class Registrar {
     private static final Backoff COORDINATOR_RETRY = new Backoff(Duration.ofMillis(250), Duration.ofSeconds(5));
@@ -19,6 +22,8 @@ public final class Registrar {
     private final EventLog log;
     private final Metrics metrics = new Metrics();
     private final Pass pass;
+    private final ReadinessWatch readiness;
+    private List<ReadinessWatch.Target> watched = List.of();
 
     private volatile boolean stopped;
     private volatile boolean running;
@@ -34,8 +39,9 @@ public final class Registrar {
         this.connector = new PgConnector(config);
         this.log = new EventLog(new Redactor(config.password()));
         WorkerStates workers = new WorkerStates(config.probeRetryMax(), log, metrics);
-        this.pass = new Pass(config, new Discovery(config.dnsTimeout()), new WorkerProbe(connector), workers, metrics,
-                log);
+        WorkerProbe probe = new WorkerProbe(connector);
+        this.pass = new Pass(config, new Discovery(config.dnsTimeout()), probe, workers, metrics, log);
+        this.readiness = new ReadinessWatch(probe, config.connectTimeout());
     }
 
     /** True from the start of the loop until it stops: Railway's healthcheck. */
@@ -71,6 +77,7 @@ public final class Registrar {
             while (!stopped) {
                 long started = System.nanoTime();
                 Duration pause = config.scanInterval();
+                watched = List.of();
                 try {
                     cycle(started);
                     failures = 0;
@@ -92,7 +99,7 @@ public final class Registrar {
                     report(Event.PASS_FAILED, "pass failed: " + e);
                     pause = COORDINATOR_RETRY.delay(failures);
                 }
-                pauseUntil(started + pause.toNanos());
+                pauseUntil(started + pause.toNanos(), watched);
             }
         } finally {
             running = false;
@@ -169,6 +176,7 @@ public final class Registrar {
         }
         lastProblem = null;
         status = pass.run(current, started, startedAt);
+        watched = pass.pending();
     }
 
     private Duration failed(SQLException e) {
@@ -217,10 +225,29 @@ public final class Registrar {
         }
     }
 
-    private void pauseUntil(long deadline) {
+    /**
+     * Sleeps until the deadline; returns early when stopped, or when a watched worker looks ready (then the next pass
+     * runs at once). Interruptible: {@link #stop()} wakes it, and one readiness check is bounded by about a second.
+     */
+    private void pauseUntil(long deadline, List<ReadinessWatch.Target> watch) {
+        readiness.watch(watch);
+        long step = config.readyCheckInterval().toNanos();
+        long nextCheck = System.nanoTime() + step;
         long left;
         while (!stopped && (left = deadline - System.nanoTime()) > 0) {
-            LockSupport.parkNanos(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(500)));
+            long wait = Math.min(left, TimeUnit.MILLISECONDS.toNanos(500));
+            if (!watch.isEmpty()) {
+                long untilCheck = nextCheck - System.nanoTime();
+                if (untilCheck <= 0) {
+                    if (readiness.firstReady() != null) {
+                        return;
+                    }
+                    nextCheck = System.nanoTime() + step;
+                    continue;
+                }
+                wait = Math.min(wait, untilCheck);
+            }
+            LockSupport.parkNanos(this, wait);
             if (Thread.interrupted() && stopped) {
                 return;
             }

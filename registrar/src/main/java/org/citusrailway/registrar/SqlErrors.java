@@ -32,6 +32,22 @@ final class SqlErrors {
         };
     }
 
+    /**
+     * Whether a failed citus_add_node / citus_activate_node only met a worker connection that is briefly unusable: the
+     * worker is restarting (57P01 admin_shutdown, "terminating connection due to administrator command", in Citus's
+     * own error text too) or refuses / resets the connection. Worth retrying on the next pass without backoff.
+     */
+    static boolean transientWorkerConnection(SQLException e) {
+        if ("57P01".equals(e.getSQLState())) {
+            return true;
+        }
+        String text = e.getMessage() == null ? "" : e.getMessage().toLowerCase(java.util.Locale.ROOT);
+        return text.contains("terminating connection due to administrator command")
+                || text.contains("connection refused")
+                || text.contains("connection reset")
+                || text.contains("server closed the connection unexpectedly");
+    }
+
     /** The server's message without the driver's decorations; first line only (Citus adds DETAIL/HINT lines). */
     static String message(SQLException e) {
         String text = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -7,9 +7,16 @@ import java.util.Map;
 /** An immutable picture of the registrar after a pass, published for /status. */
 record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
-        Rebalance rebalance) {
+        Rebalance rebalance, List<String> pendingCandidates) {
 
     static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null);
+
+    /** Without pending candidates (none watched between passes). */
+    Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
+            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance) {
+        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
+                candidates, nodes, rebalance, List.of());
+    }
 
     /** A candidate name that resolves now or did before. */
     record Candidate(String name, int port, List<String> addresses, String state, String reason, String lastError,
@@ -52,8 +59,9 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
     }
 
     Status withRole(String newRole, boolean reachable, String error) {
+        // Only a completed leader pass knows what is pending; any other role watches nothing.
         return new Status(newRole, reachable, error, lastPassAt, lastPassMillis, passes, candidatesChecked, candidates,
-                nodes, rebalance);
+                nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of());
     }
 
     String toJson() {
@@ -64,7 +72,8 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
                 .field("lastPassAt", text(lastPassAt))
                 .field("lastPassDurationMs", lastPassMillis)
                 .field("passes", passes)
-                .field("candidatesChecked", candidatesChecked);
+                .field("candidatesChecked", candidatesChecked)
+                .strings("pendingCandidates", pendingCandidates);
         json.beginArray("candidates");
         for (Candidate c : candidates) {
             json.beginObject().field("name", c.name()).field("port", c.port()).strings("addresses", c.addresses())

@@ -23,6 +23,8 @@ final class WorkerState {
     long nextReminderAt;
     boolean retiredReported;
     String lastActionError;
+    /** Consecutive add/activate failures that only met a restarting or refusing worker (retried without backoff). */
+    int transientActionFailures;
     boolean reinitialisedReported;
     int reinitialisedReminders;
     long nextReinitialisedReminderAt;

@@ -92,14 +92,24 @@ final class WorkerStates {
         s.detail = null;
     }
 
-    void actionFailed(HostPort key, Event event, String verb, String error, long now) {
+    /** Transient action failures retried at once before they count as costly (backoff). */
+    static final int TRANSIENT_RETRIES = 3;
+
+    /**
+     * A failed add/activate. A transient one (the worker is restarting, or refuses the connection) is retried on the
+     * next pass without backoff, up to {@link #TRANSIENT_RETRIES} times in a row; returns whether it was treated so.
+     */
+    boolean actionFailed(HostPort key, Event event, String verb, String error, boolean transientFailure, long now) {
         WorkerState s = get(key);
+        boolean cheap = transientFailure && s.transientActionFailures < TRANSIENT_RETRIES;
+        s.transientActionFailures = transientFailure ? s.transientActionFailures + 1 : 0;
         if (!error.equals(s.lastActionError)) {
             log.warn(event, verb + " " + key + " failed: " + error, "worker", key, "error", error);
         }
         s.lastActionError = error;
         s.error(verb + " failed: " + error);
-        backOff(s, true, now);
+        backOff(s, !cheap, now);
+        return cheap;
     }
 
     void added(HostPort key) {
@@ -206,6 +216,7 @@ final class WorkerStates {
         s.failures = 0;
         s.nextAttemptAt = 0;
         s.lastActionError = null;
+        s.transientActionFailures = 0;
         s.lost = false;
         return s;
     }

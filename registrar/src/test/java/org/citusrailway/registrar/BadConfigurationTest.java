@@ -58,6 +58,10 @@ class BadConfigurationTest {
                 bad("SCAN_INTERVAL", "0s"),
                 bad("SCAN_INTERVAL", "fast"),
                 bad("SCAN_INTERVAL", "2 weeks"),
+                bad("READY_CHECK_INTERVAL", "-1s"),
+                bad("READY_CHECK_INTERVAL", "10ms"),
+                bad("READY_CHECK_INTERVAL", "0"),
+                bad("READY_CHECK_INTERVAL", "quick"),
                 bad("PORT", "-5"),
                 bad("PORT", "http"),
                 bad("LOG_FORMAT", "xml"),
@@ -76,7 +80,7 @@ class BadConfigurationTest {
     /** The cases also run as a child process: one per kind of check. */
     static Stream<Arguments> inChildProcess() {
         return Stream.of(bad("POSTGRES_PASSWORD", null), bad("COORDINATOR_HOST", "localhost"),
-                bad("WORKER_HOSTS", "w1:0"), bad("SCAN_INTERVAL", "fast"), bad("REBALANCE_ON_JOIN", "yes"));
+                bad("WORKER_HOSTS", "w1:0"), bad("SCAN_INTERVAL", "fast"), bad("READY_CHECK_INTERVAL", "10ms"), bad("REBALANCE_ON_JOIN", "yes"));
     }
 
     private static Arguments bad(String variable, String value) {

@@ -125,7 +125,9 @@ abstract class CitusScenarios {
 
     private void passes(int count) {
         long target = registrar.status().passes() + count;
-        Await.until(SOON, count + " more passes", () -> registrar.status().passes() >= target);
+        // Passes come every SCAN_INTERVAL (default 5 s), sooner only when a pending worker becomes ready.
+        Duration timeout = SOON.plus(registrar.config.scanInterval().multipliedBy(count));
+        Await.until(timeout, count + " more passes", () -> registrar.status().passes() >= target);
     }
 
     @Test

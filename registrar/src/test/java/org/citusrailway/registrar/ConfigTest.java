@@ -37,7 +37,8 @@ class ConfigTest {
         assertEquals("railway.internal", c.privateDomain());
         assertEquals(5432, c.workerPort());
         assertEquals(List.of(), c.workerHosts());
-        assertEquals(Duration.ofSeconds(1), c.scanInterval());
+        assertEquals(Duration.ofSeconds(5), c.scanInterval());
+        assertEquals(Duration.ofMillis(250), c.readyCheckInterval());
         assertEquals(8080, c.httpPort());
         assertEquals(LogFormat.TEXT, c.logFormat());
         assertEquals(Duration.ofSeconds(2), c.connectTimeout());
@@ -55,7 +56,7 @@ class ConfigTest {
         Config c = Config.fromEnvironment(env("COORDINATOR_HOST", "Coord.Example.Internal", "COORDINATOR_PORT", "6432",
                 "POSTGRES_USER", "citus", "POSTGRES_DB", "app", "WORKER_NAME_PATTERNS", " node-{n} , ,shard{n}x ",
                 "WORKER_INDEX_MAX", "3", "PRIVATE_DOMAIN", "corp.internal", "WORKER_PORT", "6000",
-                "WORKER_HOSTS", "extra.example.com, other:7000", "SCAN_INTERVAL", "2s", "PORT", "9090",
+                "WORKER_HOSTS", "extra.example.com, other:7000", "SCAN_INTERVAL", "2s", "READY_CHECK_INTERVAL", "100ms", "PORT", "9090",
                 "LOG_FORMAT", "JSON", "CONNECT_TIMEOUT", "1500ms", "DNS_TIMEOUT", "250ms", "STATEMENT_TIMEOUT", "1m",
                 "LOCK_TIMEOUT", "3", "PROBE_RETRY_MAX", "10s", "POSTGRES_SSLMODE", "verify-full",
                 "REBALANCE_ON_JOIN", "False"));
@@ -69,6 +70,7 @@ class ConfigTest {
         assertEquals(6000, c.workerPort());
         assertEquals(List.of(new HostPort("extra.example.com", 6000), new HostPort("other", 7000)), c.workerHosts());
         assertEquals(Duration.ofSeconds(2), c.scanInterval());
+        assertEquals(Duration.ofMillis(100), c.readyCheckInterval());
         assertEquals(9090, c.httpPort());
         assertEquals(LogFormat.JSON, c.logFormat());
         assertEquals(Duration.ofMillis(1500), c.connectTimeout());
@@ -81,8 +83,9 @@ class ConfigTest {
 
     @Test
     void blankValuesMeanDefault() {
-        Config c = Config.fromEnvironment(env("SCAN_INTERVAL", "", "WORKER_PORT", "  "));
-        assertEquals(Duration.ofSeconds(1), c.scanInterval());
+        Config c = Config.fromEnvironment(env("SCAN_INTERVAL", "", "WORKER_PORT", "  ", "READY_CHECK_INTERVAL", " "));
+        assertEquals(Duration.ofSeconds(5), c.scanInterval());
+        assertEquals(Duration.ofMillis(250), c.readyCheckInterval());
         assertEquals(5432, c.workerPort());
     }
 
@@ -116,6 +119,10 @@ class ConfigTest {
             "SCAN_INTERVAL|0s|too short",
             "SCAN_INTERVAL|fast|not a duration",
             "SCAN_INTERVAL|2 weeks|not a duration",
+            "READY_CHECK_INTERVAL|-250ms|negative",
+            "READY_CHECK_INTERVAL|0|too short",
+            "READY_CHECK_INTERVAL|49ms|too short (minimum 50ms)",
+            "READY_CHECK_INTERVAL|often|not a duration",
             "PORT|-5|out of range",
             "PORT|http|not a whole number",
             "LOG_FORMAT|xml|not one of json, text",

@@ -53,7 +53,8 @@ class ProcessTest {
                 "-Djdk.net.hosts.file=" + TestHosts.file(), "-cp", classpath, "org.citusrailway.registrar.Main"));
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("POSTGRES") || k.startsWith("RAILWAY") || k.startsWith("WORKER")
-                || k.startsWith("COORDINATOR") || k.equals("PORT") || k.equals("LOG_FORMAT") || k.equals("SCAN_INTERVAL"));
+                || k.startsWith("COORDINATOR") || k.equals("PORT") || k.equals("LOG_FORMAT") || k.equals("SCAN_INTERVAL")
+                || k.equals("READY_CHECK_INTERVAL"));
         pb.environment().putAll(env);
         return pb.start();
     }

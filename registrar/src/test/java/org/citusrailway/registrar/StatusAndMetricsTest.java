@@ -18,13 +18,18 @@ class StatusAndMetricsTest {
                 List.of(new Status.Node(1, 0, "coordinator", 5432, true, true, false, "primary", null, false, null)));
         assertEquals("{\"role\":\"leader\",\"coordinator\":{\"reachable\":true,\"error\":null},"
                 + "\"lastPassAt\":\"2025-01-01T00:00:00Z\",\"lastPassDurationMs\":12,\"passes\":3,\"candidatesChecked\":80,"
-                + "\"candidates\":[{\"name\":\"worker1.railway.internal\",\"port\":5432,\"addresses\":[\"fd12::1\",\"10.0.0.2\"],"
+                + "\"pendingCandidates\":[],\"candidates\":[{\"name\":\"worker1.railway.internal\",\"port\":5432,\"addresses\":[\"fd12::1\",\"10.0.0.2\"],"
                 + "\"state\":\"probe-failed\",\"reason\":\"auth-failed\",\"lastError\":\"auth-failed: \\\"quoted\\\"\\nsecond line\","
                 + "\"lastErrorAt\":\"1970-01-01T00:00:00Z\"}],"
                 + "\"nodes\":[{\"nodeid\":1,\"groupid\":0,\"nodename\":\"coordinator\",\"nodeport\":5432,\"isactive\":true,"
                 + "\"metadatasynced\":true,\"shouldhaveshards\":false,\"noderole\":\"primary\",\"reachable\":null,"
                 + "\"retired\":false,\"lastError\":null,\"reinitialised\":false}],\"rebalance\":null}", status.toJson());
         assertTrue(Status.STARTING.toJson().startsWith("{\"role\":\"starting\""));
+        Status pending = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), null,
+                List.of("worker3.railway.internal:5432"));
+        assertTrue(pending.toJson().contains("\"pendingCandidates\":[\"worker3.railway.internal:5432\"]"),
+                pending.toJson());
+        assertTrue(pending.withRole("standby", true, null).pendingCandidates().isEmpty(), "only a leader watches");
     }
 
     @Test
