@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The hour-equivalent run: SCAN_INTERVAL=100ms for as many passes as one hour at the default 1s makes. In three
+ * The long run: SCAN_INTERVAL=100ms for 3600 passes (one hour at 1s; five hours at the default 5s). In three
  * stretches: warm-up (start-up, registering the workers, JIT), a sampling stretch where /metrics is read about once
  * per pass to get each pass's duration, then a quiet stretch (a scrape every 2 s) over which CPU per pass is counted,
  * so the sampling's own HTTP load is not charged to the passes. RSS is read at the end, after the quiet stretch.

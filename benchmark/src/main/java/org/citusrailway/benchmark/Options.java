@@ -10,7 +10,7 @@ record Options(int passes, int startupRuns, int idleSeconds, int latencyRounds, 
 
     static final String USAGE = """
             usage: java -jar benchmark/target/benchmark.jar [options]   (run from the repository root)
-              --passes N          passes of the footprint runs at SCAN_INTERVAL=100ms (default 3600 = one hour at 1s)
+              --passes N          passes of the footprint runs at SCAN_INTERVAL=100ms (default 3600 = five hours at the default 5s)
               --startup-runs N    registrar starts timed per JVM configuration (default 10)
               --idle-seconds N    window for idle CPU at the default SCAN_INTERVAL (default 60)
               --latency-rounds N  worker ready -> active rounds (default 20)

@@ -13,19 +13,21 @@ import java.util.function.Consumer;
 import org.citusrailway.testkit.LocalPostgres;
 
 /**
- * The registrar with default settings (SCAN_INTERVAL unset = 1s): first its idle CPU over a window in which nothing
- * changes, then rounds of "a worker comes back": the worker's PostgreSQL stops, an operator removes it with
- * citus_remove_node (the registrar records it as removed by hand) and re-admits its name the documented way (deleting
- * its citus_registrar.retired_workers row); after a random pause the worker starts. Each round measures from the first
- * moment the worker accepts an authenticated connection to the first moment pg_dist_node on the coordinator shows it
- * active, both polled every 10 ms.
+ * The registrar with default settings (SCAN_INTERVAL unset = 5s, READY_CHECK_INTERVAL unset = 250ms): first its idle
+ * CPU over a window in which nothing changes, then rounds of "a worker comes back": the worker's PostgreSQL stops, an
+ * operator removes it with citus_remove_node (the registrar records it as removed by hand) and re-admits its name the
+ * documented way (deleting its citus_registrar.retired_workers row). The name resolves the whole time, as a Railway
+ * service's name does from container start, before PostgreSQL is ready: the round waits until the registrar's next
+ * full pass has seen the name and lists it in /status pendingCandidates, then, after a random 1-2 s pause, the worker
+ * starts. Each round measures from the first moment the worker accepts an authenticated connection to the first
+ * moment pg_dist_node on the coordinator shows it active, both polled every 10 ms.
  */
 final class ReadinessRun {
     private static final long POLL_MILLIS = 10;
     private static final String NAME = Cluster.workerName(0);
 
     record Result(double idleCpuPercent, double idleSeconds, long idlePasses, Percentiles readyToActiveMillis,
-            Percentiles directAddMillis, List<String> problems) {
+            Percentiles admittedToPendingMillis, Percentiles directAddMillis, List<String> problems) {
     }
 
     private final Cluster cluster;
@@ -43,7 +45,7 @@ final class ReadinessRun {
         try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePort.next(),
                 logDir.resolve("readiness.stderr"))) {
             // Warm: both workers registered and some passes behind us, so the window sees the steady state.
-            MetricsText m = registrar.awaitPasses(15, Duration.ofMinutes(2), Duration.ofSeconds(1));
+            MetricsText m = registrar.awaitPasses(6, Duration.ofMinutes(2), Duration.ofSeconds(1));
             if (m.activeNodes() != cluster.workers().size()) {
                 throw new IllegalStateException("the registrar did not register the workers; output:\n"
                         + registrar.output());
@@ -59,11 +61,12 @@ final class ReadinessRun {
             double idlePercent = ProcFs.ticksToMillis(ticks) / 1000 / seconds * 100;
 
             List<Double> latencies = new ArrayList<>();
+            List<Double> admittedToPending = new ArrayList<>();
             List<String> problems = new ArrayList<>();
             LocalPostgres worker = cluster.workers().get(0);
             for (int round = 0; round < rounds; round++) {
                 try {
-                    latencies.add(round(registrar, worker));
+                    latencies.add(round(registrar, worker, admittedToPending));
                 } catch (RuntimeException e) {
                     List<String> warnings = registrar.linesContaining("\"WARN\"");
                     problems.add("round " + (round + 1) + ": " + e.getMessage() + "; last registrar warning: "
@@ -74,16 +77,17 @@ final class ReadinessRun {
                     progress.accept("default settings: " + (round + 1) + "/" + rounds + " ready -> active rounds");
                 }
             }
-            // Failed citus_add_node calls cost a retry with backoff: the usual reason a round is slow.
+            // Failed citus_add_node calls cost a retry (with backoff unless transient): the usual reason a round is slow.
             List<String> addFailures = registrar.linesContaining("\"event\":\"worker-add-failed\"");
             if (!addFailures.isEmpty()) {
-                problems.add(addFailures.size() + " citus_add_node calls by the registrar failed and were retried"
-                        + " after backoff; the first: " + addFailures.get(0));
+                problems.add(addFailures.size() + " citus_add_node calls by the registrar failed and were retried;"
+                        + " the first: " + addFailures.get(0));
             }
             if (!registrar.alive()) {
                 problems.add("the registrar exited during the rounds; output:\n" + registrar.output());
             }
-            return new Result(idlePercent, seconds, passes, Percentiles.of(latencies), directAdds, problems);
+            return new Result(idlePercent, seconds, passes, Percentiles.of(latencies), Percentiles.of(admittedToPending),
+                    directAdds, problems);
         }
     }
 
@@ -105,7 +109,8 @@ final class ReadinessRun {
     }
 
     /** One round; returns milliseconds from ready to active. */
-    private double round(RegistrarProcess registrar, LocalPostgres worker) throws InterruptedException, SQLException {
+    private double round(RegistrarProcess registrar, LocalPostgres worker, List<Double> admittedToPending)
+            throws InterruptedException, SQLException {
         String removed = "\"event\":\"worker-removed-by-user\"";
         int removedBefore = registrar.linesContaining(removed).size();
         worker.stop();
@@ -120,7 +125,18 @@ final class ReadinessRun {
         // The documented way to let the registrar manage a name removed by hand again.
         cluster.coordinator().execute("postgres", "delete from citus_registrar.retired_workers where nodename = '"
                 + NAME + "'");
-        // A random pause so that "ready" falls at any point of the registrar's pass cycle.
+        long admitted = System.nanoTime();
+        // The name resolves all along: the registrar's next full pass finds it unreachable and watches it.
+        String pending = "\"" + NAME + ":" + worker.port() + "\"";
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!pendingCandidates(registrar).contains(pending)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the re-admitted worker was not pending within 30 s");
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+        admittedToPending.add((System.nanoTime() - admitted) / 1e6);
+        // A random pause so that "ready" falls at any point of the watch's cycle.
         Thread.sleep(1000 + ThreadLocalRandom.current().nextLong(1000));
 
         AtomicLong readyAt = new AtomicLong();
@@ -142,6 +158,17 @@ final class ReadinessRun {
         } finally {
             readyWatch.join();
             starter.join();
+        }
+    }
+
+    /** The pendingCandidates array of /status, as text ("" when /status does not answer). */
+    private static String pendingCandidates(RegistrarProcess registrar) throws InterruptedException {
+        try {
+            String status = registrar.status();
+            int start = status.indexOf("\"pendingCandidates\":[");
+            return start < 0 ? "" : status.substring(start, status.indexOf(']', start) + 1);
+        } catch (IOException e) {
+            return "";
         }
     }
 

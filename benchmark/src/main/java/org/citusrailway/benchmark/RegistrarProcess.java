@@ -104,6 +104,17 @@ final class RegistrarProcess implements AutoCloseable {
         return MetricsText.parse(response.body());
     }
 
+    /** The /status document as text. */
+    String status() throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/status"))
+                .timeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("/status answered " + response.statusCode());
+        }
+        return response.body();
+    }
+
     /** Scrapes /metrics until the process has completed at least {@code passes} passes. */
     MetricsText awaitPasses(long passes, Duration timeout, Duration every) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
