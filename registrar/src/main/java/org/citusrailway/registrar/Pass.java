@@ -32,6 +32,7 @@ final class Pass {
     /** Workers whose add/activate failed transiently in this pass: retried soon, without backoff. */
     private final Set<HostPort> retrySoon = new HashSet<>();
     private List<ReadinessWatch.Target> pending = List.of();
+    private HostPort triggeredBy;
 
     Pass(Config config, Discovery discovery, WorkerProbe probe, WorkerStates workers, Metrics metrics, EventLog log) {
         this.config = config;
@@ -57,6 +58,11 @@ final class Pass {
 
     int candidateCount() {
         return candidates.size();
+    }
+
+    /** The watched worker whose readiness started the next pass, or null (a scheduled pass). */
+    void triggeredBy(HostPort worker) {
+        triggeredBy = worker;
     }
 
     /** Workers to watch until the next pass (see {@link ReadinessWatch}); empty until a pass completes. */
@@ -207,6 +213,7 @@ final class Pass {
             }
         }
         pending = pendingTargets(probes, resolutions, wasPending);
+        triggeredBy = null;
         metrics.nodes(active, inactive, unreachable);
         metrics.workersReinitialised(known.reinitialised().size());
         Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachableWorkers, System.nanoTime());
@@ -233,6 +240,11 @@ final class Pass {
             } else if (entry.getValue() instanceof ProbeResult.Reached reached && reached.citusVersion() == null
                     && wasPending.contains(worker)) {
                 mode = ReadinessWatch.Mode.SLOW_PROBE; // it just came up; its citus extension may follow in a moment
+            }
+            if (mode == ReadinessWatch.Mode.TCP && worker.equals(triggeredBy)) {
+                // It accepted TCP, yet this pass could not use it (not PostgreSQL yet, or another transient
+                // failure): watch it by probing, or a TCP check would start a pass every READY_CHECK_INTERVAL.
+                mode = ReadinessWatch.Mode.PROBE;
             }
             Resolution resolution = resolutions.get(worker.host());
             if (mode != null && resolution != null && resolution.resolved()) {

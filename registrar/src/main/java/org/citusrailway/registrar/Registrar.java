@@ -239,7 +239,9 @@ public final class Registrar {
             if (!watch.isEmpty()) {
                 long untilCheck = nextCheck - System.nanoTime();
                 if (untilCheck <= 0) {
-                    if (readiness.firstReady() != null) {
+                    HostPort ready = readiness.firstReady();
+                    if (ready != null) {
+                        pass.triggeredBy(ready);
                         return;
                     }
                     nextCheck = System.nanoTime() + step;
