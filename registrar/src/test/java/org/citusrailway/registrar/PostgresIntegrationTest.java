@@ -224,10 +224,6 @@ class PostgresIntegrationTest {
     }
 
     static int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return org.citusrailway.testkit.FreePorts.next();
     }
 }

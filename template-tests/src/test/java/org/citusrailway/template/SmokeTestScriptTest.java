@@ -41,7 +41,7 @@ class SmokeTestScriptTest {
                 node.execute("postgres", "CREATE EXTENSION citus");
                 nodes.add(node);
             }
-            int httpPort = freePort();
+            int httpPort = org.citusrailway.testkit.FreePorts.next();
             ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-cp", System.getProperty("java.class.path"),
                     "org.citusrailway.registrar.Main").redirectErrorStream(true);
             Path registrarLog = Files.createTempFile("registrar", ".log");
@@ -83,9 +83,4 @@ class SmokeTestScriptTest {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    private static int freePort() throws IOException {
-        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 }

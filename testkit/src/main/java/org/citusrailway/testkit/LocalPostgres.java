@@ -42,7 +42,7 @@ public final class LocalPostgres implements AutoCloseable {
         this.password = builder.password;
         this.settings = new LinkedHashMap<>(builder.settings);
         this.environment = new LinkedHashMap<>(builder.environment);
-        this.port = builder.port > 0 ? builder.port : freePort();
+        this.port = builder.port > 0 ? builder.port : FreePorts.next();
         try {
             this.root = Files.createTempDirectory("citus-railway-pg-");
             this.dataDir = root.resolve("data");
@@ -268,13 +268,6 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static void sleep(long millis) {
         try {

@@ -349,11 +349,7 @@ final class NodeUnderTest implements AutoCloseable {
     }
 
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return org.citusrailway.testkit.FreePorts.next();
     }
 
     static void deleteTree(Path path) {
