@@ -83,7 +83,7 @@ class DocsTest {
 
     @Test
     void everyShellCommandInTheDocsNamesAScriptThatExists() throws IOException {
-        Pattern script = Pattern.compile("(?<![\\w/.])((?:scripts|node|\\.ci)/[\\w./-]+)");
+        Pattern script = Pattern.compile("(?<![\\w/.-])((?:scripts|node|\\.ci)/[\\w./-]+)");
         Set<String> missing = new TreeSet<>();
         for (String doc : DOCS) {
             Matcher m = script.matcher(ProjectFiles.read(doc));
