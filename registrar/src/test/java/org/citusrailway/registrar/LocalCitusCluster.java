@@ -1,7 +1,5 @@
 package org.citusrailway.registrar;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -32,7 +30,7 @@ final class LocalCitusCluster implements CitusCluster {
     private final LocalPostgres retiree;
 
     LocalCitusCluster(PostgresBinaries binaries) {
-        Assumptions.assumeTrue(resolvesToLoopback(coordinatorName), "the machine's host name " + coordinatorName
+        Assumptions.assumeTrue(TestHosts.resolvesToLoopbackThroughTheOs(coordinatorName), "the machine's host name " + coordinatorName
                 + " does not resolve to 127.0.0.1 through the OS resolver; the local Citus suite needs a non-localhost"
                 + " coordinator name that both libpq and the JVM resolve");
         TestHosts.map(coordinatorName, "127.0.0.1");
@@ -155,16 +153,4 @@ final class LocalCitusCluster implements CitusCluster {
         }
     }
 
-    private static boolean resolvesToLoopback(String name) {
-        try {
-            Process p = new ProcessBuilder("getent", "hosts", name).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return p.waitFor() == 0 && out.startsWith("127.0.0.1");
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 }

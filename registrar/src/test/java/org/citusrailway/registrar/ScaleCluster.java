@@ -31,7 +31,7 @@ final class ScaleCluster implements AutoCloseable {
     ScaleCluster() {
         PostgresBinaries binaries = PostgresBinaries.withCitus().orElse(null);
         Assumptions.assumeTrue(binaries != null, PostgresBinaries.citusMissingReason());
-        Assumptions.assumeTrue(!coordinatorName.equals("localhost") && resolvesToLoopback(coordinatorName),
+        Assumptions.assumeTrue(!coordinatorName.equals("localhost") && TestHosts.resolvesToLoopbackThroughTheOs(coordinatorName),
                 "the machine's host name " + coordinatorName + " does not resolve to 127.0.0.1 through the OS resolver;"
                         + " this suite needs a non-localhost name that both libpq and the JVM resolve");
         TestHosts.map(coordinatorName, "127.0.0.1");
@@ -111,18 +111,6 @@ final class ScaleCluster implements AutoCloseable {
         startWithCitus(worker3);
     }
 
-    private static boolean resolvesToLoopback(String name) {
-        try {
-            Process p = new ProcessBuilder("getent", "hosts", name).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            return p.waitFor() == 0 && out.startsWith("127.0.0.1");
-        } catch (java.io.IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 
     @Override
     public void close() {

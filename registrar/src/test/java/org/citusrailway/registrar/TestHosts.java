@@ -41,6 +41,20 @@ final class TestHosts {
     }
 
     /** The machine's host name, which the OS (and so libpq inside Citus) resolves too. */
+    /** Whether the OS resolver (what libpq, and so Citus, uses) answers the name with 127.0.0.1. */
+    static boolean resolvesToLoopbackThroughTheOs(String name) {
+        try {
+            Process p = new ProcessBuilder("getent", "hosts", name).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return p.waitFor() == 0 && out.startsWith("127.0.0.1");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     static String machineName() {
         try {
             return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim().toLowerCase(java.util.Locale.ROOT);
