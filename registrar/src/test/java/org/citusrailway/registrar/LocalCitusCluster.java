@@ -41,21 +41,11 @@ final class LocalCitusCluster implements CitusCluster {
         worker3 = server(binaries, PASSWORD, pgpass);
         wrong = server(binaries, "another-password", pgpass);
         retiree = server(binaries, PASSWORD, pgpass);
-        List<Thread> starts = new ArrayList<>();
-        for (LocalPostgres server : List.of(coordinator, worker1, worker2, wrong)) {
-            starts.add(Thread.ofVirtual().start(() -> startWithCitus(server)));
-        }
-        for (Thread start : starts) {
-            try {
-                start.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        for (LocalPostgres server : List.of(coordinator, worker1, worker2, wrong)) {
-            if (!server.isRunning()) {
-                throw new IllegalStateException("a Citus server did not start:\n" + server.readLog());
-            }
+        try {
+            LocalPostgres.startAll(List.of(coordinator, worker1, worker2, wrong), ScaleCluster.CREATE_CITUS);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
     }
 
@@ -66,8 +56,7 @@ final class LocalCitusCluster implements CitusCluster {
     }
 
     private static void startWithCitus(LocalPostgres server) {
-        server.start();
-        server.execute("postgres", "create extension if not exists citus");
+        ScaleCluster.startWithCitus(server);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.citusrailway.registrar;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -40,16 +39,11 @@ final class ScaleCluster implements AutoCloseable {
         worker1 = server(binaries, pgpass);
         worker2 = server(binaries, pgpass);
         worker3 = server(binaries, pgpass);
-        List<Thread> starts = new ArrayList<>();
-        for (LocalPostgres server : List.of(coordinator, worker1, worker2)) {
-            starts.add(Thread.ofVirtual().start(() -> startWithCitus(server)));
-        }
-        for (Thread start : starts) {
-            try {
-                start.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            LocalPostgres.startAll(List.of(coordinator, worker1, worker2), CREATE_CITUS);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
     }
 
@@ -59,9 +53,11 @@ final class ScaleCluster implements AutoCloseable {
         return server;
     }
 
+    static final String CREATE_CITUS = "create extension if not exists citus";
+
     static void startWithCitus(LocalPostgres server) {
         server.start();
-        server.execute("postgres", "create extension if not exists citus");
+        server.execute("postgres", CREATE_CITUS);
     }
 
     static String scalar(LocalPostgres server, String sql) {
@@ -106,8 +102,7 @@ final class ScaleCluster implements AutoCloseable {
 
     /** Stops worker 3 hard and deletes its data directory; the next start runs initdb and creates citus again. */
     void wipeWorker3() {
-        worker3.kill();
-        LocalPostgresFiles.deleteTree(worker3.dataDir());
+        worker3.wipe();
         startWithCitus(worker3);
     }
 
@@ -119,20 +114,6 @@ final class ScaleCluster implements AutoCloseable {
                 server.close();
             } catch (RuntimeException e) {
                 // best effort
-            }
-        }
-    }
-
-    /** Deletes a tree (the data directory belongs to the postgres user; the tests run as root or as that user). */
-    static final class LocalPostgresFiles {
-        private LocalPostgresFiles() {
-        }
-
-        static void deleteTree(Path path) {
-            try (var tree = java.nio.file.Files.walk(path)) {
-                tree.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
             }
         }
     }

@@ -144,6 +144,45 @@ public final class LocalPostgres implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Starts the servers in parallel and runs the statements on each (database postgres). If any fails, every one of
+     * them is stopped again, so a failed set-up leaves no server behind, and the failure names the server's log.
+     */
+    public static void startAll(List<LocalPostgres> servers, String... statements) {
+        List<Thread> starts = new ArrayList<>();
+        java.util.Map<LocalPostgres, RuntimeException> failures = new java.util.concurrent.ConcurrentHashMap<>();
+        for (LocalPostgres server : servers) {
+            starts.add(Thread.ofVirtual().start(() -> {
+                try {
+                    server.start();
+                    server.execute("postgres", statements);
+                } catch (RuntimeException e) {
+                    failures.put(server, e);
+                }
+            }));
+        }
+        for (Thread start : starts) {
+            try {
+                start.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failures.putIfAbsent(servers.get(0), new IllegalStateException("interrupted while starting", e));
+            }
+        }
+        if (!failures.isEmpty()) {
+            servers.forEach(LocalPostgres::close);
+            var failure = failures.entrySet().iterator().next();
+            throw new IllegalStateException("a server on port " + failure.getKey().port() + " did not start: "
+                    + failure.getValue().getMessage(), failure.getValue());
+        }
+    }
+
+    /** SIGKILL, then deletes the data directory: the next {@link #start()} runs initdb again. */
+    public void wipe() {
+        kill();
+        deleteTree(dataDir);
+    }
+
     /** Fast shutdown: disconnects clients, checkpoints, exits. */
     public void stop() {
         if (server == null || !server.isAlive()) {
