@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -63,7 +64,11 @@ public final class Benchmark {
         Path jdk = Path.of(System.getProperty("java.home"));
         String hostsFlag = LocalNames.hostsFileFlag(work.resolve("registrar-hosts"), LocalNames.machineName());
         List<String> notes = new ArrayList<>();
-        JvmCommand fromDockerfile = imageCommand(jdk, notes);
+        Optional<PostgresBinaries> citus = PostgresBinaries.withCitus();
+        // The Dockerfile's AOT training runs a throwaway Citus coordinator and worker: here, from these binaries.
+        Map<String, String> trainingEnv = citus.map(b -> Map.of("PG_BIN", b.binDir().toString(),
+                "TRAINING_PORT", Integer.toString(org.citusrailway.testkit.FreePorts.pair()))).orElse(Map.of());
+        JvmCommand fromDockerfile = imageCommand(jdk, notes, trainingEnv);
         JvmCommand image = fromDockerfile.withFlags("Dockerfile flags", List.of(hostsFlag));
         // The same java as the image's (its runtime, its default CDS archive), without the flags: what the flags buy.
         JvmCommand plain = JvmCommand.plain(fromDockerfile.command().get(0),
@@ -71,7 +76,6 @@ public final class Benchmark {
         JvmCommand extra = options.extraFlags().isEmpty() ? null
                 : image.withFlags("Dockerfile flags + " + String.join(" ", options.extraFlags()), options.extraFlags());
 
-        Optional<PostgresBinaries> citus = PostgresBinaries.withCitus();
         PostgresBinaries binaries = citus.orElseGet(PostgresBinaries::embedded);
         int clusterCount = citus.isEmpty() ? 1 : extra == null ? 3 : 4;
         progress("starting " + clusterCount + (citus.isPresent() ? " Citus clusters (coordinator + 2 workers each)"
@@ -94,7 +98,8 @@ public final class Benchmark {
         report.print(System.out);
     }
 
-    private JvmCommand imageCommand(Path jdk, List<String> notes) throws IOException, InterruptedException {
+    private JvmCommand imageCommand(Path jdk, List<String> notes, Map<String, String> trainingEnv)
+            throws IOException, InterruptedException {
         if (!Files.isRegularFile(options.dockerfile())) {
             notes.add(options.dockerfile() + " not found: the image's JVM flags are unknown, so the \"Dockerfile flags\""
                     + " runs use none (same as plain)");
@@ -103,7 +108,7 @@ public final class Benchmark {
         }
         progress("reading " + options.dockerfile() + " and building image-only files locally");
         Dockerfile dockerfile = Dockerfile.read(options.dockerfile());
-        return ImageJvm.prepare(dockerfile, jdk, options.registrarJar(), work, notes);
+        return ImageJvm.prepare(dockerfile, jdk, options.registrarJar(), work, notes, trainingEnv);
     }
 
     private List<Cluster> startClusters(PostgresBinaries binaries, boolean citus, int count) throws Exception {

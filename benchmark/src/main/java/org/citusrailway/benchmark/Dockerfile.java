@@ -11,16 +11,21 @@ import java.util.Map;
 
 /**
  * What the benchmark needs from the registrar's Dockerfile: the final stage's start command (ENTRYPOINT + CMD, exec
- * form), its ENV, and every RUN step (one of them builds the class-data archive the flags name). Reading
- * the Dockerfile, not copying its flags, keeps one source of truth.
+ * form), its ENV, every RUN step of every stage (one of them builds the AOT cache the flags name) and where COPY puts
+ * files from the build context (a RUN step may call such a script). Reading the Dockerfile, not copying its flags,
+ * keeps one source of truth.
+ *
+ * @param copies image path → build-context path, for COPY instructions that copy from the context (not --from)
  */
-record Dockerfile(Path path, List<String> command, Map<String, String> env, List<String> runSteps) {
+record Dockerfile(Path path, List<String> command, Map<String, String> env, List<String> runSteps,
+        Map<String, String> copies) {
 
     static Dockerfile read(Path path) throws IOException {
         List<String> entrypoint = List.of();
         List<String> cmd = List.of();
         Map<String, String> env = new LinkedHashMap<>();
         List<String> runs = new ArrayList<>();
+        Map<String, String> copies = new LinkedHashMap<>();
         for (String instruction : instructions(Files.readAllLines(path))) {
             int space = instruction.indexOf(' ');
             String keyword = (space < 0 ? instruction : instruction.substring(0, space)).toUpperCase(Locale.ROOT);
@@ -39,8 +44,14 @@ record Dockerfile(Path path, List<String> command, Map<String, String> env, List
                 case "CMD" -> cmd = rest.startsWith("[") ? ShellWords.jsonArray(rest) : List.of();
                 case "ENV" -> env.putAll(envPairs(rest));
                 case "RUN" -> runs.add(rest);
+                case "COPY" -> {
+                    List<String> words = ShellWords.split(rest);
+                    if (words.size() == 2 && !words.get(0).startsWith("--")) {
+                        copies.put(words.get(1), words.get(0));
+                    }
+                }
                 default -> {
-                    // COPY, WORKDIR, USER, EXPOSE …: the local directory stands in for the image's paths
+                    // WORKDIR, USER, EXPOSE …: the local directory stands in for the image's paths
                 }
             }
         }
@@ -49,7 +60,7 @@ record Dockerfile(Path path, List<String> command, Map<String, String> env, List
         }
         List<String> command = new ArrayList<>(entrypoint);
         command.addAll(cmd);
-        return new Dockerfile(path, List.copyOf(command), Map.copyOf(env), List.copyOf(runs));
+        return new Dockerfile(path, List.copyOf(command), Map.copyOf(env), List.copyOf(runs), Map.copyOf(copies));
     }
 
     /** The JVM options: everything between the java program and -jar. */

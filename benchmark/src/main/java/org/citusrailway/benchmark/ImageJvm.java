@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The image's JVM command made runnable on this machine. Image paths are mapped into a local directory, and what only
  * exists in the image is built here by replaying the Dockerfile's own RUN steps: the jlink runtime that JAVA_HOME
- * names (same modules and options, from the local JDK), then the class-data archive (-XX:SharedArchiveFile, or an AOT
- * cache) with the training command's own flags, run by that runtime.
+ * names (same modules and options, from the local JDK), then the AOT cache (or class-data archive) with the training
+ * command's own flags, run by that runtime. A step that calls a script the Dockerfile copied from the build context
+ * (the AOT training, which needs PostgreSQL with Citus) runs that script from the repository, with {@code scriptEnv}
+ * naming the local binaries.
  */
 final class ImageJvm {
     private final Dockerfile dockerfile;
@@ -25,14 +27,16 @@ final class ImageJvm {
     private final Path dir;
     private final String localJar;
     private final List<String> notes;
+    private final Map<String, String> scriptEnv;
     private String java;
 
-    private ImageJvm(Dockerfile dockerfile, Path localJdk, Path registrarJar, Path dir, List<String> notes)
-            throws IOException {
+    private ImageJvm(Dockerfile dockerfile, Path localJdk, Path registrarJar, Path dir, List<String> notes,
+            Map<String, String> scriptEnv) throws IOException {
         this.dockerfile = dockerfile;
         this.localJdk = localJdk;
         this.dir = dir;
         this.notes = notes;
+        this.scriptEnv = scriptEnv;
         // The jar sits in the local directory under its image name, so relative paths in the image resolve alike.
         Path jar = dir.resolve(Path.of(dockerfile.jarPath()).getFileName());
         Files.copy(registrarJar, jar, StandardCopyOption.REPLACE_EXISTING);
@@ -40,9 +44,9 @@ final class ImageJvm {
     }
 
     /** Builds the local command; {@code notes} receives one line per adaptation made. */
-    static JvmCommand prepare(Dockerfile dockerfile, Path localJdk, Path registrarJar, Path dir, List<String> notes)
-            throws IOException, InterruptedException {
-        ImageJvm image = new ImageJvm(dockerfile, localJdk, registrarJar, dir, notes);
+    static JvmCommand prepare(Dockerfile dockerfile, Path localJdk, Path registrarJar, Path dir, List<String> notes,
+            Map<String, String> scriptEnv) throws IOException, InterruptedException {
+        ImageJvm image = new ImageJvm(dockerfile, localJdk, registrarJar, dir, notes, scriptEnv);
         image.java = image.runtime();
         return image.build();
     }
@@ -145,7 +149,7 @@ final class ImageJvm {
         return null;
     }
 
-    /** Runs the java commands of a RUN step with local paths, in the local directory, as the image build does. */
+    /** Runs the java (or copied-script) commands of a RUN step with local paths, in the local directory. */
     private void replay(String step) throws IOException, InterruptedException {
         for (List<String> words : commands(step)) {
             Map<String, String> assignments = new HashMap<>(dockerfile.env());
@@ -154,15 +158,41 @@ final class ImageJvm {
                 String w = words.get(i++);
                 assignments.put(w.substring(0, w.indexOf('=')), w.substring(w.indexOf('=') + 1));
             }
-            if (i >= words.size() || !words.get(i).endsWith("java")) {
-                continue; // chmod, ls …: not needed to build the archive
+            if (i >= words.size()) {
+                continue;
             }
             List<String> local = new ArrayList<>();
-            local.add(java);
-            words.subList(i + 1, words.size()).forEach(w -> local.add(map(w)));
+            String script = copiedScript(words.get(i));
+            if (words.get(i).endsWith("java")) {
+                local.add(java);
+            } else if (script != null) {
+                if (scriptEnv.isEmpty()) {
+                    notes.add(words.get(i) + " (" + script + ") needs PostgreSQL with Citus here; not replayed");
+                    continue;
+                }
+                local.add(Path.of(script).toAbsolutePath().toString());
+                assignments.putAll(scriptEnv);
+            } else {
+                continue; // chmod, ls …: not needed to build the archive
+            }
+            words.subList(i + 1, words.size()).forEach(w -> local.add(w.endsWith("/bin/java") ? java : map(w)));
             run(local, assignments);
-            notes.add("built locally as the Dockerfile's RUN step does: " + String.join(" ", local));
+            notes.add("built locally as the Dockerfile's RUN step does: "
+                    + (script != null ? String.join(" ", scriptEnv.entrySet().stream().map(e -> e.getKey() + "="
+                    + e.getValue()).toList()) + " " : "") + String.join(" ", local));
         }
+    }
+
+    /** The build-context path of a script a COPY put at this image path (or on PATH under this name), else null. */
+    private String copiedScript(String word) {
+        for (Map.Entry<String, String> copy : dockerfile.copies().entrySet()) {
+            String target = copy.getKey();
+            if (copy.getValue().endsWith(".sh")
+                    && (target.equals(word) || (!word.contains("/") && target.endsWith("/bin/" + word)))) {
+                return copy.getValue();
+            }
+        }
+        return null;
     }
 
     /** The commands of a RUN step: exec form, or shell form split at && ; || | with redirections dropped. */

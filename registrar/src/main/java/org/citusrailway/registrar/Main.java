@@ -3,6 +3,7 @@ package org.citusrailway.registrar;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import sun.misc.Signal;
@@ -34,12 +35,31 @@ public final class Main {
         }
     }
 
+    /** Image build time only (registrar/aot-training.sh); a failure fails the build with one line. */
+    private static void train(Config config) {
+        try {
+            Training.run(config);
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            System.err.println("training-failed: " + e.getMessage());
+            System.exit(EXIT_STARTUP);
+        } catch (InterruptedException e) {
+            System.exit(EXIT_STARTUP);
+        }
+    }
+
     public static void main(String[] args) {
         // First, before any lookup can happen: the JVM's DNS cache would delay discovery by up to 30 s.
         DnsCachePolicy.disableJvmCaching();
-        if (args.length > 0 && args[0].equals("--train")) {
-            Training.run();
+        String mode = args.length > 0 ? args[0] : "";
+        if (mode.equals("--version")) {
+            System.out.println("citus-registrar " + Objects.requireNonNullElse(Main.class.getPackage()
+                    .getImplementationVersion(), "development"));
             return;
+        }
+        if (!mode.isEmpty() && !mode.equals("--train")) {
+            System.err.println("usage: java -jar registrar.jar [--version | --train]; configuration comes from the"
+                    + " environment (see docs/railway-template.md)");
+            System.exit(EXIT_CONFIG);
         }
         Config config = configuration(System.getenv(), System.err, System::exit);
         if (config == null) {
@@ -47,8 +67,13 @@ public final class Main {
         }
         DRIVER_LOG.setLevel(Level.OFF);
         System.setProperty(LogSetup.FORMAT_PROPERTY, config.logFormat().name());
+        if (mode.equals("--train")) {
+            train(config);
+            return;
+        }
 
-        Registrar registrar = new Registrar(config);
+        // The connection first, on its own thread: logging and HTTP start meanwhile.
+        Registrar registrar = new Registrar(config, CoordinatorHeadStart.begin(new PgConnector(config)));
         HttpEndpoints http;
         try {
             http = HttpEndpoints.start(config.httpPort(), registrar);

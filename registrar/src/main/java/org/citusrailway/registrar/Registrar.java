@@ -29,13 +29,20 @@ public final class Registrar {
     private volatile boolean running;
     private volatile Thread loopThread;
     private volatile CoordinatorSession session;
+    private volatile CoordinatorHeadStart headStart;
     private volatile Status status = Status.STARTING;
     private int failures;
     private String lastProblem;
     private String role = "starting";
 
     public Registrar(Config config) {
+        this(config, null);
+    }
+
+    /** With a first coordinator session already being opened (see {@link CoordinatorHeadStart}). */
+    Registrar(Config config, CoordinatorHeadStart headStart) {
         this.config = config;
+        this.headStart = headStart;
         this.connector = new PgConnector(config);
         this.log = new EventLog(new Redactor(config.password()));
         WorkerStates workers = new WorkerStates(config.probeRetryMax(), log, metrics);
@@ -110,6 +117,10 @@ public final class Registrar {
     /** Ends the loop and drops the coordinator connection at once (a statement in flight is abandoned). */
     public void stop() {
         stopped = true;
+        CoordinatorHeadStart early = headStart;
+        if (early != null) {
+            early.discard();
+        }
         CoordinatorSession current = session;
         if (current != null) {
             current.abort();
@@ -134,7 +145,7 @@ public final class Registrar {
         Instant startedAt = Instant.now();
         CoordinatorSession current = session;
         if (current == null) {
-            current = CoordinatorSession.open(connector);
+            current = openSession();
             session = current;
             if (stopped) {
                 current.abort();
@@ -177,6 +188,15 @@ public final class Registrar {
         lastProblem = null;
         status = pass.run(current, started, startedAt);
         watched = pass.pending();
+    }
+
+    private CoordinatorSession openSession() throws SQLException, InterruptedException {
+        CoordinatorHeadStart early = headStart;
+        if (early == null) {
+            return CoordinatorSession.open(connector);
+        }
+        headStart = null;
+        return early.take();
     }
 
     private Duration failed(SQLException e) {

@@ -1,45 +1,85 @@
 package org.citusrailway.registrar;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code --train} mode used at image build time with -XX:ArchiveClassesAtExit: loads and links the classes a real
- * start-up uses (configuration, logging, JSON, HTTP, the JDBC driver, the decision) without touching the network,
- * so the AppCDS archive covers them.
+ * The {@code --train} mode, run at image build time by {@code registrar/aot-training.sh} with
+ * {@code -XX:AOTCacheOutput}: the JVM records which classes a real run loads and links and how its methods behave,
+ * and later starts from that cache. So the run is real: configuration from the environment, a throwaway Citus
+ * coordinator and worker, passes until the worker is registered, the HTTP endpoints read over HTTP. Paths a healthy
+ * run rarely takes (decisions, failure classification) are exercised offline first.
  */
 final class Training {
+    private static final int PASSES = 25;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
     private Training() {
     }
 
-    static void run() {
-        Config config = Config.fromEnvironment(Map.of("POSTGRES_PASSWORD", "training-run-password", "LOG_FORMAT", "json",
-                "PORT", "0", "WORKER_HOSTS", "worker-a:5433"));
-        System.setProperty(LogSetup.FORMAT_PROPERTY, LogFormat.JSON.name());
-        Registrar registrar = new Registrar(config);
-        registrar.statusJson();
-        registrar.metricsText();
+    /** Returns normally once trained (the JVM then writes the cache); throws if the run never got that far. */
+    static void run(Config config) throws InterruptedException {
+        offlinePaths(config);
+        Registrar registrar = new Registrar(config, CoordinatorHeadStart.begin(new PgConnector(config)));
+        try (HttpEndpoints http = HttpEndpoints.start(config.httpPort(), registrar)) {
+            Thread loop = Thread.ofPlatform().name("training-loop").start(registrar::run);
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            while (!(registrar.status().passes() >= PASSES && activeWorkers(registrar.status()) > 0)) {
+                if (System.nanoTime() > deadline || !loop.isAlive()) {
+                    registrar.stop();
+                    throw new IllegalStateException("no worker registered after " + registrar.status().passes()
+                            + " passes in " + DEADLINE.toSeconds() + " s; last status: " + registrar.statusJson());
+                }
+                Thread.sleep(50);
+            }
+            for (String path : List.of("/health", "/status", "/metrics", "/nothing-here")) {
+                get(http.port(), path);
+            }
+            registrar.stop();
+            registrar.awaitStopped(Duration.ofSeconds(5));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long activeWorkers(Status status) {
+        return status.nodes().stream().filter(node -> node.groupId() != 0 && node.isActive()).count();
+    }
+
+    private static void offlinePaths(Config config) {
         List<NodeRow> rows = List.of(new NodeRow(1, 0, "coordinator.railway.internal", 5432, true, "primary", true, false),
                 new NodeRow(2, 1, "worker1.railway.internal", 5432, false, "primary", false, true));
         HostPort worker = new HostPort("worker2.railway.internal", 5432);
         Reconciler.decide(new Observation(config.coordinator(), rows, List.of(worker),
                 Map.of(worker, new ProbeResult.Reached("13.2-1", "a")), java.util.Set.of(), "13.2-1", "b", Map.of()));
         new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(5)).delay(3);
-        new KnownWorkers().all();
         new RebalanceJob(1, "running", null, null, RebalanceJob.counts("done=1,running=1"), null).total();
-        CandidateNames.of(config);
         try {
-            // Loads the driver and its connection classes; port 1 on loopback refuses at once.
+            // Port 1 on loopback refuses at once: the unreachable-worker path.
             new PgConnector(config.withCoordinator(new HostPort("127.0.0.1", 1))).openCoordinator().close();
         } catch (SQLException expected) {
             SqlErrors.classify(expected);
+            SqlErrors.message(expected);
         }
-        try (HttpEndpoints http = HttpEndpoints.start(0, registrar)) {
-            registrar.log().info(Event.REGISTRAR_STARTED, "training run: classes loaded", "httpPort", http.port());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+    }
+
+    private static void get(int port, String path) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
+                .openConnection();
+        InputStream body = connection.getResponseCode() < 400 ? connection.getInputStream()
+                : connection.getErrorStream();
+        if (body != null) {
+            try (body) {
+                body.readAllBytes();
+            }
         }
+        connection.disconnect();
     }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -119,6 +120,29 @@ class BadConfigurationTest {
         assertEquals(2, p.exitValue());
         assertOneLine(variable, RegistrarProcess.read(err));
         assertEquals("", RegistrarProcess.read(out));
+    }
+
+    @Test
+    void anUnknownArgumentIsRefusedWithTheUsageLine() throws Exception {
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Process p = RegistrarProcess.launch(env("PORT", "0"), out, err, List.of("--help"));
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue());
+        List<String> lines = RegistrarProcess.read(err).lines().toList();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("usage: java -jar registrar.jar [--version | --train]"), lines.get(0));
+        assertEquals("", RegistrarProcess.read(out));
+    }
+
+    @Test
+    void versionNeedsNoConfiguration() throws Exception {
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Process p = RegistrarProcess.launch(Map.of(), out, err, List.of("--version"));
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), RegistrarProcess.read(err));
+        assertTrue(RegistrarProcess.read(out).matches("citus-registrar \\S+\n"), RegistrarProcess.read(out));
     }
 
     private static void assertOneLine(String variable, String stderr) {

@@ -147,6 +147,53 @@ class PostgresIntegrationTest {
     }
 
     @Test
+    void theLoopLeadsOnTheSessionOpenedAhead() throws Exception {
+        Config config = Config.fromEnvironment(env());
+        CoordinatorHeadStart headStart = CoordinatorHeadStart.begin(new PgConnector(config));
+        Await.until(Duration.ofSeconds(10), "session opened ahead", () -> registrarSessions() == 1);
+        try (RunningRegistrar r = new RunningRegistrar(config, headStart)) {
+            Await.until(Duration.ofSeconds(10), "leader", () -> "leader".equals(r.role()));
+            assertEquals(1, registrarSessions(), "the loop opened no second session");
+        }
+        Await.until(Duration.ofSeconds(5), "session closed on stop", () -> registrarSessions() == 0);
+    }
+
+    @Test
+    void aFailedHeadStartIsAnOrdinaryConnectionFailureAndIsRetried() throws Exception {
+        Config config = Config.fromEnvironment(env("POSTGRES_PASSWORD", "Not-The-Password-77"));
+        try (LogCapture logs = new LogCapture();
+                RunningRegistrar r = new RunningRegistrar(config, CoordinatorHeadStart.begin(new PgConnector(config)))) {
+            Await.until(Duration.ofSeconds(10), "two failed attempts",
+                    () -> logs.count(Event.COORDINATOR_UNREACHABLE) >= 2);
+            assertTrue(r.alive());
+            assertEquals("disconnected", r.role());
+            assertTrue(logs.text().contains("password authentication failed"), logs.text());
+            assertFalse(logs.text().contains("Not-The-Password-77"));
+        }
+    }
+
+    @Test
+    void stoppingBeforeTheLoopTookTheSessionClosesIt() throws Exception {
+        Config config = Config.fromEnvironment(env());
+        CoordinatorHeadStart headStart = CoordinatorHeadStart.begin(new PgConnector(config));
+        Registrar registrar = new Registrar(config, headStart);
+        registrar.stop();
+        Thread.sleep(1000);
+        assertEquals(0, registrarSessions());
+    }
+
+    private int registrarSessions() {
+        try (Connection c = coordinator.connect(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where application_name ="
+                        + " 'citus-registrar'")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void oneLeaderOneStandbyAndTakeover() throws Exception {
         try (RunningRegistrar first = new RunningRegistrar(env())) {
             Await.until(Duration.ofSeconds(10), "first leads", () -> "leader".equals(first.role()));

@@ -14,10 +14,15 @@ final class RegistrarProcess {
     }
 
     static Process launch(Map<String, String> env, Path out, Path err) throws IOException {
+        return launch(env, out, err, List.of());
+    }
+
+    static Process launch(Map<String, String> env, Path out, Path err, List<String> args) throws IOException {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-Djdk.net.hosts.file=" + TestHosts.file(), "-cp", classpath, "org.citusrailway.registrar.Main"));
+        command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("POSTGRES") || k.startsWith("RAILWAY")
                 || k.startsWith("WORKER") || k.startsWith("COORDINATOR") || k.equals("PORT") || k.equals("LOG_FORMAT")

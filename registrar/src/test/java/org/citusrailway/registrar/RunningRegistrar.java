@@ -10,8 +10,13 @@ final class RunningRegistrar implements AutoCloseable {
     private final Thread thread;
 
     RunningRegistrar(Map<String, String> env) {
-        this.config = Config.fromEnvironment(env);
-        this.registrar = new Registrar(config);
+        this(Config.fromEnvironment(env), null);
+    }
+
+    /** As Main starts it: the first coordinator session already being opened. */
+    RunningRegistrar(Config config, CoordinatorHeadStart headStart) {
+        this.config = config;
+        this.registrar = new Registrar(config, headStart);
         this.thread = Thread.ofPlatform().name("registrar-loop").start(registrar::run);
     }
 

@@ -44,7 +44,7 @@ class RegistrarDockerfileTest {
     @Test
     void pinsItsBaseImagesAndUsesAnExecFormEntrypoint() {
         List<String> from = INSTRUCTIONS.stream().filter(i -> i.startsWith("FROM ")).toList();
-        assertEquals(2, from.size(), from.toString());
+        assertEquals(3, from.size(), "build, training, runtime: " + from);
         for (String image : from) {
             String name = image.split("\\s+")[1];
             assertTrue(name.contains(":") && !name.endsWith(":latest"), "unpinned base image: " + image);
@@ -53,6 +53,39 @@ class RegistrarDockerfileTest {
         assertTrue(entrypoint.matches("ENTRYPOINT \\[\".*\"\\]"), "not exec form: " + entrypoint);
         assertTrue(entrypoint.contains("/app/registrar.jar"), entrypoint);
         assertTrue(INSTRUCTIONS.contains("EXPOSE 8080"), INSTRUCTIONS.toString());
+    }
+
+    /**
+     * An AOT cache only fits the JVM options it was made with: the training run and the build-time check must use the
+     * ENTRYPOINT's options, apart from the cache options themselves.
+     */
+    @Test
+    void trainsAndChecksTheAotCacheWithTheEntrypointsJvmOptions() {
+        String entrypoint = INSTRUCTIONS.stream().filter(i -> i.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
+        List<String> runtime = jvmOptions(List.of(entrypoint.replaceAll("[\\[\\]\",]", " ").trim().split("\\s+")));
+        assertTrue(entrypoint.contains("\"-XX:AOTCache=/app/registrar.aot\""), entrypoint);
+
+        String training = INSTRUCTIONS.stream().filter(i -> i.startsWith("RUN aot-training.sh ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no RUN aot-training.sh step"));
+        assertTrue(training.contains("-XX:AOTCacheOutput=/app/registrar.aot"), training);
+        assertTrue(INSTRUCTIONS.contains("COPY registrar/aot-training.sh /usr/local/bin/aot-training.sh"),
+                "the training script must be on PATH in the training stage");
+        String check = INSTRUCTIONS.stream().filter(i -> i.startsWith("RUN java ") && i.contains("-XX:AOTMode=on"))
+                .findFirst().orElseThrow(() -> new AssertionError("no build-time check of the AOT cache"));
+        for (String step : List.of(training, check)) {
+            List<String> options = jvmOptions(List.of(step.split("\\s+")));
+            assertEquals(runtime.stream().filter(o -> !o.startsWith("-XX:AOT"))
+                    .toList(), options.stream().filter(o -> !o.startsWith("-XX:AOT")).toList(), step);
+        }
+    }
+
+    /** The words between the java program and -jar. */
+    private static List<String> jvmOptions(List<String> words) {
+        int java = 0;
+        while (!words.get(java).endsWith("java")) {
+            java++;
+        }
+        return words.subList(java + 1, words.indexOf("-jar"));
     }
 
     /** The Dockerfile's instructions, continuation lines joined, comments dropped. */

@@ -30,6 +30,17 @@ public final class FreePorts {
         throw new IllegalStateException("no free port between " + FIRST + " and " + (FIRST + COUNT));
     }
 
+    /** The first of two consecutive free ports (for a script that takes one port and uses the next as well). */
+    public static int pair() {
+        for (int tries = 0; tries < COUNT; tries++) {
+            int port = FIRST + Math.floorMod(NEXT.getAndAdd(2), COUNT - 1);
+            if (free(port) && free(port + 1)) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no two free ports in a row between " + FIRST + " and " + (FIRST + COUNT));
+    }
+
     private static boolean free(int port) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(false);

@@ -33,6 +33,7 @@ class NodeImageFilesTest {
             files.filter(p -> p.toString().endsWith(".sh")).sorted().forEach(scripts::add);
         }
         scripts.add(ROOT.resolve("template-tests/src/test/resources/node/docker-entrypoint-stand-in.sh"));
+        scripts.add(ROOT.resolve("registrar/aot-training.sh"));
         return scripts;
     }
 
