@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -179,18 +180,33 @@ public final class Benchmark {
                 + ", first statement " + Report.ms(statement.median()) + " (min " + Report.ms(statement.min()) + ")");
     }
 
-    /** The hour-equivalent footprint runs and the default-settings run, side by side, each on its own cluster. */
+    /**
+     * The default-settings run measures idle CPU alone (an idle process next to busy ones would be charged for their
+     * contention); then the hour-equivalent footprint runs start, each on its own cluster, beside its ready -> active
+     * rounds.
+     */
     private void longRuns(List<Cluster> clusters, JvmCommand image, JvmCommand plain, JvmCommand extra)
             throws Exception {
-        progress("footprint runs: " + options.passes() + " passes at SCAN_INTERVAL=100ms (about "
-                + Math.round(options.passes() / 10.0 / 60) + " min); meanwhile idle CPU and ready -> active at defaults");
+        CountDownLatch idleMeasured = new CountDownLatch(1);
+        progress("default settings: idle CPU first, alone; then footprint runs: " + options.passes()
+                + " passes at SCAN_INTERVAL=100ms (about " + Math.round(options.passes() / 10.0 / 60)
+                + " min) beside ready -> active at defaults");
         List<Callable<Object>> jobs = new ArrayList<>();
-        jobs.add(() -> new FootprintRun(clusters.get(0), work, this::progress).run(image, options.passes()));
-        jobs.add(() -> new FootprintRun(clusters.get(1), work, this::progress).run(plain, options.passes()));
+        jobs.add(() -> {
+            idleMeasured.await();
+            return new FootprintRun(clusters.get(0), work, this::progress).run(image, options.passes());
+        });
+        jobs.add(() -> {
+            idleMeasured.await();
+            return new FootprintRun(clusters.get(1), work, this::progress).run(plain, options.passes());
+        });
         jobs.add(() -> new ReadinessRun(clusters.get(2), work, this::progress).run(image, options.idleSeconds(),
-                options.latencyRounds()));
+                options.latencyRounds(), idleMeasured::countDown));
         if (extra != null) {
-            jobs.add(() -> new FootprintRun(clusters.get(3), work, this::progress).run(extra, options.passes()));
+            jobs.add(() -> {
+                idleMeasured.await();
+                return new FootprintRun(clusters.get(3), work, this::progress).run(extra, options.passes());
+            });
         }
         List<Object> results = all(jobs, jobs.size());
         FootprintRun.Result imageRun = (FootprintRun.Result) results.get(0);

@@ -40,7 +40,18 @@ final class ReadinessRun {
         this.progress = progress;
     }
 
-    Result run(JvmCommand command, int idleSeconds, int rounds) throws IOException, InterruptedException, SQLException {
+    /** {@code idleMeasured} runs once the idle window is over (or the run failed before it): others may start then. */
+    Result run(JvmCommand command, int idleSeconds, int rounds, Runnable idleMeasured)
+            throws IOException, InterruptedException, SQLException {
+        try {
+            return measure(command, idleSeconds, rounds, idleMeasured);
+        } finally {
+            idleMeasured.run();
+        }
+    }
+
+    private Result measure(JvmCommand command, int idleSeconds, int rounds, Runnable idleMeasured)
+            throws IOException, InterruptedException, SQLException {
         Percentiles directAdds = directAdds(4);
         try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePort.next(),
                 logDir.resolve("readiness.stderr"))) {
@@ -59,6 +70,7 @@ final class ReadinessRun {
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             long passes = registrar.metrics().passes() - passesBefore;
             double idlePercent = ProcFs.ticksToMillis(ticks) / 1000 / seconds * 100;
+            idleMeasured.run();
 
             List<Double> latencies = new ArrayList<>();
             List<Double> admittedToPending = new ArrayList<>();
