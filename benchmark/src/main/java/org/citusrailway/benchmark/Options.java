@@ -12,7 +12,7 @@ record Options(int passes, int startupRuns, int idleSeconds, int latencyRounds, 
             usage: java -jar benchmark/target/benchmark.jar [options]   (run from the repository root)
               --passes N          passes of the footprint runs at SCAN_INTERVAL=100ms (default 3600 = five hours at the default 5s)
               --startup-runs N    registrar starts timed per JVM configuration (default 10)
-              --idle-seconds N    window for idle CPU at the default SCAN_INTERVAL (default 60)
+              --idle-seconds N    each of the two idle-CPU windows at the default SCAN_INTERVAL (default 90)
               --latency-rounds N  worker ready -> active rounds (default 20)
               --extra-flags "F"   also run the footprint with the Dockerfile's flags plus these JVM flags (what-if)
               --coordinator-setting NAME=VALUE
@@ -24,7 +24,7 @@ record Options(int passes, int startupRuns, int idleSeconds, int latencyRounds, 
     static Options parse(String[] args) {
         int passes = 3600;
         int startupRuns = 10;
-        int idleSeconds = 60;
+        int idleSeconds = 90;
         int latencyRounds = 20;
         List<String> extraFlags = List.of();
         List<String> coordinatorSettings = new ArrayList<>();

@@ -7,14 +7,16 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.citusrailway.testkit.LocalPostgres;
 
 /**
- * The registrar with default settings (SCAN_INTERVAL unset = 5s, READY_CHECK_INTERVAL unset = 250ms): first its idle
- * CPU over a window in which nothing changes, then rounds of "a worker comes back": the worker's PostgreSQL stops, an
+ * The registrar with default settings (SCAN_INTERVAL unset = 5s, READY_CHECK_INTERVAL unset = 250ms): its idle CPU over
+ * a window in which nothing changes, right after start-up and again in the steady state at the end, and in between
+ * rounds of "a worker comes back": the worker's PostgreSQL stops, an
  * operator removes it with citus_remove_node (the registrar records it as removed by hand) and re-admits its name the
  * documented way (deleting its citus_registrar.retired_workers row). The name resolves the whole time, as a Railway
  * service's name does from container start, before PostgreSQL is ready: the round waits until the registrar's next
@@ -26,7 +28,11 @@ final class ReadinessRun {
     private static final long POLL_MILLIS = 10;
     private static final String NAME = Cluster.workerName(0);
 
-    record Result(double idleCpuPercent, double idleSeconds, long idlePasses, Percentiles readyToActiveMillis,
+    /** CPU over a window in which nothing changes; {@code startedAfterSeconds}: the registrar's age at its start. */
+    record IdleWindow(double cpuPercent, double seconds, long passes, double startedAfterSeconds) {
+    }
+
+    record Result(IdleWindow firstIdle, IdleWindow steadyIdle, Percentiles readyToActiveMillis,
             Percentiles admittedToPendingMillis, Percentiles directAddMillis, List<String> problems) {
     }
 
@@ -40,37 +46,35 @@ final class ReadinessRun {
         this.progress = progress;
     }
 
-    /** {@code idleMeasured} runs once the idle window is over (or the run failed before it): others may start then. */
-    Result run(JvmCommand command, int idleSeconds, int rounds, Runnable idleMeasured)
+    /**
+     * Idle CPU twice, each window alone on the machine: right after start-up (6 passes in), then, after the ready ->
+     * active rounds and once {@code othersDone} says the concurrent runs are over, in the steady state. In between,
+     * {@code firstIdleMeasured} (also run on failure) lets the concurrent runs start.
+     */
+    Result run(JvmCommand command, int idleSeconds, int rounds, Runnable firstIdleMeasured, CountDownLatch othersDone)
             throws IOException, InterruptedException, SQLException {
         try {
-            return measure(command, idleSeconds, rounds, idleMeasured);
+            return measure(command, idleSeconds, rounds, firstIdleMeasured, othersDone);
         } finally {
-            idleMeasured.run();
+            firstIdleMeasured.run();
         }
     }
 
-    private Result measure(JvmCommand command, int idleSeconds, int rounds, Runnable idleMeasured)
-            throws IOException, InterruptedException, SQLException {
+    private Result measure(JvmCommand command, int idleSeconds, int rounds, Runnable firstIdleMeasured,
+            CountDownLatch othersDone) throws IOException, InterruptedException, SQLException {
         Percentiles directAdds = directAdds(4);
+        long startedAt = System.nanoTime();
         try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePort.next(),
                 logDir.resolve("readiness.stderr"))) {
-            // Warm: both workers registered and some passes behind us, so the window sees the steady state.
+            // Both workers registered and some passes behind us before the first window.
             MetricsText m = registrar.awaitPasses(6, Duration.ofMinutes(2), Duration.ofSeconds(1));
             if (m.activeNodes() != cluster.workers().size()) {
                 throw new IllegalStateException("the registrar did not register the workers; output:\n"
                         + registrar.output());
             }
-            progress.accept("default settings: measuring idle CPU for " + idleSeconds + " s");
-            long passesBefore = registrar.metrics().passes();
-            long ticksBefore = ProcFs.cpuTicks(registrar.pid());
-            long startNanos = System.nanoTime();
-            Thread.sleep(idleSeconds * 1000L);
-            long ticks = ProcFs.cpuTicks(registrar.pid()) - ticksBefore;
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
-            long passes = registrar.metrics().passes() - passesBefore;
-            double idlePercent = ProcFs.ticksToMillis(ticks) / 1000 / seconds * 100;
-            idleMeasured.run();
+            progress.accept("default settings: idle CPU right after start-up, " + idleSeconds + " s");
+            IdleWindow firstIdle = idle(registrar, idleSeconds, startedAt);
+            firstIdleMeasured.run();
 
             List<Double> latencies = new ArrayList<>();
             List<Double> admittedToPending = new ArrayList<>();
@@ -98,9 +102,27 @@ final class ReadinessRun {
             if (!registrar.alive()) {
                 problems.add("the registrar exited during the rounds; output:\n" + registrar.output());
             }
-            return new Result(idlePercent, seconds, passes, Percentiles.of(latencies), Percentiles.of(admittedToPending),
+            othersDone.await();
+            // The rounds left a worker pending for a moment; a few quiet passes first.
+            registrar.awaitPasses(registrar.metrics().passes() + 3, Duration.ofMinutes(1), Duration.ofSeconds(1));
+            progress.accept("default settings: idle CPU in the steady state, " + idleSeconds + " s");
+            IdleWindow steadyIdle = idle(registrar, idleSeconds, startedAt);
+            return new Result(firstIdle, steadyIdle, Percentiles.of(latencies), Percentiles.of(admittedToPending),
                     directAdds, problems);
         }
+    }
+
+    private static IdleWindow idle(RegistrarProcess registrar, int idleSeconds, long startedAt)
+            throws IOException, InterruptedException {
+        long passesBefore = registrar.metrics().passes();
+        long ticksBefore = ProcFs.cpuTicks(registrar.pid());
+        long startNanos = System.nanoTime();
+        Thread.sleep(idleSeconds * 1000L);
+        long ticks = ProcFs.cpuTicks(registrar.pid()) - ticksBefore;
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long passes = registrar.metrics().passes() - passesBefore;
+        return new IdleWindow(ProcFs.ticksToMillis(ticks) / 1000 / seconds * 100, seconds, passes,
+                (startNanos - startedAt) / 1e9);
     }
 
     /**
