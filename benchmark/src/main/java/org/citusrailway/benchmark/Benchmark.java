@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.PostgresBinaries;
 
 /**
@@ -68,7 +69,7 @@ public final class Benchmark {
         Optional<PostgresBinaries> citus = PostgresBinaries.withCitus();
         // The Dockerfile's AOT training runs a throwaway Citus coordinator and worker: here, from these binaries.
         Map<String, String> trainingEnv = citus.map(b -> Map.of("PG_BIN", b.binDir().toString(),
-                "TRAINING_PORT", Integer.toString(org.citusrailway.testkit.FreePorts.pair()))).orElse(Map.of());
+                "TRAINING_PORT", Integer.toString(FreePorts.pair()))).orElse(Map.of());
         JvmCommand fromDockerfile = imageCommand(jdk, notes, trainingEnv);
         JvmCommand image = fromDockerfile.withFlags("Dockerfile flags", List.of(hostsFlag));
         // The same java as the image's (its runtime, its default CDS archive), without the flags: what the flags buy.

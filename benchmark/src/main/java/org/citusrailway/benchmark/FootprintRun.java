@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.citusrailway.testkit.FreePorts;
 
 /**
  * The long run: SCAN_INTERVAL=100ms for 3600 passes (one hour at 1s; five hours at the default 5s). In three
@@ -39,7 +40,7 @@ final class FootprintRun {
         env.put("SCAN_INTERVAL", INTERVAL.toMillis() + "ms");
         String name = command.label().replaceAll("[^A-Za-z0-9]+", "-");
         Duration generous = INTERVAL.multipliedBy(passes * 3).plusMinutes(1);
-        try (RegistrarProcess registrar = RegistrarProcess.start(command, env, FreePort.next(),
+        try (RegistrarProcess registrar = RegistrarProcess.start(command, env, FreePorts.next(),
                 logDir.resolve("footprint-" + name + ".stderr"))) {
             List<long[]> checkpoints = new ArrayList<>();
             registrar.awaitPasses(warmup, generous, Duration.ofSeconds(1));

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
 
 /**
@@ -64,7 +65,7 @@ final class ReadinessRun {
             CountDownLatch othersDone) throws IOException, InterruptedException, SQLException {
         Percentiles directAdds = directAdds(4);
         long startedAt = System.nanoTime();
-        try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePort.next(),
+        try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePorts.next(),
                 logDir.resolve("readiness.stderr"))) {
             // Both workers registered and some passes behind us before the first window.
             MetricsText m = registrar.awaitPasses(6, Duration.ofMinutes(2), Duration.ofSeconds(1));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
 
 /**
@@ -56,7 +57,7 @@ final class StartupTimer {
 
     private Start once(JvmCommand command, int run) throws IOException, InterruptedException {
         long offset = coordinator.logFile().toFile().length();
-        int port = FreePort.next();
+        int port = FreePorts.next();
         try (RegistrarProcess registrar = RegistrarProcess.start(command, env, port,
                 logDir.resolve("startup-" + run + ".stderr"))) {
             double authorized = -1;

@@ -73,7 +73,7 @@ public final class Main {
         }
 
         // The connection first, on its own thread: logging and HTTP start meanwhile.
-        Registrar registrar = new Registrar(config, CoordinatorHeadStart.begin(new PgConnector(config)));
+        Registrar registrar = Registrar.connectingAhead(config);
         HttpEndpoints http;
         try {
             http = HttpEndpoints.start(config.httpPort(), registrar);

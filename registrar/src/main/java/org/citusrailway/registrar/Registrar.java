@@ -36,19 +36,27 @@ public final class Registrar {
     private String role = "starting";
 
     public Registrar(Config config) {
-        this(config, null);
+        this(config, false);
     }
 
-    /** With a first coordinator session already being opened (see {@link CoordinatorHeadStart}). */
-    Registrar(Config config, CoordinatorHeadStart headStart) {
+    /**
+     * @param connectAhead open the first coordinator session at once on its own thread (see
+     *                     {@link CoordinatorHeadStart}), before this constructor starts logging: as Main runs it
+     */
+    private Registrar(Config config, boolean connectAhead) {
         this.config = config;
-        this.headStart = headStart;
         this.connector = new PgConnector(config);
+        this.headStart = connectAhead ? CoordinatorHeadStart.begin(connector) : null;
         this.log = new EventLog(new Redactor(config.password()));
         WorkerStates workers = new WorkerStates(config.probeRetryMax(), log, metrics);
         WorkerProbe probe = new WorkerProbe(connector);
         this.pass = new Pass(config, new Discovery(config.dnsTimeout()), probe, workers, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
+    }
+
+    /** A registrar whose first coordinator session is already being opened; {@link #run()} uses it. */
+    static Registrar connectingAhead(Config config) {
+        return new Registrar(config, true);
     }
 
     /** True from the start of the loop until it stops: Railway's healthcheck. */

@@ -1,10 +1,10 @@
 package org.citusrailway.registrar;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +27,7 @@ final class Training {
     /** Returns normally once trained (the JVM then writes the cache); throws if the run never got that far. */
     static void run(Config config) throws InterruptedException {
         offlinePaths(config);
-        Registrar registrar = new Registrar(config, CoordinatorHeadStart.begin(new PgConnector(config)));
+        Registrar registrar = Registrar.connectingAhead(config);
         try (HttpEndpoints http = HttpEndpoints.start(config.httpPort(), registrar)) {
             Thread loop = Thread.ofPlatform().name("training-loop").start(registrar::run);
             long deadline = System.nanoTime() + DEADLINE.toNanos();
@@ -70,16 +70,15 @@ final class Training {
         }
     }
 
+    /**
+     * One request over a plain socket, as Railway's healthcheck or a scraper sends it: the JDK's HTTP client classes
+     * would otherwise land in the cache that every start loads, and the registrar itself never uses them.
+     */
     private static void get(int port, String path) throws IOException {
-        HttpURLConnection connection = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
-                .openConnection();
-        InputStream body = connection.getResponseCode() < 400 ? connection.getInputStream()
-                : connection.getErrorStream();
-        if (body != null) {
-            try (body) {
-                body.readAllBytes();
-            }
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getInputStream().readAllBytes();
         }
-        connection.disconnect();
     }
 }

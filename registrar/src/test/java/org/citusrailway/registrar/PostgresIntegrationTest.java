@@ -149,9 +149,9 @@ class PostgresIntegrationTest {
     @Test
     void theLoopLeadsOnTheSessionOpenedAhead() throws Exception {
         Config config = Config.fromEnvironment(env());
-        CoordinatorHeadStart headStart = CoordinatorHeadStart.begin(new PgConnector(config));
+        Registrar registrar = Registrar.connectingAhead(config);
         Await.until(Duration.ofSeconds(10), "session opened ahead", () -> registrarSessions() == 1);
-        try (RunningRegistrar r = new RunningRegistrar(config, headStart)) {
+        try (RunningRegistrar r = new RunningRegistrar(config, registrar)) {
             Await.until(Duration.ofSeconds(10), "leader", () -> "leader".equals(r.role()));
             assertEquals(1, registrarSessions(), "the loop opened no second session");
         }
@@ -162,7 +162,7 @@ class PostgresIntegrationTest {
     void aFailedHeadStartIsAnOrdinaryConnectionFailureAndIsRetried() throws Exception {
         Config config = Config.fromEnvironment(env("POSTGRES_PASSWORD", "Not-The-Password-77"));
         try (LogCapture logs = new LogCapture();
-                RunningRegistrar r = new RunningRegistrar(config, CoordinatorHeadStart.begin(new PgConnector(config)))) {
+                RunningRegistrar r = new RunningRegistrar(config, Registrar.connectingAhead(config))) {
             Await.until(Duration.ofSeconds(10), "two failed attempts",
                     () -> logs.count(Event.COORDINATOR_UNREACHABLE) >= 2);
             assertTrue(r.alive());
@@ -175,8 +175,7 @@ class PostgresIntegrationTest {
     @Test
     void stoppingBeforeTheLoopTookTheSessionClosesIt() throws Exception {
         Config config = Config.fromEnvironment(env());
-        CoordinatorHeadStart headStart = CoordinatorHeadStart.begin(new PgConnector(config));
-        Registrar registrar = new Registrar(config, headStart);
+        Registrar registrar = Registrar.connectingAhead(config);
         registrar.stop();
         Thread.sleep(1000);
         assertEquals(0, registrarSessions());

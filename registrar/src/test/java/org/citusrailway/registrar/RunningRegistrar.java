@@ -13,11 +13,11 @@ final class RunningRegistrar implements AutoCloseable {
         this(Config.fromEnvironment(env), null);
     }
 
-    /** As Main starts it: the first coordinator session already being opened. */
-    RunningRegistrar(Config config, CoordinatorHeadStart headStart) {
+    /** Runs the given registrar (for one made as Main makes it, {@link Registrar#connectingAhead}), else a new one. */
+    RunningRegistrar(Config config, Registrar registrar) {
         this.config = config;
-        this.registrar = new Registrar(config, headStart);
-        this.thread = Thread.ofPlatform().name("registrar-loop").start(registrar::run);
+        this.registrar = registrar != null ? registrar : new Registrar(config);
+        this.thread = Thread.ofPlatform().name("registrar-loop").start(this.registrar::run);
     }
 
     String role() {
