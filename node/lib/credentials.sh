@@ -31,25 +31,26 @@ sql_literal() {
 }
 
 # The official entrypoint uses POSTGRES_PASSWORD only at initdb. On later boots the role's password is set
-# again from it, in single-user mode: no listener is open, nothing is logged, and Citus is not loaded, so
-# the change is not propagated to other nodes (each node sets its own).
+# again from it once the server is up, over the Unix socket (trust; TCP logins wait for it): the session
+# logs no statement and shows none in pg_stat_activity, and Citus does not propagate the change (each node
+# sets its own). Never in single-user mode: that is where crash recovery would run, without Citus.
 sync_role_password() {
-  if [[ ! -s $PGDATA/PG_VERSION ]]; then
+  local socket_dir=$1 port=$2 output line
+  output="$(printf '%s\n' \
+    "SET log_statement = 'none'; SET log_min_error_statement = 'panic'; SET log_min_duration_statement = -1;" \
+    "SET track_activities = off; SET citus.enable_alter_role_propagation = off;" \
+    "SET password_encryption = 'scram-sha-256';" \
+    "ALTER ROLE $(sql_identifier "$POSTGRES_USER") WITH PASSWORD $(sql_literal "$POSTGRES_PASSWORD");" |
+    run_as_postgres psql -X -q -w -v ON_ERROR_STOP=1 -h "$socket_dir" -p "$port" -U "$POSTGRES_USER" \
+      -d template1 2>&1)" && return 0
+  if ((SERVER_STOPPING == 1)) || ! server_running; then
     return 0
   fi
-  local statement output line
-  statement="ALTER ROLE $(sql_identifier "$POSTGRES_USER") WITH PASSWORD $(sql_literal "$POSTGRES_PASSWORD");"
-  output="$(printf '%s\n' "$statement" | run_as_postgres postgres --single -D "$PGDATA" \
-    -c "config_file=$NODE_SETTINGS_FILE" -c shared_preload_libraries= -c log_statement=none \
-    -c log_min_error_statement=panic -c standard_conforming_strings=on \
-    -c password_encryption=scram-sha-256 template1 2>&1)" || true
-  line="$(grep -m1 -E '(ERROR|FATAL|PANIC):' <<<"$output" || true)"
-  if [[ -z $line ]]; then
-    return 0
-  fi
+  line="$(grep -m1 -E '(ERROR|FATAL|PANIC|error):' <<<"$output" || head -n 1 <<<"$output")"
   line="${line//"$POSTGRES_PASSWORD"/***}"
-  if [[ $line == *"does not exist"* ]]; then
+  if [[ $line == *"role \"$POSTGRES_USER\" does not exist"* ]]; then
+    stop_server_and_wait
     fail 2 '[postgres-user-missing]' "role $POSTGRES_USER does not exist in $PGDATA; POSTGRES_USER must stay the user the volume was created with"
   fi
-  fail 1 '[password-sync-failed]' "could not set the password of role $POSTGRES_USER from POSTGRES_PASSWORD: $line"
+  warn '[password-sync-failed]' "could not set the password of role $POSTGRES_USER from POSTGRES_PASSWORD, so the role keeps its previous password: $line"
 }

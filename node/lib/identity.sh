@@ -22,18 +22,27 @@ current_identity() {
   fi
 }
 
+# Replaced whole (write, then rename), so a SIGKILL never leaves a truncated identity that would refuse the
+# service its own volume.
+record_identity() {
+  local marker=$1 identity=$2 temporary
+  temporary="$(mktemp "$marker.XXXXXX")"
+  printf '%s\n' "$identity" >"$temporary"
+  mv -f "$temporary" "$marker"
+}
+
 guard_against_cloned_volume() {
   local marker identity recorded
   marker="$(identity_marker)"
   identity="$(current_identity "$marker")"
   mkdir -p "$(dirname "$marker")"
   if [[ ! -s $PGDATA/PG_VERSION ]]; then
-    printf '%s\n' "$identity" >"$marker"
+    record_identity "$marker" "$identity"
     return 0
   fi
   if [[ ! -s $marker ]]; then
     say "adopting the existing data in $PGDATA for service $identity"
-    printf '%s\n' "$identity" >"$marker"
+    record_identity "$marker" "$identity"
     return 0
   fi
   recorded="$(<"$marker")"

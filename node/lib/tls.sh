@@ -18,13 +18,20 @@ ensure_tls_certificate() {
   if [[ -s $TLS_CERT_FILE && -s $TLS_KEY_FILE ]]; then
     return 0
   fi
-  mkdir -p "$dir"
-  chmod 0700 "$dir"
+  # Made in a new directory that is renamed into place, so a SIGKILL never leaves a key without its
+  # certificate (or half of either).
+  local parent temporary
+  parent="$(dirname "$dir")"
+  rm -rf "$dir" "$parent"/.citus-node-tls.*
+  temporary="$(mktemp -d "$parent/.citus-node-tls.XXXXXX")"
+  chmod 0700 "$temporary"
   if ! openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=citus-node-${CITUS_NODE_ROLE}" \
-    -keyout "$TLS_KEY_FILE" -out "$TLS_CERT_FILE" >/dev/null 2>&1; then
+    -keyout "$temporary/server.key" -out "$temporary/server.crt" >/dev/null 2>&1; then
+    rm -rf "$temporary"
     fail 1 '[tls-certificate-failed]' "openssl could not create a self-signed certificate in $dir"
   fi
-  chmod 0600 "$TLS_KEY_FILE"
-  give_to_postgres "$dir" "$TLS_CERT_FILE" "$TLS_KEY_FILE"
+  chmod 0600 "$temporary/server.key"
+  give_to_postgres "$temporary" "$temporary/server.crt" "$temporary/server.key"
+  mv -T "$temporary" "$dir"
   say "created a self-signed TLS certificate in $dir"
 }

@@ -58,6 +58,7 @@ final class NodeUnderTest implements AutoCloseable {
     private final List<String> extraArguments = new ArrayList<>();
     private boolean usePort = true;
     private Process process;
+    private final StringBuilder killedRuns = new StringBuilder();
 
     NodeUnderTest(NodeBinaries binaries, String role) {
         this.binaries = binaries;
@@ -183,12 +184,7 @@ final class NodeUnderTest implements AutoCloseable {
 
     /** Starts the node and waits until it accepts password logins over TCP. */
     NodeUnderTest start() {
-        try {
-            Files.deleteIfExists(log);
-            process = processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        startInBackground();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         SQLException last = null;
         while (System.nanoTime() < deadline) {
@@ -232,6 +228,39 @@ final class NodeUnderTest implements AutoCloseable {
 
     Process process() {
         return process;
+    }
+
+    /** Starts the wrapper and returns at once, for kills during the boot steps. */
+    NodeUnderTest startInBackground() {
+        try {
+            Files.deleteIfExists(log);
+            process = processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /**
+     * SIGKILL to the wrapper and every process under it at once, as an OOM kill, a host crash or the
+     * runtime's SIGKILL after the draining time does to a container. The output of the killed run is kept.
+     */
+    void kill() {
+        if (process == null) {
+            return;
+        }
+        List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+        all.add(process.toHandle());
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle handle : all) {
+            handle.onExit().join();
+        }
+        killedRuns.append(output());
+    }
+
+    /** Output of every run killed so far, then of the current one. */
+    String allOutput() {
+        return killedRuns + output();
     }
 
     /** SIGTERM, what Railway and Docker send to stop a container. Returns the exit code. */

@@ -1,0 +1,208 @@
+package org.citusrailway.template.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
+import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.PostgresBinaries;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SIGKILL of a whole node (wrapper, postmaster and every backend at once, as an OOM kill or the runtime's
+ * SIGKILL does to a container): idle, in the wrapper's own boot steps, during Citus two-phase commits and
+ * during a shard move. Each time the next boot must come back on its own, Citus must resolve the
+ * prepared transactions, and every committed row must be there.
+ */
+class NodeCrashTest {
+    private static final NodeBinaries BINARIES = NodeBinaries.best();
+    private static final int BATCH_ROWS = 50;
+
+    @Test
+    void anIdleNodeKilledComesBackWithItsData() {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_PASSWORD", "before")) {
+            node.start();
+            node.execute("create table kept (id int primary key)", "insert into kept select generate_series(1, 1000)");
+            node.kill();
+            // A rotated password on the boot after a crash: synced once recovery is over.
+            node.env("POSTGRES_PASSWORD", "after").start();
+            assertEquals("1000", node.query("select count(*) from kept"));
+            assertTrue(node.output().contains("database system was interrupted"), node.output());
+            assertFalse(node.allOutput().contains("before") || node.allOutput().contains("after"),
+                    "the password must not be printed:\n" + node.allOutput());
+        }
+    }
+
+    @Test
+    void killsDuringTheBootStepsNeverKeepTheNodeFromStarting() throws Exception {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker")) {
+            // First boot: initdb, the init scripts, the temporary server; then later boots on existing data.
+            for (long delay : new long[] {50, 150, 300, 500, 800, 1200, 1700, 2500}) {
+                node.startInBackground();
+                Thread.sleep(delay);
+                node.kill();
+            }
+            node.start();
+            node.execute("create table kept (id int primary key)", "insert into kept values (1)");
+            for (long delay : new long[] {20, 60, 120, 250, 400, 700}) {
+                node.startInBackground();
+                Thread.sleep(delay);
+                node.kill();
+            }
+            node.start();
+            assertEquals("1", node.query("select count(*) from kept"));
+            String output = node.allOutput();
+            try (Stream<Path> siblings = Files.list(node.volume)) {
+                long setAside = siblings.filter(p -> p.getFileName().toString().startsWith("pgdata.interrupted-")).count();
+                long warned = output.lines().filter(l -> l.contains("warning [initialization-interrupted]")).count();
+                assertEquals(warned, setAside, "every interrupted first boot is set aside, never deleted:\n" + output);
+                assertTrue(setAside >= 1, "the kills 50 ms after start fall into initialization:\n" + output);
+                System.out.printf("crash: %d kills in the boot steps, %d interrupted first boots set aside%n", 14, setAside);
+            }
+            assertFalse(output.contains("[volume-from-another-service]"), output);
+        }
+    }
+
+    @Test
+    void aWorkerKilledDuringTwoPhaseCommitsRecoversAndKeepsEveryCommittedBatch() throws Exception {
+        assumeTrue(BINARIES.citus(), PostgresBinaries.citusMissingReason());
+        try (Cluster cluster = new Cluster()) {
+            cluster.killDuringWrites(cluster.worker1);
+        }
+    }
+
+    @Test
+    void theCoordinatorKilledDuringTwoPhaseCommitsRecoversAndKeepsEveryCommittedBatch() throws Exception {
+        assumeTrue(BINARIES.citus(), PostgresBinaries.citusMissingReason());
+        try (Cluster cluster = new Cluster()) {
+            cluster.killDuringWrites(cluster.coordinator);
+        }
+    }
+
+    @Test
+    void aWorkerKilledDuringAShardMoveRecoversAndTheMoveCanBeDoneAgain() throws Exception {
+        assumeTrue(BINARIES.citus(), PostgresBinaries.citusMissingReason());
+        try (Cluster cluster = new Cluster()) {
+            cluster.coordinator.execute("insert into events select i, -1 from generate_series(1, 300000) i");
+            String shard = cluster.coordinator.query("select shardid from pg_dist_shard_placement where nodeport = "
+                    + cluster.worker1.serverPort() + " order by shardid limit 1");
+            String move = "select citus_move_shard_placement(" + shard + ", '127.0.0.1', " + cluster.worker1.serverPort()
+                    + ", '127.0.0.1', " + cluster.worker2.serverPort() + ", shard_transfer_mode => 'force_logical')";
+            CompletableFuture<Void> moving = CompletableFuture.runAsync(() -> cluster.coordinator.execute(move));
+            Thread.sleep(700);
+            cluster.worker2.kill();
+            assertTrue(moving.handle((ok, failure) -> failure != null).get(), "the move cannot finish without its target");
+            cluster.worker2.start();
+            cluster.coordinator.execute("call citus_cleanup_orphaned_resources()");
+            assertEquals("300000", cluster.coordinator.query("select count(*) from events"));
+            cluster.coordinator.execute(move);
+            assertEquals("300000", cluster.coordinator.query("select count(*) from events"));
+            assertEquals("0", cluster.coordinator.query("select count(*) from pg_dist_shard_placement where shardid = "
+                    + shard + " and nodeport = " + cluster.worker1.serverPort()));
+        }
+    }
+
+    /** A coordinator and two workers, each under the wrapper, with a distributed and a reference table. */
+    private static final class Cluster implements AutoCloseable {
+        final NodeUnderTest coordinator = new NodeUnderTest(BINARIES, "coordinator").env("POSTGRES_DB", "app");
+        final NodeUnderTest worker1 = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_DB", "app");
+        final NodeUnderTest worker2 = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_DB", "app");
+
+        Cluster() {
+            coordinator.start();
+            worker1.start();
+            worker2.start();
+            coordinator.execute(
+                    "select citus_set_coordinator_host('127.0.0.1', " + coordinator.serverPort() + ")",
+                    "select citus_add_node('127.0.0.1', " + worker1.serverPort() + ")",
+                    "select citus_add_node('127.0.0.1', " + worker2.serverPort() + ")",
+                    "set citus.shard_count = 8",
+                    "create table events (id bigint primary key, batch int not null)",
+                    "select create_distributed_table('events', 'id')",
+                    "create table batches (batch int primary key)",
+                    "select create_reference_table('batches')");
+        }
+
+        /**
+         * Writers commit batches that touch every shard and the reference table (two-phase commit on both
+         * workers); the node is killed mid-way, booted again, and then every batch a writer saw committed
+         * must be there whole, no other batch partly, and no prepared transaction left behind.
+         */
+        void killDuringWrites(NodeUnderTest victim) throws Exception {
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicInteger nextBatch = new AtomicInteger();
+            List<Integer> committed = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<CompletableFuture<Void>> writers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                writers.add(CompletableFuture.runAsync(() -> write(writing, nextBatch, committed)));
+            }
+            Await.until(Duration.ofSeconds(30), "writers committed 20 batches", () -> committed.size() >= 20);
+            victim.kill();
+            Thread.sleep(300);
+            writing.set(false);
+            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).join();
+
+            long booting = System.nanoTime();
+            victim.start();
+            long bootMillis = (System.nanoTime() - booting) / 1_000_000;
+            System.out.printf("crash: %s killed during two-phase commits; accepting logins again after %d ms;"
+                    + " %d batches committed before the kill%n", victim == coordinator ? "coordinator" : "worker",
+                    bootMillis, committed.size());
+
+            coordinator.execute("select recover_prepared_transactions()");
+            Await.until(Duration.ofSeconds(60), "every prepared transaction resolved", () -> {
+                coordinator.execute("select recover_prepared_transactions()");
+                return "0".equals(coordinator.query("select count(*) from pg_dist_transaction"))
+                        && "0".equals(worker1.query("select count(*) from pg_prepared_xacts"))
+                        && "0".equals(worker2.query("select count(*) from pg_prepared_xacts"));
+            });
+
+            String ids = committed.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow();
+            assertEquals(Integer.toString(committed.size() * BATCH_ROWS),
+                    coordinator.query("select count(*) from events where batch in (" + ids + ")"));
+            assertEquals(Integer.toString(committed.size()),
+                    coordinator.query("select count(*) from batches where batch in (" + ids + ")"));
+            assertEquals("0", coordinator.query("select count(*) from (select batch from events group by batch"
+                    + " having count(*) <> " + BATCH_ROWS + ") partial"), "no batch is there in part");
+            assertEquals(coordinator.query("select count(*) from batches"),
+                    coordinator.query("select count(distinct batch) from events"), "rows and batch rows agree");
+        }
+
+        private void write(AtomicBoolean writing, AtomicInteger nextBatch, List<Integer> committed) {
+            while (writing.get()) {
+                int batch = nextBatch.incrementAndGet();
+                try (Connection c = coordinator.connect(); Statement s = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    s.execute("insert into batches values (" + batch + ")");
+                    s.execute("insert into events select " + batch + " * 1000000 + i, " + batch
+                            + " from generate_series(1, " + BATCH_ROWS + ") i");
+                    c.commit();
+                    committed.add(batch);
+                } catch (SQLException | IllegalStateException e) {
+                    NodeUnderTest.sleep(50);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            for (NodeUnderTest node : List.of(coordinator, worker1, worker2)) {
+                node.close();
+            }
+        }
+    }
+}
