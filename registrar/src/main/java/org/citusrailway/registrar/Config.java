@@ -27,6 +27,7 @@ public record Config(
         Duration statementTimeout,
         Duration lockTimeout,
         Duration probeRetryMax,
+        Duration workerLostAfter,
         SslMode sslMode,
         boolean rebalanceOnJoin) {
 
@@ -67,13 +68,17 @@ public record Config(
         Duration statementTimeout = read.duration("STATEMENT_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100));
         Duration lockTimeout = read.duration("LOCK_TIMEOUT", Duration.ofSeconds(2), Duration.ofMillis(10));
         Duration probeRetryMax = read.duration("PROBE_RETRY_MAX", Duration.ofSeconds(5), Duration.ZERO);
+        // Three passes of failed TCP checks at the default SCAN_INTERVAL: one refused connect or one slow lookup is
+        // not a lost worker.
+        Duration workerLostAfter = read.duration("WORKER_LOST_AFTER", Duration.ofSeconds(15), Duration.ZERO);
         // Railway's private network is already encrypted (WireGuard); TLS set-up would cost start-up time and CPU per probe.
         SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.DISABLE);
         // A new worker holds no data until shards move; without this it only serves new reference-table writes.
         boolean rebalanceOnJoin = read.bool("REBALANCE_ON_JOIN", true);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
                 indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, readyCheckInterval, httpPort, logFormat,
-                connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, sslMode, rebalanceOnJoin);
+                connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode,
+                rebalanceOnJoin);
     }
 
     private static void checkPattern(String pattern, String domain) {
@@ -91,7 +96,7 @@ public record Config(
     Config withCoordinator(HostPort other) {
         return new Config(other, user, password, database, workerNamePatterns, workerIndexMax, privateDomain,
                 workerPort, workerHosts, scanInterval, readyCheckInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
-                statementTimeout, lockTimeout, probeRetryMax, sslMode, rebalanceOnJoin);
+                statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode, rebalanceOnJoin);
     }
 
     @Override

@@ -1,6 +1,9 @@
 package org.citusrailway.registrar;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,110 +12,283 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.Address;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
+import org.xbill.DNS.hosts.HostsFileParser;
+import org.xbill.DNS.lookup.LookupResult;
+import org.xbill.DNS.lookup.LookupSession;
+import org.xbill.DNS.lookup.NoSuchDomainException;
+import org.xbill.DNS.lookup.NoSuchRRSetException;
+import org.xbill.DNS.lookup.ServerFailedException;
 
 /**
- * Resolves names in parallel and waits at most the DNS timeout for all of them. A few lookup threads (virtual) share
- * the pass's names: one thread per name cost a third more CPU per pass than the lookups themselves. A native lookup
- * holds its carrier thread, so at most {@link #CONCURRENT_LOOKUPS} run at once, across passes: a hanging resolver
- * must not turn into dozens of OS threads. A name whose lookup outlived an earlier pass's timeout counts as timed out
- * until that lookup returns; it is not started twice.
+ * Looks up the A and AAAA records of every name at once and waits at most DNS_TIMEOUT for all of them. The queries are
+ * asynchronous (dnsjava: one selector thread, no thread per lookup), so a hung or lost query holds up nothing else.
+ * A query still unanswered is sent again every DNS_TIMEOUT / {@value #ATTEMPTS}, the earlier one left open so
+ * whichever answer comes first counts: a dropped or stalled query costs one retry interval, not the pass. A name with
+ * no answer after the last try is timed out for this pass; a name that did resolve before keeps its last addresses
+ * then (marked stale), so one slow lookup cannot make a worker look gone.
  */
 final class Discovery {
-    static final int CONCURRENT_LOOKUPS = 8;
-
-    private static final Semaphore LOOKUP_SLOTS = new Semaphore(CONCURRENT_LOOKUPS);
-
-    /** How one name is looked up: the JVM's resolver (A and AAAA), or a stand-in resolver in tests of the timing. */
-    interface Lookup {
-        InetAddress[] addresses(String name) throws UnknownHostException;
-    }
+    static final int ATTEMPTS = 4;
 
     private final Duration timeout;
-    private final Lookup lookup;
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final DnsSetup setup;
+    private final LookupSession dns;
+    private HostsFileParser hosts;
+    /** The hosts file as last read (file key, size, modification time): libc reads it anew when it changes. */
+    private String hostsVersion;
+    /** Last fresh addresses of each name. Loop thread only. */
+    private final Map<String, List<InetAddress>> lastKnown = new HashMap<>();
+    private final AtomicLong queriesSent = new AtomicLong();
 
     Discovery(Duration timeout) {
-        // getAllByName returns both A and AAAA records: Railway's older environments are IPv6-only.
-        this(timeout, InetAddress::getAllByName);
+        this(timeout, DnsSetup.system());
     }
 
-    Discovery(Duration timeout, Lookup lookup) {
+    Discovery(Duration timeout, DnsSetup setup) {
         this.timeout = timeout;
-        this.lookup = lookup;
+        this.setup = setup;
+        this.dns = setup.hostsOnly() ? null : LookupSession.builder()
+                .resolver(resolver(setup.servers(), timeout))
+                .searchPath(setup.searchPath())
+                .ndots(setup.ndots())
+                .clearCaches() // every pass must see the names as they are now
+                .build();
+    }
+
+    /**
+     * Our own retries replace the resolver's: each server is asked once per try, and a try the resolver has not given
+     * up on by DNS_TIMEOUT is abandoned (its socket closed) by dnsjava soon after.
+     */
+    private static Resolver resolver(List<InetSocketAddress> servers, Duration timeout) {
+        List<Resolver> each = new ArrayList<>(servers.size());
+        for (InetSocketAddress server : servers) {
+            SimpleResolver simple = new SimpleResolver(server);
+            simple.setTimeout(timeout);
+            each.add(simple);
+        }
+        ExtendedResolver resolver = new ExtendedResolver(each);
+        resolver.setRetries(1);
+        resolver.setTimeout(timeout);
+        return resolver;
+    }
+
+    DnsSetup setup() {
+        return setup;
+    }
+
+    /** DNS queries sent so far, first tries and retries. */
+    long queriesSent() {
+        return queriesSent.get();
     }
 
     Map<String, Resolution> resolve(Collection<String> names) throws InterruptedException {
-        List<String> toLookUp = new ArrayList<>();
+        long start = System.nanoTime();
         Map<String, Resolution> results = new HashMap<>(names.size() * 2);
+        refreshHosts();
+        List<NameLookup> lookups = new ArrayList<>();
         for (String name : new LinkedHashSet<>(names)) {
-            if (inFlight.contains(name)) {
-                results.put(name, Resolution.failed(name, Resolution.TIMEOUT));
+            Resolution local = local(name);
+            if (local != null) {
+                results.put(name, local);
+            } else if (dns == null) {
+                results.put(name, Resolution.failed(name, Resolution.NOT_FOUND));
             } else {
-                toLookUp.add(name);
+                lookups.add(new NameLookup(name));
             }
         }
-        Batch batch = new Batch(toLookUp);
-        for (int i = Math.min(CONCURRENT_LOOKUPS, toLookUp.size()); i > 0; i--) {
-            Thread.ofVirtual().name("dns").start(batch::work);
+        List<Query> unsettled = new ArrayList<>(lookups.size() * 2);
+        for (NameLookup lookup : lookups) {
+            unsettled.add(lookup.a);
+            unsettled.add(lookup.aaaa);
         }
-        try {
-            batch.done.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } finally {
-            batch.expired = true; // lookup threads still running take no further names
+        long step = timeout.toNanos() / ATTEMPTS;
+        for (int attempt = 1; attempt <= ATTEMPTS && !unsettled.isEmpty(); attempt++) {
+            for (Query query : unsettled) {
+                query.send();
+            }
+            long tryEnds = attempt == ATTEMPTS ? start + timeout.toNanos() : start + attempt * step;
+            awaitAll(unsettled, tryEnds);
+            unsettled.removeIf(query -> query.answer.isDone());
         }
-        for (String name : toLookUp) {
-            results.put(name, batch.results.getOrDefault(name, Resolution.failed(name, Resolution.TIMEOUT)));
+        for (NameLookup lookup : lookups) {
+            results.put(lookup.name, remembered(lookup.result()));
         }
         return results;
     }
 
-    /** One pass's names, taken one at a time by the lookup threads. */
-    private final class Batch {
-        final List<String> names;
-        final Map<String, Resolution> results = new ConcurrentHashMap<>();
-        final CountDownLatch done;
-        final AtomicInteger next = new AtomicInteger();
-        volatile boolean expired;
+    /** Stale addresses for a name whose lookup failed this pass; forgets those of a name that is gone. */
+    private Resolution remembered(Resolution resolution) {
+        String name = resolution.name();
+        if (resolution.problem() == null) {
+            lastKnown.put(name, resolution.addresses());
+            return resolution;
+        }
+        if (Resolution.NOT_FOUND.equals(resolution.problem())) {
+            lastKnown.remove(name);
+            return resolution;
+        }
+        List<InetAddress> last = lastKnown.get(name);
+        return last == null ? resolution : new Resolution(name, last, resolution.problem());
+    }
 
-        Batch(List<String> names) {
-            this.names = names;
-            this.done = new CountDownLatch(names.size());
+    private static void awaitAll(List<Query> queries, long until) throws InterruptedException {
+        CompletableFuture<?>[] answers = new CompletableFuture<?>[queries.size()];
+        for (int i = 0; i < answers.length; i++) {
+            answers[i] = queries.get(i).answer;
+        }
+        try {
+            CompletableFuture.allOf(answers).get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // what is still open is sent again, or times out
+        }
+    }
+
+    /**
+     * dnsjava checks the hosts file for changes only every 5 minutes, and by a modification time coarser than its own
+     * clock; a file rewritten since the last pass (new inode, size or time) is read again instead.
+     */
+    private void refreshHosts() {
+        String version;
+        try {
+            java.nio.file.attribute.BasicFileAttributes attributes = java.nio.file.Files.readAttributes(
+                    setup.hostsFile(), java.nio.file.attribute.BasicFileAttributes.class);
+            version = attributes.fileKey() + "/" + attributes.size() + "/" + attributes.lastModifiedTime();
+        } catch (IOException e) {
+            version = "missing";
+        }
+        if (hosts == null || !version.equals(hostsVersion)) {
+            hosts = new HostsFileParser(setup.hostsFile());
+            hostsVersion = version;
+        }
+    }
+
+    /** An address literal, or a name the hosts file lists: answered without DNS, as libc does. */
+    private Resolution local(String name) {
+        for (int family : new int[] {Address.IPv4, Address.IPv6}) {
+            byte[] literal = Address.toByteArray(name, family);
+            if (literal != null) {
+                try {
+                    return Resolution.found(name, List.of(InetAddress.getByAddress(literal)));
+                } catch (UnknownHostException e) {
+                    return Resolution.failed(name, Resolution.NOT_FOUND);
+                }
+            }
+        }
+        try {
+            Name absolute = Name.fromString(name, Name.root);
+            List<InetAddress> listed = new ArrayList<>(2);
+            hosts.getAddressForHost(absolute, Type.A).ifPresent(listed::add);
+            hosts.getAddressForHost(absolute, Type.AAAA).ifPresent(listed::add);
+            return listed.isEmpty() ? null : Resolution.found(name, List.copyOf(listed));
+        } catch (TextParseException e) {
+            return Resolution.failed(name, Resolution.NOT_FOUND);
+        } catch (IOException e) {
+            return null; // an unreadable hosts file: libc goes on to DNS too
+        }
+    }
+
+    /** Both record types of one name. */
+    private final class NameLookup {
+        final String name;
+        final Query a;
+        final Query aaaa;
+
+        NameLookup(String name) {
+            this.name = name;
+            Name relative = parse(name);
+            this.a = new Query(relative, Type.A);
+            this.aaaa = new Query(relative, Type.AAAA);
+            a.sibling = aaaa;
+            aaaa.sibling = a;
         }
 
-        void work() {
-            int i;
-            while (!expired && (i = next.getAndIncrement()) < names.size()) {
-                String name = names.get(i);
-                try {
-                    LOOKUP_SLOTS.acquire(); // waiting here unmounts the virtual thread: no carrier is held
-                } catch (InterruptedException e) {
-                    return;
-                }
-                inFlight.add(name);
-                try {
-                    results.put(name, resolveOne(name));
-                } finally {
-                    inFlight.remove(name);
-                    LOOKUP_SLOTS.release();
-                    done.countDown();
-                }
+        Resolution result() {
+            List<InetAddress> addresses = new ArrayList<>(2);
+            addresses.addAll(a.answer.getNow(List.of()));
+            addresses.addAll(aaaa.answer.getNow(List.of()));
+            if (!addresses.isEmpty()) {
+                return Resolution.found(name, List.copyOf(addresses));
+            }
+            if (a.answer.isDone() && aaaa.answer.isDone()) {
+                return Resolution.failed(name, Resolution.NOT_FOUND);
+            }
+            return Resolution.failed(name, a.failed || aaaa.failed ? Resolution.FAILED : Resolution.TIMEOUT);
+        }
+
+        private static Name parse(String name) {
+            try {
+                return Name.fromString(name); // relative: the search list and ndots apply, as for libc
+            } catch (TextParseException e) {
+                throw new IllegalArgumentException("not a DNS name: " + name, e);
             }
         }
     }
 
-    private Resolution resolveOne(String name) {
-        try {
-            return Resolution.found(name, List.of(lookup.addresses(name)));
-        } catch (UnknownHostException e) {
-            return Resolution.failed(name, Resolution.NOT_FOUND);
-        } catch (RuntimeException e) {
-            return Resolution.failed(name, "dns-error: " + e.getMessage());
+    /** One record type of one name; its answer is the addresses, empty when the name or the type does not exist. */
+    private final class Query {
+        final Name name;
+        final int type;
+        final CompletableFuture<List<InetAddress>> answer = new CompletableFuture<>();
+        Query sibling;
+        /** The server answered with a failure (SERVFAIL, REFUSED, unreachable) rather than not at all. */
+        volatile boolean failed;
+
+        Query(Name name, int type) {
+            this.name = name;
+            this.type = type;
+        }
+
+        void send() {
+            queriesSent.incrementAndGet();
+            dns.lookupAsync(name, type).whenComplete(this::settle);
+        }
+
+        private void settle(LookupResult result, Throwable failure) {
+            if (failure == null) {
+                List<InetAddress> addresses = new ArrayList<>();
+                for (Record record : result.getRecords()) {
+                    if (record instanceof ARecord a) {
+                        addresses.add(a.getAddress());
+                    } else if (record instanceof AAAARecord aaaa) {
+                        addresses.add(aaaa.getAddress());
+                    }
+                }
+                answer.complete(List.copyOf(addresses));
+                return;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof NoSuchDomainException) {
+                answer.complete(List.of());
+                sibling.answer.complete(List.of()); // no such name: no record of any type either
+            } else if (cause instanceof NoSuchRRSetException) {
+                answer.complete(List.of());
+            } else if (cause instanceof ServerFailedException || !timedOut(cause)) {
+                failed = true;
+            }
+        }
+
+        private static boolean timedOut(Throwable cause) {
+            return cause instanceof SocketTimeoutException || cause instanceof TimeoutException
+                    || cause instanceof IOException && Optional.ofNullable(cause.getMessage()).orElse("")
+                    .contains("Timed out");
         }
     }
 }

@@ -35,8 +35,13 @@ public enum Event {
     WORKER_FOUND("worker-found"),
     /** A candidate name that resolved before no longer does (not registered, so nothing else happens). */
     WORKER_VANISHED("worker-vanished"),
-    /** A lookup took longer than DNS_TIMEOUT. */
-    DNS_TIMEOUT("dns-timeout"),
+    /**
+     * Some names got no answer within DNS_TIMEOUT (after every retry) or the server failed them: logged once when a
+     * pass first has such names, with how many and which. Registered workers are judged by their last addresses.
+     */
+    DNS_TROUBLE("dns-trouble"),
+    /** Every name got an answer again after DNS trouble: logged once, with how long it lasted. */
+    DNS_RECOVERED("dns-recovered"),
     /** A found worker failed its probe; the reason field says why. Logged when the reason changes. */
     PROBE_FAILED("probe-failed"),
     /** citus_add_node succeeded. */
@@ -47,7 +52,10 @@ public enum Event {
     WORKER_ACTIVATED("worker-activated"),
     /** citus_activate_node failed; Citus's error text is included. Retried with backoff. */
     WORKER_ACTIVATE_FAILED("worker-activate-failed"),
-    /** A registered worker stopped resolving or accepting TCP connections. Never removed automatically. */
+    /**
+     * A registered worker did not accept TCP connections (or its name stopped resolving) for WORKER_LOST_AFTER, at
+     * every check. Never removed automatically.
+     */
     WORKER_LOST("worker-lost"),
     /** Reminder that a registered worker is still lost, at growing intervals. */
     WORKER_STILL_LOST("worker-still-lost"),

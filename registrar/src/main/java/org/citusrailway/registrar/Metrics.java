@@ -30,6 +30,14 @@ final class Metrics {
     private volatile int workersWithoutShards;
     private volatile int workersReinitialised;
     private final AtomicLong workersRemovedByUser = new AtomicLong();
+    /** Lookups by how they ended: found, not-found, timeout, failed. */
+    private final AtomicLongArray dnsLookups = new AtomicLongArray(DNS_RESULTS.size());
+    private volatile int dnsTimedOutNow;
+    private volatile int dnsFailedNow;
+    private volatile long dnsQueries;
+
+    private static final java.util.List<String> DNS_RESULTS = java.util.List.of("found", "not-found", "timeout",
+            "failed");
 
     /** Task states always rendered (at 0 when absent) so dashboards have a stable series. */
     private static final java.util.List<String> TASK_STATES = java.util.List.of("blocked", "runnable", "running", "done",
@@ -106,6 +114,17 @@ final class Metrics {
         workersRemovedByUser.incrementAndGet();
     }
 
+    /** One pass's lookups, by how they ended, and the DNS queries sent so far (tries and retries). */
+    void dnsPass(int found, int notFound, int timedOut, int failed, long queriesSent) {
+        dnsLookups.addAndGet(0, found);
+        dnsLookups.addAndGet(1, notFound);
+        dnsLookups.addAndGet(2, timedOut);
+        dnsLookups.addAndGet(3, failed);
+        dnsTimedOutNow = timedOut;
+        dnsFailedNow = failed;
+        dnsQueries = queriesSent;
+    }
+
     long passes() {
         return passes.get();
     }
@@ -169,6 +188,19 @@ final class Metrics {
         counter(out, "citus_registrar_workers_removed_by_user_total",
                 "Known workers removed from pg_dist_node by hand while still resolving (recorded as retired).",
                 workersRemovedByUser.get());
+        out.append("# HELP citus_registrar_dns_lookups_total Name lookups by result (timeout: no answer after every"
+                + " try within DNS_TIMEOUT; failed: the server answered with a failure).\n")
+                .append("# TYPE citus_registrar_dns_lookups_total counter\n");
+        for (int i = 0; i < DNS_RESULTS.size(); i++) {
+            out.append("citus_registrar_dns_lookups_total{result=\"").append(DNS_RESULTS.get(i)).append("\"} ")
+                    .append(dnsLookups.get(i)).append('\n');
+        }
+        out.append("# HELP citus_registrar_dns_names_unanswered Names of the last pass without an answer.\n")
+                .append("# TYPE citus_registrar_dns_names_unanswered gauge\n")
+                .append("citus_registrar_dns_names_unanswered{result=\"timeout\"} ").append(dnsTimedOutNow).append('\n')
+                .append("citus_registrar_dns_names_unanswered{result=\"failed\"} ").append(dnsFailedNow).append('\n');
+        counter(out, "citus_registrar_dns_queries_total", "DNS queries sent (A and AAAA, first tries and retries).",
+                dnsQueries);
         return out.toString();
     }
 

@@ -29,6 +29,7 @@ final class Pass {
     private final EventLog log;
     private final KnownWorkers known = new KnownWorkers();
     private final Rebalancer rebalancer;
+    private final DnsHealth dnsHealth;
     /** Workers whose add/activate failed transiently in this pass: retried soon, without backoff. */
     private final Set<HostPort> retrySoon = new HashSet<>();
     private List<ReadinessWatch.Target> pending = List.of();
@@ -48,6 +49,7 @@ final class Pass {
         this.metrics = metrics;
         this.log = log;
         this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), log, metrics);
+        this.dnsHealth = new DnsHealth(config.dnsTimeout(), log, metrics);
     }
 
     /** Leadership (re)acquired: reload what is known, compare every worker's server_id again, check the rebalance. */
@@ -95,6 +97,7 @@ final class Pass {
             names.add(worker.host());
         }
         Map<String, Resolution> resolutions = discovery.resolve(names);
+        dnsHealth.pass(resolutions, discovery.queriesSent());
         long now = System.nanoTime();
         noticeRemovals(session, registered, retired, resolutions);
 
@@ -136,7 +139,8 @@ final class Pass {
             // Probes and TCP checks are all bounded by connect/socket timeouts; close() waits for every one.
             try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (HostPort worker : toProbe) {
-                    parallel.execute(() -> probes.put(worker, probe.probe(worker)));
+                    List<java.net.InetAddress> addresses = resolutions.get(worker.host()).addresses();
+                    parallel.execute(() -> probes.put(worker, probe.probe(worker, addresses)));
                 }
                 for (NodeRow row : toCheck) {
                     Resolution resolution = resolutions.get(row.key().host());
@@ -149,7 +153,7 @@ final class Pass {
             throw new InterruptedException("stopping");
         }
         now = System.nanoTime();
-        verifyIdentities(session, toCheck, alive, now);
+        verifyIdentities(session, toCheck, alive, resolutions, now);
 
         boolean needServerIds = false;
         for (Map.Entry<HostPort, ProbeResult> entry : probes.entrySet()) {
@@ -198,18 +202,20 @@ final class Pass {
                 continue;
             }
             Boolean up = alive.get(row.key());
-            if (!row.active()) {
-                inactive++;
-            } else if (up == null || up) {
-                active++;
-            } else {
-                unreachable++;
-                unreachableWorkers.add(row.key());
-            }
             if (up != null) {
                 Resolution resolution = resolutions.get(row.key().host());
                 workers.liveness(row.key(), up, resolution != null && !resolution.resolved()
                         ? "does not resolve (" + resolution.problem() + ")" : "does not accept TCP connections", now);
+            }
+            if (up != null && !up && row.active()) {
+                unreachableWorkers.add(row.key()); // a rebalance now would fail, lost or not
+            }
+            if (!row.active()) {
+                inactive++;
+            } else if (workers.isLost(row.key())) {
+                unreachable++;
+            } else {
+                active++;
             }
         }
         pending = pendingTargets(probes, resolutions, wasPending);
@@ -272,7 +278,7 @@ final class Pass {
                 known.forget(session, worker);
                 log.info(Event.WORKER_FORGOTTEN, "worker " + worker + " is retired and no longer in pg_dist_node;"
                         + " forgotten", "worker", worker);
-            } else if (resolution != null && resolution.resolved()) {
+            } else if (resolution != null && resolution.fresh()) {
                 known.retire(session, worker);
                 retired.add(worker.host());
                 metrics.workerRemovedByUser();
@@ -295,7 +301,7 @@ final class Pass {
      * since they were last lost: one authenticated probe each, in parallel.
      */
     private void verifyIdentities(CoordinatorSession session, List<NodeRow> active, Map<HostPort, Boolean> alive,
-            long now) throws SQLException, InterruptedException {
+            Map<String, Resolution> resolutions, long now) throws SQLException, InterruptedException {
         List<HostPort> toVerify = new ArrayList<>();
         for (NodeRow row : active) {
             HostPort key = row.key();
@@ -312,7 +318,8 @@ final class Pass {
         Map<HostPort, ProbeResult> results = new ConcurrentHashMap<>();
         try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
             for (HostPort worker : toVerify) {
-                parallel.execute(() -> results.put(worker, probe.probe(worker)));
+                List<java.net.InetAddress> addresses = resolutions.get(worker.host()).addresses();
+                parallel.execute(() -> results.put(worker, probe.probe(worker, addresses)));
             }
         }
         if (Thread.currentThread().isInterrupted()) {
@@ -416,6 +423,6 @@ final class Pass {
         }
         return new Status("leader", true, null, startedAt, elapsedNanos / 1_000_000, metrics.passes(),
                 candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews), rebalance,
-                List.copyOf(pendingNames));
+                List.copyOf(pendingNames), dnsHealth.last());
     }
 }

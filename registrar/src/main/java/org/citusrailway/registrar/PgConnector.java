@@ -1,10 +1,12 @@
 package org.citusrailway.registrar;
 
+import java.net.InetAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import org.postgresql.Driver;
 
@@ -41,7 +43,27 @@ final class PgConnector {
 
     /** A short-lived connection to a worker for a probe. */
     Connection openWorker(HostPort worker) throws SQLException {
-        return driver.connect(url(worker), properties(serverOptions(), config.connectTimeout().plusSeconds(3)));
+        return openWorker(worker, List.of());
+    }
+
+    /**
+     * A probe connection to the worker's addresses, tried in order (by name when none are given, or when
+     * verify-full must check the name against the certificate).
+     */
+    Connection openWorker(HostPort worker, List<InetAddress> addresses) throws SQLException {
+        String url = addresses.isEmpty() || config.sslMode() == SslMode.VERIFY_FULL ? url(worker)
+                : url(addresses, worker.port());
+        return driver.connect(url, properties(serverOptions(), config.connectTimeout().plusSeconds(3)));
+    }
+
+    private String url(List<InetAddress> addresses, int port) {
+        StringBuilder hosts = new StringBuilder();
+        for (InetAddress address : addresses) {
+            String literal = address.getHostAddress();
+            hosts.append(hosts.isEmpty() ? "" : ",").append(literal.contains(":") ? "[" + literal + "]" : literal)
+                    .append(':').append(port);
+        }
+        return "jdbc:postgresql://" + hosts + "/" + URLEncoder.encode(config.database(), StandardCharsets.UTF_8);
     }
 
     private String serverOptions() {

@@ -79,7 +79,7 @@ final class ReadinessWatch {
             if (target.mode() == Mode.TCP) {
                 return target.worker();
             }
-            ProbeResult result = probe.probe(target.worker());
+            ProbeResult result = probe.probe(target.worker(), target.addresses());
             boolean notYet = result instanceof ProbeResult.Failed failed && !failed.reason().costly()
                     || result instanceof ProbeResult.Reached reached && reached.citusVersion() == null;
             if (!notYet) {

@@ -48,7 +48,7 @@ public final class Registrar {
         this.connector = new PgConnector(config);
         this.headStart = connectAhead ? CoordinatorHeadStart.begin(connector) : null;
         this.log = new EventLog(new Redactor(config.password()));
-        WorkerStates workers = new WorkerStates(config.probeRetryMax(), log, metrics);
+        WorkerStates workers = new WorkerStates(config.probeRetryMax(), config.workerLostAfter(), log, metrics);
         WorkerProbe probe = new WorkerProbe(connector);
         this.pass = new Pass(config, new Discovery(config.dnsTimeout()), probe, workers, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());

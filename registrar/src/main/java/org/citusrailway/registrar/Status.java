@@ -7,9 +7,26 @@ import java.util.Map;
 /** An immutable picture of the registrar after a pass, published for /status. */
 record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
-        Rebalance rebalance, List<String> pendingCandidates) {
+        Rebalance rebalance, List<String> pendingCandidates, Dns dns) {
 
     static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null);
+
+    /** Without a DNS summary (tests of other parts). */
+    Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
+            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
+            List<String> pendingCandidates) {
+        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
+                candidates, nodes, rebalance, pendingCandidates, Dns.NONE);
+    }
+
+    /**
+     * The last pass's lookups: how many names were looked up and how they ended; the names without an answer (at
+     * most ten of each kind); since when some name has been without an answer, or null.
+     */
+    record Dns(int names, int found, int notFound, int timedOut, int failed, List<String> timedOutNames,
+            List<String> failedNames, Instant troubleSince) {
+        static final Dns NONE = new Dns(0, 0, 0, 0, 0, List.of(), List.of(), null);
+    }
 
     /** Without pending candidates (none watched between passes). */
     Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
@@ -61,7 +78,7 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
     Status withRole(String newRole, boolean reachable, String error) {
         // Only a completed leader pass knows what is pending; any other role watches nothing.
         return new Status(newRole, reachable, error, lastPassAt, lastPassMillis, passes, candidatesChecked, candidates,
-                nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of());
+                nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of(), dns);
     }
 
     String toJson() {
@@ -73,7 +90,11 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
                 .field("lastPassDurationMs", lastPassMillis)
                 .field("passes", passes)
                 .field("candidatesChecked", candidatesChecked)
-                .strings("pendingCandidates", pendingCandidates);
+                .strings("pendingCandidates", pendingCandidates)
+                .object("dns").field("names", dns.names()).field("found", dns.found())
+                .field("notFound", dns.notFound()).field("timedOut", dns.timedOut()).field("failed", dns.failed())
+                .strings("timedOutNames", dns.timedOutNames()).strings("failedNames", dns.failedNames())
+                .field("troubleSince", text(dns.troubleSince())).endObject();
         json.beginArray("candidates");
         for (Candidate c : candidates) {
             json.beginObject().field("name", c.name()).field("port", c.port()).strings("addresses", c.addresses())

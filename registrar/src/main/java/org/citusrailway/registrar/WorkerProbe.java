@@ -1,9 +1,11 @@
 package org.citusrailway.registrar;
 
+import java.net.InetAddress;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /**
  * An authenticated look at a worker before it is registered or re-activated: can we log in to POSTGRES_DB, which
@@ -17,7 +19,16 @@ final class WorkerProbe {
     }
 
     ProbeResult probe(HostPort worker) {
-        try (Connection connection = connector.openWorker(worker); Statement statement = connection.createStatement()) {
+        return probe(worker, List.of());
+    }
+
+    /**
+     * Probes the worker at the addresses its name resolved to in this pass (by name when there are none), so the
+     * driver does not look the name up again through the JVM's resolver, whose lookups no timeout bounds.
+     */
+    ProbeResult probe(HostPort worker, List<InetAddress> addresses) {
+        try (Connection connection = connector.openWorker(worker, addresses);
+                Statement statement = connection.createStatement()) {
             String version;
             try (ResultSet rs = statement.executeQuery(
                     "select extversion from pg_catalog.pg_extension where extname = 'citus'")) {

@@ -19,6 +19,9 @@ final class WorkerState {
     int failures;
     long nextAttemptAt;
     boolean lost;
+    /** Failed reachability checks in a row, and when the first of them ran (System.nanoTime). */
+    int failedChecks;
+    long unreachableSince;
     int lostReminders;
     long nextReminderAt;
     boolean retiredReported;

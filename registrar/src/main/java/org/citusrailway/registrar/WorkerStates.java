@@ -13,11 +13,13 @@ final class WorkerStates {
 
     private final Map<HostPort, WorkerState> states = new HashMap<>();
     private final Backoff retry;
+    private final Duration lostAfter;
     private final EventLog log;
     private final Metrics metrics;
 
-    WorkerStates(Duration retryMax, EventLog log, Metrics metrics) {
+    WorkerStates(Duration retryMax, Duration lostAfter, EventLog log, Metrics metrics) {
         this.retry = new Backoff(Duration.ofSeconds(1), retryMax);
+        this.lostAfter = lostAfter;
         this.log = log;
         this.metrics = metrics;
     }
@@ -39,11 +41,16 @@ final class WorkerStates {
         return s == null || now - s.nextAttemptAt >= 0;
     }
 
-    /** An unregistered candidate's lookup result; reports when it appears, disappears or times out. */
+    /**
+     * An unregistered candidate's lookup result; reports when it appears or disappears. A lookup that got no answer
+     * says nothing about the worker (Discovery reports DNS trouble as a whole): what we knew stays.
+     */
     void resolved(HostPort key, Resolution resolution) {
         WorkerState s = get(key);
-        String previousProblem = s.dns;
         s.dns = resolution.problem();
+        if (resolution.unanswered()) {
+            return;
+        }
         if (resolution.resolved()) {
             s.addresses = resolution.addresses();
             if (!s.resolvedNow) {
@@ -51,13 +58,6 @@ final class WorkerStates {
                         "worker", key, "addresses", Addresses.text(s.addresses));
             }
             s.resolvedNow = true;
-            return;
-        }
-        if (Resolution.TIMEOUT.equals(resolution.problem())) {
-            // One slow answer says nothing about the worker; keep what we knew.
-            if (!Resolution.TIMEOUT.equals(previousProblem)) {
-                log.warn(Event.DNS_TIMEOUT, "lookup of " + key.host() + " took longer than DNS_TIMEOUT", "worker", key);
-            }
             return;
         }
         if (s.resolvedNow) {
@@ -134,27 +134,37 @@ final class WorkerStates {
         }
     }
 
-    /** A registered worker's liveness; a lost one is reported at growing intervals, never removed. */
+    /**
+     * A registered worker's liveness, from trying to reach it. It is lost only once its checks have failed for
+     * WORKER_LOST_AFTER without a break; then it is reported at growing intervals, never removed.
+     */
     void liveness(HostPort key, boolean alive, String problem, long now) {
         WorkerState s = get(key);
         s.retiredReported = false;
+        s.state = "registered";
         if (alive) {
             if (s.lost) {
                 log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again", "worker", key);
             }
             s.lost = false;
-            s.state = "registered";
+            s.failedChecks = 0;
             return;
         }
-        s.state = "registered";
         s.error(problem);
+        if (s.failedChecks++ == 0) {
+            s.unreachableSince = now;
+        }
         if (!s.lost) {
+            if (now - s.unreachableSince < lostAfter.toNanos()) {
+                return;
+            }
             s.lost = true;
             s.lostReminders = 0;
             s.nextReminderAt = now + LOST_REMINDERS.delay(1).toNanos();
-            log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem
-                    + "; it stays registered (drain or remove it yourself if it is gone for good)", "worker", key,
-                    "error", problem);
+            long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(now - s.unreachableSince);
+            log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem + " (" + s.failedChecks
+                    + " checks in a row over " + seconds + "s); it stays registered (drain or remove it yourself if it"
+                    + " is gone for good)", "worker", key, "error", problem);
         } else if (now - s.nextReminderAt >= 0) {
             s.lostReminders++;
             s.nextReminderAt = now + LOST_REMINDERS.delay(s.lostReminders + 1).toNanos();
@@ -218,6 +228,7 @@ final class WorkerStates {
         s.lastActionError = null;
         s.transientActionFailures = 0;
         s.lost = false;
+        s.failedChecks = 0;
         return s;
     }
 

@@ -101,7 +101,7 @@ class PostgresIntegrationTest {
     }
 
     @Test
-    void discoveryUsesTheJvmLookupPathWithAAndAaaaAndIsFast() throws Exception {
+    void discoveryAnswersFromTheJdkHostsFileWithAAndAaaa() throws Exception {
         Discovery discovery = new Discovery(Duration.ofSeconds(1));
         Map<String, Resolution> found = discovery.resolve(List.of("worker1.pgtest.internal", "worker2.pgtest.internal",
                 "worker9.pgtest.internal"));

@@ -88,6 +88,7 @@ final class ScaleCluster implements AutoCloseable {
         env.put("WORKER_INDEX_MAX", "0");
         env.put("WORKER_HOSTS", w1() + "," + w2() + "," + w3());
         env.put("SCAN_INTERVAL", "250ms");
+        env.put("WORKER_LOST_AFTER", "0s"); // the fault tests expect a killed worker to be reported at once
         // Long enough that a statement the tests hold up on a lock is still waiting when the fault strikes.
         env.put("LOCK_TIMEOUT", "1m");
         env.put("STATEMENT_TIMEOUT", "1m");

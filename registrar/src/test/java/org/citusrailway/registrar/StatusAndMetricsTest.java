@@ -18,7 +18,8 @@ class StatusAndMetricsTest {
                 List.of(new Status.Node(1, 0, "coordinator", 5432, true, true, false, "primary", null, false, null)));
         assertEquals("{\"role\":\"leader\",\"coordinator\":{\"reachable\":true,\"error\":null},"
                 + "\"lastPassAt\":\"2025-01-01T00:00:00Z\",\"lastPassDurationMs\":12,\"passes\":3,\"candidatesChecked\":80,"
-                + "\"pendingCandidates\":[],\"candidates\":[{\"name\":\"worker1.railway.internal\",\"port\":5432,\"addresses\":[\"fd12::1\",\"10.0.0.2\"],"
+                + "\"pendingCandidates\":[],\"dns\":{\"names\":0,\"found\":0,\"notFound\":0,\"timedOut\":0,\"failed\":0,"
+                + "\"timedOutNames\":[],\"failedNames\":[],\"troubleSince\":null},\"candidates\":[{\"name\":\"worker1.railway.internal\",\"port\":5432,\"addresses\":[\"fd12::1\",\"10.0.0.2\"],"
                 + "\"state\":\"probe-failed\",\"reason\":\"auth-failed\",\"lastError\":\"auth-failed: \\\"quoted\\\"\\nsecond line\","
                 + "\"lastErrorAt\":\"1970-01-01T00:00:00Z\"}],"
                 + "\"nodes\":[{\"nodeid\":1,\"groupid\":0,\"nodename\":\"coordinator\",\"nodeport\":5432,\"isactive\":true,"

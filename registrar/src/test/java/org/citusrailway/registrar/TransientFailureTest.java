@@ -29,7 +29,7 @@ class TransientFailureTest {
 
     @Test
     void transientFailuresSkipTheBackoffAFewTimesInARow() {
-        WorkerStates workers = new WorkerStates(Duration.ofSeconds(5), new EventLog(new Redactor("x")), new Metrics());
+        WorkerStates workers = new WorkerStates(Duration.ofSeconds(5), Duration.ZERO, new EventLog(new Redactor("x")), new Metrics());
         long now = 1_000_000_000L;
         for (int i = 0; i < WorkerStates.TRANSIENT_RETRIES; i++) {
             assertTrue(workers.actionFailed(W, Event.WORKER_ADD_FAILED, "citus_add_node", "terminating", true, now));
@@ -40,7 +40,7 @@ class TransientFailureTest {
         assertFalse(workers.due(W, now));
         assertTrue(workers.due(W, now + Duration.ofSeconds(1).toNanos()));
 
-        WorkerStates other = new WorkerStates(Duration.ofSeconds(5), new EventLog(new Redactor("x")), new Metrics());
+        WorkerStates other = new WorkerStates(Duration.ofSeconds(5), Duration.ZERO, new EventLog(new Redactor("x")), new Metrics());
         assertFalse(other.actionFailed(W, Event.WORKER_ADD_FAILED, "citus_add_node", "permission denied", false, now));
         assertFalse(other.due(W, now), "a costly failure backs off at once");
         assertEquals(1, other.peek(W).failures);
