@@ -35,6 +35,8 @@ public final class LocalPostgres implements AutoCloseable {
     private final String password;
     private final Map<String, String> settings;
     private final Map<String, String> environment;
+    private final String listenAddress;
+    private final java.util.function.UnaryOperator<List<String>> wrapper;
     private Process server;
 
     private LocalPostgres(Builder builder) {
@@ -43,6 +45,8 @@ public final class LocalPostgres implements AutoCloseable {
         this.settings = new LinkedHashMap<>(builder.settings);
         this.environment = new LinkedHashMap<>(builder.environment);
         this.port = builder.port > 0 ? builder.port : FreePorts.next();
+        this.listenAddress = builder.listenAddress;
+        this.wrapper = builder.wrapper;
         try {
             this.root = Files.createTempDirectory("citus-railway-pg-");
             this.dataDir = root.resolve("data");
@@ -91,7 +95,8 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     public String jdbcUrl(String database) {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+        String host = listenAddress.contains(":") ? "[" + listenAddress + "]" : listenAddress;
+        return "jdbc:postgresql://" + host + ":" + port + "/" + database;
     }
 
     public Connection connect() throws SQLException {
@@ -125,14 +130,14 @@ public final class LocalPostgres implements AutoCloseable {
             initdb();
         }
         List<String> command = new ArrayList<>(List.of(binaries.bin("postgres").toString(), "-D", dataDir.toString(),
-                "-p", Integer.toString(port), "-k", socketDir.toString(), "-c", "listen_addresses=127.0.0.1",
+                "-p", Integer.toString(port), "-k", socketDir.toString(), "-c", "listen_addresses=" + listenAddress,
                 "-c", "fsync=off"));
         settings.forEach((name, value) -> {
             command.add("-c");
             command.add(name + "=" + value);
         });
         try {
-            ProcessBuilder pb = new ProcessBuilder(PostgresUser.command(command))
+            ProcessBuilder pb = new ProcessBuilder(wrapper.apply(PostgresUser.command(command)))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()));
             cleanEnvironment(pb.environment());
@@ -231,6 +236,11 @@ public final class LocalPostgres implements AutoCloseable {
                     "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                     "--locale=C", "--no-sync"));
             Files.delete(pwfile);
+            if (!listenAddress.startsWith("127.")) {
+                // initdb allows TCP from loopback only; peers on other addresses log in with the password too
+                Files.writeString(dataDir.resolve("pg_hba.conf"), "host all all ::/0 scram-sha-256\n",
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -300,7 +310,7 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     private boolean portInUse() {
-        try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getByName(listenAddress))) {
             return false;
         } catch (IOException e) {
             return true;
@@ -333,6 +343,8 @@ public final class LocalPostgres implements AutoCloseable {
         private String password = "test-password";
         private int port;
         private String pgpass;
+        private String listenAddress = "127.0.0.1";
+        private java.util.function.UnaryOperator<List<String>> wrapper = command -> command;
         private final Map<String, String> settings = new LinkedHashMap<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
 
@@ -347,6 +359,18 @@ public final class LocalPostgres implements AutoCloseable {
 
         public Builder port(int port) {
             this.port = port;
+            return this;
+        }
+
+        /** The one address the server listens on and tests connect to (default 127.0.0.1). */
+        public Builder listenAddress(String address) {
+            this.listenAddress = address;
+            return this;
+        }
+
+        /** Wraps the server's command line, e.g. to start it in a {@link ResolverSandbox}. */
+        public Builder wrapper(java.util.function.UnaryOperator<List<String>> wrapper) {
+            this.wrapper = wrapper;
             return this;
         }
 
