@@ -49,6 +49,8 @@ final class Discovery {
 
     private final Duration timeout;
     private final DnsSetup setup;
+    /** "." + PRIVATE_DOMAIN: a name under it is complete, so the search list is not tried after it (libc would). */
+    private final String completeSuffix;
     private final LookupSession dns;
     private HostsFileParser hosts;
     /** The hosts file as last read (file key, size, modification time): libc reads it anew when it changes. */
@@ -57,13 +59,14 @@ final class Discovery {
     private final Map<String, List<InetAddress>> lastKnown = new HashMap<>();
     private final AtomicLong queriesSent = new AtomicLong();
 
-    Discovery(Duration timeout) {
-        this(timeout, DnsSetup.system());
+    Discovery(Duration timeout, String privateDomain) {
+        this(timeout, privateDomain, DnsSetup.system());
     }
 
-    Discovery(Duration timeout, DnsSetup setup) {
+    Discovery(Duration timeout, String privateDomain, DnsSetup setup) {
         this.timeout = timeout;
         this.setup = setup;
+        this.completeSuffix = "." + privateDomain;
         this.dns = setup.hostsOnly() ? null : LookupSession.builder()
                 .resolver(resolver(setup.servers(), timeout))
                 .searchPath(setup.searchPath())
@@ -232,8 +235,11 @@ final class Discovery {
             return Resolution.failed(name, a.failed || aaaa.failed ? Resolution.FAILED : Resolution.TIMEOUT);
         }
 
-        private static Name parse(String name) {
+        private Name parse(String name) {
             try {
+                if (name.endsWith(completeSuffix)) {
+                    return Name.fromString(name, Name.root); // one query per type instead of one per search domain too
+                }
                 return Name.fromString(name); // relative: the search list and ndots apply, as for libc
             } catch (TextParseException e) {
                 throw new IllegalArgumentException("not a DNS name: " + name, e);

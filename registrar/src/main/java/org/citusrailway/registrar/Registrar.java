@@ -50,7 +50,7 @@ public final class Registrar {
         this.log = new EventLog(new Redactor(config.password()));
         WorkerStates workers = new WorkerStates(config.probeRetryMax(), config.workerLostAfter(), log, metrics);
         WorkerProbe probe = new WorkerProbe(connector);
-        this.pass = new Pass(config, new Discovery(config.dnsTimeout()), probe, workers, metrics, log);
+        this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, workers, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
     }
 

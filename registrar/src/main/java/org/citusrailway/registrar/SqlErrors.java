@@ -35,7 +35,8 @@ final class SqlErrors {
     /**
      * Whether a failed citus_add_node / citus_activate_node only met a worker connection that is briefly unusable: the
      * worker is restarting (57P01 admin_shutdown, "terminating connection due to administrator command", in Citus's
-     * own error text too) or refuses / resets the connection. Worth retrying on the next pass without backoff.
+     * own error text too), refuses / resets the connection, or could not resolve a node's name in time. Worth retrying
+     * on the next pass without backoff.
      */
     static boolean transientWorkerConnection(SQLException e) {
         if ("57P01".equals(e.getSQLState())) {
@@ -45,7 +46,11 @@ final class SqlErrors {
         return text.contains("terminating connection due to administrator command")
                 || text.contains("connection refused")
                 || text.contains("connection reset")
-                || text.contains("server closed the connection unexpectedly");
+                || text.contains("server closed the connection unexpectedly")
+                // a node's own resolver lost a query for another node's name (libpq inside Citus), or took so long
+                // that citus.node_connection_timeout ran out: the next try usually gets an answer at once
+                || text.contains("could not translate host name")
+                || text.contains("could not establish connection after");
     }
 
     /** The server's message without the driver's decorations; first line only (Citus adds DETAIL/HINT lines). */

@@ -48,7 +48,7 @@ class DiscoveryTest {
     }
 
     private Discovery discovery() {
-        return new Discovery(TIMEOUT, DnsSetup.server(server.address(), hosts));
+        return new Discovery(TIMEOUT, "railway.internal", DnsSetup.server(server.address(), hosts));
     }
 
     private static List<String> defaultNames() {
@@ -141,7 +141,7 @@ class DiscoveryTest {
         InetAddress v6 = InetAddress.getByName("fd12:3456::9");
         server.put("worker1.railway.internal", v6);
         Files.writeString(hosts, "127.0.0.1 localhost\n10.9.9.9 listed.railway.internal\n");
-        Discovery discovery = new Discovery(TIMEOUT, new DnsSetup(List.of(server.address()),
+        Discovery discovery = new Discovery(TIMEOUT, "railway.internal", new DnsSetup(List.of(server.address()),
                 List.of(Name.fromString("railway.internal.")), 1, hosts, false));
 
         Map<String, Resolution> results = discovery.resolve(List.of("worker1", "listed.railway.internal",
@@ -151,5 +151,9 @@ class DiscoveryTest {
         assertEquals(List.of(InetAddress.getByName("10.9.9.9")), results.get("listed.railway.internal").addresses());
         assertEquals(List.of(InetAddress.getByName("127.0.0.1")), results.get("127.0.0.1").addresses());
         assertEquals(List.of(InetAddress.getByName("127.0.0.1")), results.get("localhost").addresses());
+
+        long before = server.queries();
+        discovery.resolve(List.of("worker5.railway.internal"));
+        assertEquals(2, server.queries() - before, "a name under PRIVATE_DOMAIN is complete: A and AAAA, no search");
     }
 }

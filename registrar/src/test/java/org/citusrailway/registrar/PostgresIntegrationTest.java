@@ -102,7 +102,7 @@ class PostgresIntegrationTest {
 
     @Test
     void discoveryAnswersFromTheJdkHostsFileWithAAndAaaa() throws Exception {
-        Discovery discovery = new Discovery(Duration.ofSeconds(1));
+        Discovery discovery = new Discovery(Duration.ofSeconds(1), "pgtest.internal");
         Map<String, Resolution> found = discovery.resolve(List.of("worker1.pgtest.internal", "worker2.pgtest.internal",
                 "worker9.pgtest.internal"));
         assertEquals(List.of("127.0.0.1"), Addresses.list(found.get("worker1.pgtest.internal").addresses()));
