@@ -1,0 +1,240 @@
+package org.citusrailway.benchmark;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.citusrailway.testkit.FreePorts;
+import org.citusrailway.testkit.LocalPostgres;
+import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.ResolverSandbox;
+import org.citusrailway.testkit.TestDnsServer;
+
+/**
+ * Discovery through a real, misbehaving DNS server: the registrar jar as a child process with its default settings in
+ * a mount namespace whose /etc/resolv.conf names a test DNS server on loopback (port 53), Citus nodes listening only
+ * on their own IPv6 addresses, names answered with AAAA records only. Prints pass durations at 0, 5 and 20 % dropped
+ * queries, worker accepts connections → active with 10 % dropped and 5 % delayed by 2 s, false worker-lost over a
+ * quiet period with every worker up, and the registrar's CPU meanwhile. Needs root and Citus; says why otherwise.
+ *
+ * <p>Usage: {@code java -cp benchmark.jar org.citusrailway.benchmark.DnsRun [--passes N] [--rounds N]
+ * [--quiet-minutes N] [--registrar-jar P]}
+ */
+public final class DnsRun {
+    private static final String PASSWORD = "Dns-Bench-Secret-7";
+    private static final String DOMAIN = "railway.internal";
+
+    private DnsRun() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int passes = 100;
+        int rounds = 20;
+        int quietMinutes = 10;
+        String jar = "registrar/target/registrar.jar";
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--passes" -> passes = Integer.parseInt(args[i + 1]);
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--quiet-minutes" -> quietMinutes = Integer.parseInt(args[i + 1]);
+                case "--registrar-jar" -> jar = args[i + 1];
+                default -> {
+                    System.err.println("unknown option " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        var unavailable = ResolverSandbox.unavailableReason();
+        if (unavailable.isPresent()) {
+            System.out.println("SKIPPED: " + unavailable.get());
+            return;
+        }
+        PostgresBinaries binaries = PostgresBinaries.withCitus().orElse(null);
+        if (binaries == null) {
+            System.out.println("SKIPPED: " + PostgresBinaries.citusMissingReason());
+            return;
+        }
+        Path dir = Files.createTempDirectory("citus-railway-dns-bench-");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<LocalPostgres> servers = new ArrayList<>();
+        try (ResolverSandbox sandbox = ResolverSandbox.create(dir, DOMAIN, "timeout:1 attempts:4");
+                TestDnsServer dns = TestDnsServer.start(new InetSocketAddress(sandbox.nameserver(), 53))) {
+            try {
+                new DnsRun().run(sandbox, dns, binaries, servers, dir, JvmCommand.plain(java,
+                        Path.of(jar).toAbsolutePath().toString(), dir), passes, rounds, quietMinutes);
+            } finally {
+                servers.forEach(LocalPostgres::close);
+            }
+        }
+    }
+
+    private void run(ResolverSandbox sandbox, TestDnsServer dns, PostgresBinaries binaries, List<LocalPostgres> servers,
+            Path dir, JvmCommand plain, int passes, int rounds, int quietMinutes) throws Exception {
+        JvmCommand command = new JvmCommand("java -jar in the resolver sandbox", sandbox.wrap(plain.command()),
+                Map.of(), dir);
+        LocalPostgres coordinator = node(binaries, sandbox, dns, "coordinator", 0x10, servers);
+        List<LocalPostgres> first = new ArrayList<>(List.of(coordinator,
+                node(binaries, sandbox, dns, "worker1", 0x11, servers),
+                node(binaries, sandbox, dns, "worker2", 0x12, servers)));
+        List<LocalPostgres> joiners = new ArrayList<>();
+        List<String> joinerNames = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            String name = r < 18 ? "worker" + (r + 3) : "worker-" + (r - 17);
+            joinerNames.add(name + "." + DOMAIN);
+            joiners.add(node(binaries, sandbox, null, null, 0x20 + r, servers));
+        }
+        System.out.printf("Setting up: Citus (%s) coordinator and %d workers on IPv6 addresses of lo, DNS on %s:53%n",
+                binaries.label(), 2 + rounds, sandbox.nameserver().getHostAddress());
+        List<LocalPostgres> all = new ArrayList<>(first);
+        all.addAll(joiners);
+        LocalPostgres.startAll(all, "create extension if not exists citus");
+        for (LocalPostgres joiner : joiners) {
+            joiner.stop(); // ready with citus, down until its round
+        }
+
+        // 1. Pass duration at 0, 5, 20 % dropped queries (SCAN_INTERVAL=200ms only to collect passes quickly)
+        System.out.println();
+        System.out.println("Pass over the 80 default names (2 resolve, 78 NXDOMAIN) + the 2 registered workers:");
+        System.out.println("  dropped   passes   median    p95      max      names unanswered (sum)");
+        for (double drop : new double[] {0, 0.05, 0.20}) {
+            dns.misbehave(drop, 0, Duration.ZERO);
+            try (RegistrarProcess registrar = RegistrarProcess.start(command, Map.of("POSTGRES_PASSWORD", PASSWORD,
+                    "SCAN_INTERVAL", "200ms"), FreePorts.next(), dir.resolve("passes.err"))) {
+                registrar.awaitPasses(5, Duration.ofSeconds(60), Duration.ofMillis(100));
+                List<Double> millis = new ArrayList<>();
+                MetricsText previous = registrar.metrics();
+                while (millis.size() < passes) {
+                    Thread.sleep(40);
+                    MetricsText now = registrar.metrics();
+                    if (now.passes() == previous.passes() + 1) {
+                        millis.add(now.lastPassSeconds() * 1000);
+                    }
+                    previous = now;
+                }
+                double unanswered = previous.get("citus_registrar_dns_lookups_total{result=\"timeout\"}")
+                        + previous.get("citus_registrar_dns_lookups_total{result=\"failed\"}");
+                Percentiles p = Percentiles.of(millis);
+                System.out.printf(Locale.ROOT, "  %3.0f %%    %5d   %6.1f ms %6.1f ms %6.1f ms  %.0f of %.0f lookups%n",
+                        drop * 100, p.count(), p.median(), p.at(95), p.max(), unanswered,
+                        previous.passes() * 82.0);
+            }
+        }
+
+        // 2. Join latency and 3. quiet period, with the issue's resolver: 10 % dropped, 5 % answered 2 s late
+        dns.misbehave(0.10, 0.05, Duration.ofSeconds(2));
+        System.out.println();
+        System.out.println("Default settings, 10 % of queries dropped, 5 % answered 2 s late, AAAA records only:");
+        try (RegistrarProcess registrar = RegistrarProcess.start(command, Map.of("POSTGRES_PASSWORD", PASSWORD),
+                FreePorts.next(), dir.resolve("default.err"))) {
+            registrar.awaitPasses(2, Duration.ofSeconds(60), Duration.ofMillis(200));
+            awaitActive(coordinator, 2, Duration.ofSeconds(60));
+            List<Double> joins = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                String name = joinerNames.get(r);
+                LocalPostgres worker = joiners.get(r);
+                dns.put(name, sandbox.ipv6(0x20 + r)); // the name appears when the container starts
+                awaitPending(registrar, name, Duration.ofSeconds(30));
+                Thread.sleep(ThreadLocalRandom.current().nextLong(1000, 2000));
+                Thread start = Thread.ofPlatform().start(worker::start);
+                long accepted = awaitAccepting(worker);
+                long active = awaitActive(coordinator, 3 + r, Duration.ofSeconds(60));
+                start.join();
+                joins.add((active - accepted) / 1e6);
+                System.out.printf(Locale.ROOT, "  round %2d: %s accepts connections → active in %6.0f ms%n", r + 1,
+                        name, joins.get(r));
+            }
+            Percentiles p = Percentiles.of(joins);
+            System.out.printf(Locale.ROOT, "  join latency: p50 %.0f ms, p95 %.0f ms, max %.0f ms (%d rounds)"
+                    + "   target p95 ≤ 3000 ms: %s%n", p.median(), p.at(95), p.max(), p.count(),
+                    p.at(95) <= 3000 ? "PASS" : "MISS");
+
+            List<String> addFailures = registrar.linesContaining("\"worker-add-failed\"");
+            System.out.printf("  citus_add_node failures meanwhile (retried): %d%s%n", addFailures.size(),
+                    addFailures.isEmpty() ? "" : ", e.g. " + addFailures.get(0).replaceAll(".*\"message\":\"", "")
+                            .replaceAll("\",\"throwable.*", ""));
+            long lostBefore = registrar.linesContaining("\"worker-lost\"").size();
+            long cpuBefore = ProcFs.cpuTicks(registrar.pid());
+            long passesBefore = registrar.metrics().passes();
+            long queriesBefore = dns.queries();
+            long t0 = System.nanoTime();
+            Thread.sleep(Duration.ofMinutes(quietMinutes));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double cpuMillis = ProcFs.ticksToMillis(ProcFs.cpuTicks(registrar.pid()) - cpuBefore);
+            MetricsText m = registrar.metrics();
+            long lost = registrar.linesContaining("\"worker-lost\"").size() - lostBefore;
+            System.out.printf(Locale.ROOT, "  quiet %d min, %d workers up: %d passes, %d DNS queries (%d dropped,"
+                    + " %d late so far), %.0f lookups unanswered in total%n", quietMinutes, 2 + rounds,
+                    m.passes() - passesBefore, dns.queries() - queriesBefore, dns.dropped(), dns.delayed(),
+                    m.get("citus_registrar_dns_lookups_total{result=\"timeout\"}"));
+            System.out.printf(Locale.ROOT, "  false worker-lost: %d   target 0: %s%n", lost, lost == 0 ? "PASS" : "MISS");
+            double cpuShare = cpuMillis / (seconds * 1000) * 100;
+            System.out.printf(Locale.ROOT, "  registrar CPU meanwhile: %.3f %% of a core   target ≤ 0.2 %%: %s%n",
+                    cpuShare, cpuShare <= 0.2 ? "PASS" : "MISS");
+        }
+    }
+
+    /** A Citus node on the n-th IPv6 address of the sandbox, its name in DNS (AAAA only) when given. */
+    private static LocalPostgres node(PostgresBinaries binaries, ResolverSandbox sandbox, TestDnsServer dns,
+            String name, int n, List<LocalPostgres> servers) {
+        InetAddress address = sandbox.ipv6(n);
+        if (name != null) {
+            dns.put(name + "." + DOMAIN, address);
+        }
+        LocalPostgres server = LocalPostgres.builder(binaries).password(PASSWORD).citus()
+                .pgpass("*:*:*:" + LocalPostgres.SUPERUSER + ":" + PASSWORD + "\n")
+                .listenAddress(address.getHostAddress()).port(5432).wrapper(sandbox::wrap).build();
+        servers.add(server);
+        return server;
+    }
+
+    private static void awaitPending(RegistrarProcess registrar, String name, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!registrar.status().matches("(?s).*\"pendingCandidates\":\\[[^\\]]*" + name.replace(".", "\\.")
+                + ".*")) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " not pending within " + timeout + "\n" + registrar.output());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** System.nanoTime of the first authenticated connection, polled every 10 ms. */
+    private static long awaitAccepting(LocalPostgres worker) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Connection ignored = worker.connect()) {
+                return System.nanoTime();
+            } catch (SQLException e) {
+                Thread.sleep(10);
+            }
+        }
+        throw new IllegalStateException("worker did not accept connections within 60 s");
+    }
+
+    /** System.nanoTime when the coordinator first shows this many active workers, polled every 10 ms. */
+    private static long awaitActive(LocalPostgres coordinator, int workers, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection c = coordinator.connect(); Statement s = c.createStatement()) {
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = s.executeQuery("select count(*) from pg_dist_node where groupid <> 0 and isactive")) {
+                    rs.next();
+                    if (rs.getInt(1) >= workers) {
+                        return System.nanoTime();
+                    }
+                }
+                Thread.sleep(10);
+            }
+        }
+        throw new IllegalStateException("fewer than " + workers + " active workers within " + timeout);
+    }
+}
