@@ -29,13 +29,16 @@ server_running() {
 }
 
 # Waits until the server accepts connections; false if it exits (or is being stopped) first. Sets
-# SERVER_SOCKET_DIR and SERVER_PORT from postmaster.pid, whose status line reads "ready" once recovery
-# is over and connections are accepted (a stale file from a crash names another PID).
+# SERVER_SOCKET_DIR and SERVER_PORT from postmaster.pid once it names our server as ready. After a crash
+# the file is stale until the new server replaces it, and in a container the new server often gets the
+# same PID as the old one, so pg_isready on the socket has the last word: it answers only once recovery
+# is over.
 await_server_ready() {
   local pid_file=$PGDATA/postmaster.pid lines=()
   while server_running && ((SERVER_STOPPING == 0)); do
     if [[ -r $pid_file ]] && mapfile -t lines <"$pid_file" 2>/dev/null \
-      && [[ ${lines[0]:-} == "$SERVER_PID" && ${lines[7]:-} == ready* && -n ${lines[4]:-} ]]; then
+      && [[ ${lines[0]:-} == "$SERVER_PID" && ${lines[7]:-} == ready* && -n ${lines[4]:-} ]] \
+      && pg_isready -q -h "${lines[4]}" -p "${lines[3]}"; then
       SERVER_PORT=${lines[3]}
       SERVER_SOCKET_DIR=${lines[4]}
       return 0

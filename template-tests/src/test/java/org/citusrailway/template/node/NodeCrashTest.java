@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 class NodeCrashTest {
     private static final NodeBinaries BINARIES = NodeBinaries.best();
     private static final int BATCH_ROWS = 50;
+    private static final String STRAY_GID = "citus_0_424242_1_1";
 
     @Test
     void anIdleNodeKilledComesBackWithItsData() {
@@ -69,11 +70,38 @@ class NodeCrashTest {
             try (Stream<Path> siblings = Files.list(node.volume)) {
                 long setAside = siblings.filter(p -> p.getFileName().toString().startsWith("pgdata.interrupted-")).count();
                 long warned = output.lines().filter(l -> l.contains("warning [initialization-interrupted]")).count();
-                assertEquals(warned, setAside, "every interrupted first boot is set aside, never deleted:\n" + output);
-                assertTrue(setAside >= 1, "the kills 50 ms after start fall into initialization:\n" + output);
+                // A kill between the rename and the warning leaves a directory without its line.
+                assertTrue(setAside >= warned && setAside >= 1,
+                        "interrupted first boots are set aside, never deleted (" + setAside + " set aside, " + warned
+                        + " warned):\n" + output);
                 System.out.printf("crash: %d kills in the boot steps, %d interrupted first boots set aside%n", 14, setAside);
             }
             assertFalse(output.contains("[volume-from-another-service]"), output);
+        }
+    }
+
+    /**
+     * In a container the restarted server often gets the PID of the one that was killed, so a stale postmaster.pid
+     * can name it as "ready" before it has even started recovery: only a server that answers counts.
+     */
+    @Test
+    void aStalePidFileWithTheSamePidIsNotTakenForAReadyServer() throws Exception {
+        Path pgdata = Files.createTempDirectory("stale-pgdata-");
+        try {
+            String script = """
+                    source "$1/lib/messages.sh"; source "$1/lib/server.sh"
+                    PGDATA=$2
+                    sleep 3 & SERVER_PID=$!
+                    printf '%s\n' "$SERVER_PID" "$PGDATA" 1700000000 59999 /tmp 127.0.0.1 '1 2' 'ready   ' \
+                      >"$PGDATA/postmaster.pid"
+                    if await_server_ready; then echo "taken for ready"; else echo "waited until the server exited"; fi
+                    """;
+            NodeUnderTest.Result result = NodeUnderTest.run(List.of("bash", "-c", script, "test",
+                    NodeUnderTest.NODE_DIR.toString(), pgdata.toString()),
+                    java.util.Map.of("PATH", BINARIES.postgres().binDir() + ":/usr/bin:/bin"));
+            assertEquals("waited until the server exited", result.stdout().strip(), result.stderr());
+        } finally {
+            NodeUnderTest.deleteTree(pgdata);
         }
     }
 
@@ -151,6 +179,10 @@ class NodeCrashTest {
                 writers.add(CompletableFuture.runAsync(() -> write(writing, nextBatch, committed)));
             }
             Await.until(Duration.ofSeconds(30), "writers committed 20 batches", () -> committed.size() >= 20);
+            // Where the kill lands between PREPARE and COMMIT PREPARED is chance; one transaction prepared by hand,
+            // named as Citus names its own, makes sure the WAL holds a PREPARE record that is never resolved.
+            victim.execute("create table if not exists stray (id int)",
+                    "begin; insert into stray values (1); prepare transaction '" + STRAY_GID + "'");
             victim.kill();
             Thread.sleep(300);
             writing.set(false);
@@ -159,16 +191,19 @@ class NodeCrashTest {
             long booting = System.nanoTime();
             victim.start();
             long bootMillis = (System.nanoTime() - booting) / 1_000_000;
+            long recovered = victim.output().lines().filter(l -> l.contains("recovering prepared transaction")).count();
             System.out.printf("crash: %s killed during two-phase commits; accepting logins again after %d ms;"
-                    + " %d batches committed before the kill%n", victim == coordinator ? "coordinator" : "worker",
-                    bootMillis, committed.size());
+                    + " %d prepared transactions recovered from WAL at boot; %d batches committed before the kill%n",
+                    victim == coordinator ? "coordinator" : "worker", bootMillis, recovered, committed.size());
 
+            assertTrue(recovered >= 1, "the boot replayed PREPARE records:\n" + victim.output());
             coordinator.execute("select recover_prepared_transactions()");
             Await.until(Duration.ofSeconds(60), "every prepared transaction resolved", () -> {
                 coordinator.execute("select recover_prepared_transactions()");
                 return "0".equals(coordinator.query("select count(*) from pg_dist_transaction"))
                         && "0".equals(worker1.query("select count(*) from pg_prepared_xacts"))
-                        && "0".equals(worker2.query("select count(*) from pg_prepared_xacts"));
+                        && "0".equals(worker2.query("select count(*) from pg_prepared_xacts"))
+                        && "0".equals(coordinator.query("select count(*) from pg_prepared_xacts"));
             });
 
             String ids = committed.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow();

@@ -249,11 +249,30 @@ final class NodeUnderTest implements AutoCloseable {
         if (process == null) {
             return;
         }
+        // Everything of this node, as a container's end takes every process in it: the wrapper's tree, and
+        // what left it on the way (pg_ctl daemonises the first boot's temporary server), found by its paths.
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
         all.add(process.toHandle());
+        String mine = root.toString();
+        ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> c.contains(mine)).orElse(false))
+                .forEach(all::add);
         all.forEach(ProcessHandle::destroyForcibly);
+        ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> c.contains(mine)).orElse(false))
+                .forEach(p -> {
+                    p.destroyForcibly();
+                    all.add(p);
+                });
+        // Killed grandchildren are reaped by whoever adopts them, which may never happen in a sandbox; a zombie
+        // holds no port, memory or file, so a short wait is enough.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         for (ProcessHandle handle : all) {
-            handle.onExit().join();
+            try {
+                handle.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // a zombie: gone for every purpose here
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         killedRuns.append(output());
     }
@@ -301,7 +320,7 @@ final class NodeUnderTest implements AutoCloseable {
             props.setProperty("password", password);
         }
         props.setProperty("connectTimeout", "5");
-        props.setProperty("sslmode", "disable");
+        props.setProperty("sslmode", "require");
         return DriverManager.getConnection(
                 "jdbc:postgresql://127.0.0.1:" + serverPort() + "/" + database + options, props);
     }
