@@ -72,7 +72,7 @@ public record Config(
         // not a lost worker.
         Duration workerLostAfter = read.duration("WORKER_LOST_AFTER", Duration.ofSeconds(15), Duration.ZERO);
         // Railway's private network is already encrypted (WireGuard); TLS set-up would cost start-up time and CPU per probe.
-        SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.DISABLE);
+        SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.REQUIRE);
         // A new worker holds no data until shards move; without this it only serves new reference-table writes.
         boolean rebalanceOnJoin = read.bool("REBALANCE_ON_JOIN", true);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),

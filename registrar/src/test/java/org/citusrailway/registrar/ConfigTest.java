@@ -46,7 +46,7 @@ class ConfigTest {
         assertEquals(Duration.ofSeconds(10), c.statementTimeout());
         assertEquals(Duration.ofSeconds(2), c.lockTimeout());
         assertEquals(Duration.ofSeconds(5), c.probeRetryMax());
-        assertEquals(SslMode.DISABLE, c.sslMode());
+        assertEquals(SslMode.REQUIRE, c.sslMode());
         assertTrue(c.rebalanceOnJoin());
         assertFalse(c.toString().contains(SECRET), c.toString());
     }

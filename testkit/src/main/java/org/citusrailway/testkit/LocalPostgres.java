@@ -20,8 +20,8 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real PostgreSQL server in a temporary directory on 127.0.0.1, with scram-sha-256 password authentication on
- * TCP, started and stopped by the test that owns it.
+ * A real PostgreSQL server in a temporary directory on 127.0.0.1, started and stopped by the test that owns it. TCP
+ * logins take TLS and scram-sha-256, as on the template's nodes: a connection without TLS is rejected.
  */
 public final class LocalPostgres implements AutoCloseable {
     public static final String SUPERUSER = "postgres";
@@ -131,7 +131,7 @@ public final class LocalPostgres implements AutoCloseable {
         }
         List<String> command = new ArrayList<>(List.of(binaries.bin("postgres").toString(), "-D", dataDir.toString(),
                 "-p", Integer.toString(port), "-k", socketDir.toString(), "-c", "listen_addresses=" + listenAddress,
-                "-c", "fsync=off"));
+                "-c", "fsync=off", "-c", "ssl=on"));
         settings.forEach((name, value) -> {
             command.add("-c");
             command.add(name + "=" + value);
@@ -236,11 +236,16 @@ public final class LocalPostgres implements AutoCloseable {
                     "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                     "--locale=C", "--no-sync"));
             Files.delete(pwfile);
-            if (!listenAddress.startsWith("127.")) {
-                // initdb allows TCP from loopback only; peers on other addresses log in with the password too
-                Files.writeString(dataDir.resolve("pg_hba.conf"), "host all all ::/0 scram-sha-256\n",
-                        java.nio.file.StandardOpenOption.APPEND);
-            }
+            TlsPair.copyInto(dataDir);
+            Path hba = dataDir.resolve("pg_hba.conf");
+            Files.writeString(hba, """
+                    local     all  all             trust
+                    hostssl   all  all  0.0.0.0/0  scram-sha-256
+                    hostssl   all  all  ::/0       scram-sha-256
+                    hostnossl all  all  0.0.0.0/0  reject
+                    hostnossl all  all  ::/0       reject
+                    """);
+            PostgresUser.own(hba);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -387,7 +392,7 @@ public final class LocalPostgres implements AutoCloseable {
             settings.put("max_worker_processes", "20");
             settings.put("max_replication_slots", "20");
             settings.put("max_wal_senders", "20");
-            settings.put("citus.node_conninfo", "sslmode=prefer");
+            settings.put("citus.node_conninfo", "sslmode=require");
             return this;
         }
 

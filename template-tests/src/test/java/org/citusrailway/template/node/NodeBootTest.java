@@ -65,7 +65,7 @@ class NodeBootTest {
             SQLException noPassword = assertThrows(SQLException.class, () -> node.connect("app", null, "").close());
             assertTrue(noPassword.getMessage().contains("password"), noPassword.getMessage());
             if (ipv6Loopback()) {
-                String v6 = "jdbc:postgresql://[::1]:" + node.serverPort() + "/app?sslmode=disable";
+                String v6 = "jdbc:postgresql://[::1]:" + node.serverPort() + "/app?sslmode=require";
                 DriverManager.getConnection(v6, "postgres", node.password()).close();
                 assertThrows(SQLException.class, () -> DriverManager.getConnection(v6, "postgres", "").close());
             }

@@ -38,6 +38,20 @@ class NodeCredentialsTest {
             assertEquals("postgres", Files.readAttributes(pgpass,
                     java.nio.file.attribute.PosixFileAttributes.class).group().getName());
 
+            // TCP logins need TLS, even with the right password; the Unix socket stays for local administration.
+            for (String host : List.of("127.0.0.1", "::1")) {
+                Result plain = NodeUnderTest.run(List.of("psql", "-X", "-w", "-c", "select 1", "host=" + host + " port="
+                        + node.serverPort() + " user=postgres dbname=postgres sslmode=disable"),
+                        Map.of("PGPASSWORD", SECOND));
+                assertEquals(2, plain.exitCode(), plain.stdout());
+                assertTrue(plain.stderr().contains("pg_hba.conf rejects connection") && plain.stderr().contains("no encryption"),
+                        plain.stderr());
+            }
+            Result tls = NodeUnderTest.run(List.of("psql", "-X", "-w", "-A", "-t", "-c",
+                    "select ssl from pg_stat_ssl where pid = pg_backend_pid()", "host=127.0.0.1 port="
+                    + node.serverPort() + " user=postgres dbname=postgres sslmode=require"), Map.of("PGPASSWORD", SECOND));
+            assertEquals("t", tls.stdout().strip(), tls.stderr());
+
             Result withPgpass = node.psqlWithPgpassTo(node, "select 'authenticated'");
             assertEquals("authenticated", withPgpass.stdout().strip(), withPgpass.stderr());
             SQLException old = assertThrows(SQLException.class,
