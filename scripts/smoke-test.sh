@@ -25,7 +25,7 @@ run_psql() {
   if command -v psql >/dev/null; then
     psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -X -q "$@"
   else
-    docker compose exec -T coordinator psql -U postgres -d postgres -v ON_ERROR_STOP=1 -X -q "$@"
+    docker compose --project-directory "$here/.." exec -T coordinator psql -U postgres -d postgres -v ON_ERROR_STOP=1 -X -q "$@"
   fi
 }
 

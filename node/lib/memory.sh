@@ -34,8 +34,16 @@ host_memory_mib() {
   printf '%s\n' $((total_kb / 1024))
 }
 
-# Sets MEMORY_LIMIT_MIB and MEMORY_LIMIT_SOURCE.
+# Sets MEMORY_LIMIT_MIB and MEMORY_LIMIT_SOURCE; says so when there is no limit, since several nodes on one
+# host would each size themselves for all of its memory.
 detect_memory_limit() {
+  read_memory_limit
+  if [[ $MEMORY_LIMIT_SOURCE == host* ]]; then
+    warn '[no-memory-limit]' "the container has no memory limit, so this node sizes itself for all ${MEMORY_LIMIT_MIB} MiB of the host; with several nodes on one host set a limit per container (docker compose: NODE_MEMORY_LIMIT in .env)"
+  fi
+}
+
+read_memory_limit() {
   local root="${NODE_CGROUP_ROOT:-/sys/fs/cgroup}" host value file
   host="$(host_memory_mib)"
   MEMORY_LIMIT_MIB=$host

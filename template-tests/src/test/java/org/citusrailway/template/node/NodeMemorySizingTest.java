@@ -55,6 +55,8 @@ class NodeMemorySizingTest {
             assertEquals(Long.toString(host / 4), node.query(
                     "select setting::bigint * 8 / 1024 from pg_settings where name = 'shared_buffers'"));
             assertWithinLimit(host);
+            assertTrue(node.output().contains("citus-node: warning [no-memory-limit]: the container has no memory limit,"
+                    + " so this node sizes itself for all " + host + " MiB of the host"), node.output());
         };
         boot(NodeUnderTest::noMemoryLimitV2, hostSized);
         // cgroup v1 without a limit reports a huge number.
@@ -70,6 +72,7 @@ class NodeMemorySizingTest {
         assertEquals(maintenance, node.show("maintenance_work_mem"));
         assertWithinLimit(limitMib);
         assertTrue(node.output().contains("(memory limit " + limitMib + " MiB,"), node.output());
+        assertFalse(node.output().contains("[no-memory-limit]"), node.output());
     }
 
     /**
