@@ -25,7 +25,7 @@ import org.testcontainers.utility.DockerImageName;
  * service starts, as on Railway). Node-to-node credentials come from PGPASSWORD in each server's environment.
  */
 final class ContainerCitusCluster implements CitusCluster {
-    private static final DockerImageName IMAGE = DockerImageName.parse("citusdata/citus:13.2.0");
+    static final DockerImageName IMAGE = DockerImageName.parse("citusdata/citus:13.2.0");
     private static final String PASSWORD = "Citus-Container-Secret-3";
     private static final String DOMAIN = "citus.test";
     private static final int PORT = 5432;

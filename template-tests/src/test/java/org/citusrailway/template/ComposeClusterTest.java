@@ -1,0 +1,270 @@
+package org.citusrailway.template;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.DockerEngine;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's local flow in a real Docker engine, with the three images built from this repository's Dockerfiles
+ * as they are: compose up, the smoke test, worker3 added and the data rebalanced onto it, SIGKILL of a worker and
+ * of the coordinator while a writer commits multi-shard batches, down and up again. Skips within seconds where
+ * there is no engine or no base image (nothing is pulled).
+ */
+class ComposeClusterTest {
+    private static final Path ROOT = ProjectFiles.root();
+    private static final List<String> BASE_IMAGES = List.of("citusdata/citus:13.2.0", "eclipse-temurin:25-jdk",
+            "debian:bookworm-slim");
+    private static final String PROJECT = "citus-compose-test";
+    private static final String PASSWORD = "composeTestPassword1";
+    private static final int BATCH_ROWS = 20;
+
+    private Path envFile;
+
+    @Test
+    void theReadmeFlowWorksInARealEngineAndSurvivesKills() throws Exception {
+        Optional<String> unusable = DockerEngine.unusableBecause(BASE_IMAGES);
+        assumeTrue(unusable.isEmpty(), () -> unusable.orElseThrow() + ", so the images of this repository cannot be"
+                + " built and run here");
+        envFile = Files.createTempFile("compose-test-", ".env");
+        Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n");
+        try {
+            compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
+            long building = System.nanoTime();
+            assertOk(compose(Duration.ofMinutes(25), "build"), "docker compose build");
+            report("images built in %d s: %s", seconds(building), imageSizes());
+
+            long starting = System.nanoTime();
+            assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d --wait");
+            smokeTest(2);
+            report("up to two active workers and the smoke test in %d s", seconds(starting));
+
+            Files.writeString(envFile, "COMPOSE_PROFILES=worker3\n", StandardOpenOption.APPEND);
+            long scaling = System.nanoTime();
+            assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d with worker3");
+            smokeTest(3);
+            Await.until(Duration.ofMinutes(5), "events rebalanced onto worker3", () -> "0".equals(query(
+                    "select count(*) from pg_dist_background_job where state not in ('finished', 'cancelled', 'failed')"))
+                    && !"0".equals(query("select count(*) from citus_shards where table_name = 'events'::regclass"
+                            + " and nodename = 'worker3.railway.internal'")));
+            report("worker3 active and events rebalanced onto it in %d s", seconds(scaling));
+            String events = query("select count(*) from events");
+
+            query("create table if not exists batches (batch int primary key)");
+            query("select create_reference_table('batches') where not exists (select 1 from citus_tables"
+                    + " where table_name = 'batches'::regclass)");
+            query("create table if not exists writes (id bigint primary key, batch int not null)");
+            query("select create_distributed_table('writes', 'id') where not exists (select 1 from citus_tables"
+                    + " where table_name = 'writes'::regclass)");
+            List<Integer> committed = Collections.synchronizedList(new ArrayList<>());
+            AtomicInteger nextBatch = new AtomicInteger();
+            for (String victim : List.of("worker1", "coordinator")) {
+                killDuringWrites(victim, committed, nextBatch);
+            }
+
+            long restarting = System.nanoTime();
+            assertOk(compose(Duration.ofMinutes(3), "down"), "docker compose down");
+            Result left = run(Duration.ofSeconds(20), "docker", "ps", "-q", "--filter", "label=com.docker.compose.project="
+                    + PROJECT);
+            assertEquals("", left.out().strip(), "docker compose down leaves no container running (worker3 too)");
+            assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d after down");
+            smokeTest(3);
+            report("down and up again, three active workers, in %d s", seconds(restarting));
+            assertEquals(Long.toString(Long.parseLong(events) + 10000), query("select count(*) from events"),
+                    "events kept across down/up (plus the smoke test's second insert)");
+            assertCommitted(committed);
+
+            String logs = compose(Duration.ofMinutes(1), "logs", "--no-color").out();
+            assertFalse(logs.contains(PASSWORD), "the password appears in no service's log");
+            assertFalse(logs.contains("password-sync-failed"), logs);
+        } finally {
+            compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
+            Files.deleteIfExists(envFile);
+        }
+    }
+
+    /** Writers commit batches across every shard; the container is SIGKILLed and must come back by itself. */
+    private void killDuringWrites(String service, List<Integer> committed, AtomicInteger nextBatch) throws Exception {
+        AtomicBoolean writing = new AtomicBoolean(true);
+        int before = committed.size();
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            writers.add(CompletableFuture.runAsync(() -> write(writing, nextBatch, committed)));
+        }
+        Await.until(Duration.ofSeconds(60), "writers committing", () -> committed.size() >= before + 20);
+        String container = compose(Duration.ofSeconds(20), "ps", "-q", service).out().strip();
+        // SIGKILL to the container's first process, from outside, as an OOM kill or a crash does: the kernel ends
+        // every process in it and the restart policy brings it back (`docker kill` would count as a deliberate stop).
+        String pid = run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.State.Pid}}", container).out().strip();
+        long killed = System.nanoTime();
+        assertOk(run(Duration.ofSeconds(30), "kill", "-9", pid), "kill -9 of " + service + "'s first process");
+        Await.until(Duration.ofMinutes(3), service + " healthy again after SIGKILL", () -> "healthy".equals(
+                run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.State.Health.Status}}", container)
+                        .out().strip()));
+        long back = seconds(killed);
+        Thread.sleep(2000);
+        writing.set(false);
+        CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).join();
+        String restarts = run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.RestartCount}}", container)
+                .out().strip();
+        assertEquals("1", restarts, service + " came back with one restart, not a restart loop");
+        Await.until(Duration.ofMinutes(2), "prepared transactions resolved", () -> {
+            query("select recover_prepared_transactions()");
+            return "0".equals(query("select count(*) from pg_dist_transaction"));
+        });
+        assertCommitted(committed);
+        report("%s SIGKILLed during writes: healthy again in %d s, restart count %s, %d batches committed so far,"
+                + " all there", service, back, restarts, committed.size());
+    }
+
+    private void write(AtomicBoolean writing, AtomicInteger nextBatch, List<Integer> committed) {
+        while (writing.get()) {
+            int batch = nextBatch.incrementAndGet();
+            try (Connection c = connect(); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("insert into batches values (" + batch + ")");
+                s.execute("insert into writes select " + batch + " * 1000 + i, " + batch + " from generate_series(1, "
+                        + BATCH_ROWS + ") i");
+                c.commit();
+                committed.add(batch);
+            } catch (SQLException e) {
+                sleep(100);
+            }
+        }
+    }
+
+    private void assertCommitted(List<Integer> committed) {
+        String ids = committed.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow();
+        assertEquals(Integer.toString(committed.size() * BATCH_ROWS),
+                query("select count(*) from writes where batch in (" + ids + ")"), "every committed batch is there");
+        assertEquals("0", query("select count(*) from (select batch from writes group by batch having count(*) <> "
+                + BATCH_ROWS + ") partial"), "no batch is there in part");
+    }
+
+    private void smokeTest(int workers) {
+        Result smoke = run(Duration.ofMinutes(4), Map.of("POSTGRES_PASSWORD", PASSWORD, "EXPECTED_WORKERS",
+                Integer.toString(workers)), ROOT.resolve("scripts/smoke-test.sh").toString());
+        assertOk(smoke, "scripts/smoke-test.sh with " + workers + " workers");
+        assertTrue(smoke.out().contains("smoke-test: OK"), smoke.out());
+    }
+
+    private String imageSizes() {
+        StringBuilder sizes = new StringBuilder();
+        for (String image : List.of("citus-railway/coordinator:local", "citus-railway/worker:local",
+                "citus-railway/registrar:local")) {
+            String bytes = run(Duration.ofSeconds(10), "docker", "image", "inspect", "--format", "{{.Size}}", image)
+                    .out().strip();
+            sizes.append(image).append(' ').append(Long.parseLong(bytes) / 1_000_000).append(" MB; ");
+        }
+        return sizes.toString();
+    }
+
+    private static Connection connect() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("password", PASSWORD);
+        props.setProperty("sslmode", "require");
+        props.setProperty("connectTimeout", "5");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+    }
+
+    private static String query(String sql) {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Result compose(Duration timeout, String... arguments) {
+        List<String> command = new ArrayList<>(List.of("docker", "compose", "-p", PROJECT, "--env-file",
+                envFile.toString(), "--project-directory", ROOT.toString()));
+        command.addAll(List.of(arguments));
+        return run(timeout, Map.of(), command.toArray(String[]::new));
+    }
+
+    private static Result run(Duration timeout, String... command) {
+        return run(timeout, Map.of(), command);
+    }
+
+    private static Result run(Duration timeout, Map<String, String> environment, String... command) {
+        try {
+            Path output = Files.createTempFile("compose-test-", ".out");
+            try {
+                ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
+                        .redirectOutput(output.toFile());
+                pb.environment().putAll(environment);
+                Process p = pb.start();
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                    return new Result(-1, "timed out after " + timeout + ": " + String.join(" ", command) + "\n"
+                            + Files.readString(output, StandardCharsets.UTF_8));
+                }
+                return new Result(p.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(output);
+            }
+        } catch (IOException e) {
+            return new Result(-1, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void assertOk(Result result, String what) {
+        assertEquals(0, result.code(), what + " failed:\n" + result.out());
+    }
+
+    private static long seconds(long since) {
+        return (System.nanoTime() - since) / 1_000_000_000L;
+    }
+
+    private static void report(String format, Object... arguments) {
+        System.out.println("compose: " + String.format(format, arguments));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private record Result(int code, String out) {
+    }
+
+    static {
+        // Fail fast rather than hang if the file is missing.
+        if (!Files.isRegularFile(ROOT.resolve("docker-compose.yml"))) {
+            throw new UncheckedIOException(new IOException("docker-compose.yml not found under " + ROOT));
+        }
+    }
+}
