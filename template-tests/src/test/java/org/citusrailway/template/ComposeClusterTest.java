@@ -76,10 +76,10 @@ class ComposeClusterTest {
             report("worker3 active and events rebalanced onto it in %d s", seconds(scaling));
             String events = query("select count(*) from events");
 
-            query("create table if not exists batches (batch int primary key)");
+            execute("create table if not exists batches (batch int primary key)");
             query("select create_reference_table('batches') where not exists (select 1 from citus_tables"
                     + " where table_name = 'batches'::regclass)");
-            query("create table if not exists writes (id bigint primary key, batch int not null)");
+            execute("create table if not exists writes (id bigint primary key, batch int not null)");
             query("select create_distributed_table('writes', 'id') where not exists (select 1 from citus_tables"
                     + " where table_name = 'writes'::regclass)");
             List<Integer> committed = Collections.synchronizedList(new ArrayList<>());
@@ -93,6 +93,7 @@ class ComposeClusterTest {
             Result left = run(Duration.ofSeconds(20), "docker", "ps", "-q", "--filter", "label=com.docker.compose.project="
                     + PROJECT);
             assertEquals("", left.out().strip(), "docker compose down leaves no container running (worker3 too)");
+            report("docker compose down in %d s", seconds(restarting));
             assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d after down");
             smokeTest(3);
             report("down and up again, three active workers, in %d s", seconds(restarting));
@@ -122,17 +123,17 @@ class ComposeClusterTest {
         // SIGKILL to the container's first process, from outside, as an OOM kill or a crash does: the kernel ends
         // every process in it and the restart policy brings it back (`docker kill` would count as a deliberate stop).
         String pid = run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.State.Pid}}", container).out().strip();
+        String startedAt = inspect(container, "{{.State.StartedAt}}");
         long killed = System.nanoTime();
         assertOk(run(Duration.ofSeconds(30), "kill", "-9", pid), "kill -9 of " + service + "'s first process");
-        Await.until(Duration.ofMinutes(3), service + " healthy again after SIGKILL", () -> "healthy".equals(
-                run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.State.Health.Status}}", container)
-                        .out().strip()));
+        Await.until(Duration.ofMinutes(3), service + " restarted and healthy again after SIGKILL",
+                () -> !startedAt.equals(inspect(container, "{{.State.StartedAt}}"))
+                        && "healthy".equals(inspect(container, "{{.State.Health.Status}}")));
         long back = seconds(killed);
         Thread.sleep(2000);
         writing.set(false);
         CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).join();
-        String restarts = run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.RestartCount}}", container)
-                .out().strip();
+        String restarts = inspect(container, "{{.RestartCount}}");
         assertEquals("1", restarts, service + " came back with one restart, not a restart loop");
         Await.until(Duration.ofMinutes(2), "prepared transactions resolved", () -> {
             query("select recover_prepared_transactions()");
@@ -141,6 +142,10 @@ class ComposeClusterTest {
         assertCommitted(committed);
         report("%s SIGKILLed during writes: healthy again in %d s, restart count %s, %d batches committed so far,"
                 + " all there", service, back, restarts, committed.size());
+    }
+
+    private static String inspect(String container, String format) {
+        return run(Duration.ofSeconds(10), "docker", "inspect", "--format", format, container).out().strip();
     }
 
     private void write(AtomicBoolean writing, AtomicInteger nextBatch, List<Integer> committed) {
@@ -192,6 +197,14 @@ class ComposeClusterTest {
         props.setProperty("sslmode", "require");
         props.setProperty("connectTimeout", "5");
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+    }
+
+    private static void execute(String sql) {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
     }
 
     private static String query(String sql) {
