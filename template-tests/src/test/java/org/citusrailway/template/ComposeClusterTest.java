@@ -64,6 +64,10 @@ class ComposeClusterTest {
             assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d --wait");
             smokeTest(2);
             report("up to two active workers and the smoke test in %d s", seconds(starting));
+            Result plain = run(Duration.ofSeconds(20), Map.of("PGPASSWORD", PASSWORD), "psql", "-X", "-c", "select 1",
+                    "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=disable");
+            assertTrue(plain.code() != 0 && plain.out().contains("no encryption"),
+                    "a login without TLS is refused:\n" + plain.out());
 
             Files.writeString(envFile, "COMPOSE_PROFILES=worker3\n", StandardOpenOption.APPEND);
             long scaling = System.nanoTime();

@@ -203,12 +203,39 @@ public final class LocalPostgres implements AutoCloseable {
         if (server == null) {
             return;
         }
+        String sharedMemory = sharedMemoryId();
         server.descendants().forEach(ProcessHandle::destroyForcibly);
         server.destroyForcibly();
         waitForExit();
-        // Orphaned backends notice the postmaster is gone and exit; give them a moment so the port is free.
-        for (int i = 0; i < 50 && Files.exists(dataDir.resolve("postmaster.pid")) && portInUse(); i++) {
+        // Orphaned backends notice the postmaster is gone and exit; give them a moment so the port is free and the
+        // shared memory detached (a server started while a backend still holds it refuses: "still in use").
+        for (int i = 0; i < 100 && Files.exists(dataDir.resolve("postmaster.pid"))
+                && (portInUse() || sharedMemoryAttached(sharedMemory)); i++) {
             sleep(100);
+        }
+    }
+
+    /** The System V shared memory id in postmaster.pid (line 7: key and id), or null. */
+    private String sharedMemoryId() {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+            String[] keyAndId = lines.size() > 6 ? lines.get(6).trim().split("\\s+") : new String[0];
+            return keyAndId.length == 2 ? keyAndId[1] : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Whether any process is still attached to that segment (/proc/sysvipc/shm: shmid is column 2, nattch 7). */
+    private static boolean sharedMemoryAttached(String shmid) {
+        if (shmid == null) {
+            return false;
+        }
+        try {
+            return Files.readAllLines(Path.of("/proc/sysvipc/shm")).stream().skip(1).map(l -> l.trim().split("\\s+"))
+                    .anyMatch(columns -> columns.length > 6 && columns[1].equals(shmid) && !columns[6].equals("0"));
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -21,6 +21,8 @@ import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * SIGKILL of a whole node (wrapper, postmaster and every backend at once, as an OOM kill or the runtime's
@@ -48,9 +50,10 @@ class NodeCrashTest {
         }
     }
 
-    @Test
-    void killsDuringTheBootStepsNeverKeepTheNodeFromStarting() throws Exception {
-        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"coordinator", "worker"})
+    void killsDuringTheBootStepsNeverKeepTheNodeFromStarting(String role) throws Exception {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, role)) {
             // First boot: initdb, the init scripts, the temporary server; then later boots on existing data.
             for (long delay : new long[] {50, 150, 300, 500, 800, 1200, 1700, 2500}) {
                 node.startInBackground();
@@ -74,7 +77,8 @@ class NodeCrashTest {
                 assertTrue(setAside >= warned && setAside >= 1,
                         "interrupted first boots are set aside, never deleted (" + setAside + " set aside, " + warned
                         + " warned):\n" + output);
-                System.out.printf("crash: %d kills in the boot steps, %d interrupted first boots set aside%n", 14, setAside);
+                System.out.printf("crash: %s: 14 kills in the boot steps, %d interrupted first boots set aside%n", role,
+                        setAside);
             }
             assertFalse(output.contains("[volume-from-another-service]"), output);
         }
@@ -121,10 +125,12 @@ class NodeCrashTest {
         }
     }
 
-    @Test
-    void aWorkerKilledDuringAShardMoveRecoversAndTheMoveCanBeDoneAgain() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"coordinator", "target worker"})
+    void aNodeKilledDuringAShardMoveRecoversAndTheMoveCanBeDoneAgain(String victimName) throws Exception {
         assumeTrue(BINARIES.citus(), PostgresBinaries.citusMissingReason());
         try (Cluster cluster = new Cluster()) {
+            NodeUnderTest victim = victimName.equals("coordinator") ? cluster.coordinator : cluster.worker2;
             cluster.coordinator.execute("insert into events select i, -1 from generate_series(1, 300000) i");
             String shard = cluster.coordinator.query("select shardid from pg_dist_shard_placement where nodeport = "
                     + cluster.worker1.serverPort() + " order by shardid limit 1");
@@ -132,9 +138,10 @@ class NodeCrashTest {
                     + ", '127.0.0.1', " + cluster.worker2.serverPort() + ", shard_transfer_mode => 'force_logical')";
             CompletableFuture<Void> moving = CompletableFuture.runAsync(() -> cluster.coordinator.execute(move));
             Thread.sleep(700);
-            cluster.worker2.kill();
-            assertTrue(moving.handle((ok, failure) -> failure != null).get(), "the move cannot finish without its target");
-            cluster.worker2.start();
+            victim.kill();
+            assertTrue(moving.handle((ok, failure) -> failure != null).get(), "the move cannot finish without the "
+                    + victimName);
+            victim.start();
             cluster.coordinator.execute("call citus_cleanup_orphaned_resources()");
             assertEquals("300000", cluster.coordinator.query("select count(*) from events"));
             cluster.coordinator.execute(move);
