@@ -38,7 +38,7 @@ await_server_ready() {
   while server_running && ((SERVER_STOPPING == 0)); do
     if [[ -r $pid_file ]] && mapfile -t lines <"$pid_file" 2>/dev/null \
       && [[ ${lines[0]:-} == "$SERVER_PID" && ${lines[7]:-} == ready* && -n ${lines[4]:-} ]] \
-      && pg_isready -q -h "${lines[4]}" -p "${lines[3]}"; then
+      && pg_isready -q -h "${lines[4]}" -p "${lines[3]}" -U "$POSTGRES_USER" -d template1; then
       SERVER_PORT=${lines[3]}
       SERVER_SOCKET_DIR=${lines[4]}
       return 0

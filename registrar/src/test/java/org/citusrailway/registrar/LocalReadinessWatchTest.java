@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;

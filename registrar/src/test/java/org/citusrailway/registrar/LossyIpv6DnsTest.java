@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.junit.jupiter.api.AfterAll;

@@ -92,12 +92,29 @@ class ComposeClusterTest {
                 killDuringWrites(victim, committed, nextBatch);
             }
 
+            Path coordinatorLog = Files.createTempFile("compose-test-coordinator-", ".log");
+            List<String> follow = new ArrayList<>(List.of("docker", "compose", "-p", PROJECT, "--env-file",
+                    envFile.toString(), "--project-directory", ROOT.toString(), "logs", "-f", "-t", "--since", "30s",
+                    "coordinator"));
+            Process following = new ProcessBuilder(follow).redirectErrorStream(true)
+                    .redirectOutput(coordinatorLog.toFile()).start();
             long restarting = System.nanoTime();
             assertOk(compose(Duration.ofMinutes(3), "down"), "docker compose down");
             Result left = run(Duration.ofSeconds(20), "docker", "ps", "-q", "--filter", "label=com.docker.compose.project="
                     + PROJECT);
             assertEquals("", left.out().strip(), "docker compose down leaves no container running (worker3 too)");
-            report("docker compose down in %d s", seconds(restarting));
+            long downSeconds = seconds(restarting);
+            String stops = run(Duration.ofSeconds(20), "docker", "events", "--since", Long.toString(
+                    System.currentTimeMillis() / 1000 - downSeconds - 2), "--until", Long.toString(
+                    System.currentTimeMillis() / 1000 + 1), "--filter", "event=die", "--filter", "label="
+                    + "com.docker.compose.project=" + PROJECT, "--format", "{{.Actor.Attributes.name}} at {{.Time}}"
+                    + " exit {{.Actor.Attributes.exitCode}}").out().strip().replace('\n', ';');
+            report("docker compose down in %d s (%s)", downSeconds, stops);
+            following.destroy();
+            if (downSeconds > 20) {
+                report("coordinator log during the slow down:%n%s", Files.readString(coordinatorLog));
+            }
+            Files.deleteIfExists(coordinatorLog);
             assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d after down");
             smokeTest(3);
             report("down and up again, three active workers, in %d s", seconds(restarting));

@@ -21,18 +21,13 @@ class CitusClusterTest {
     void coordinatorAndWorkersFormAClusterThatMovesAndRebalancesShards() throws Exception {
         NodeBinaries binaries = NodeBinaries.best();
         assumeTrue(binaries.citus(), PostgresBinaries.citusMissingReason());
-        try (NodeUnderTest coordinator = new NodeUnderTest(binaries, "coordinator").env("POSTGRES_DB", "app");
-                NodeUnderTest worker1 = new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app");
-                NodeUnderTest worker2 = new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app")) {
-            coordinator.start();
-            worker1.start();
-            worker2.start();
+        try (NodeCluster cluster = new NodeCluster(binaries)) {
+            NodeUnderTest coordinator = cluster.coordinator;
+            NodeUnderTest worker1 = cluster.worker1;
+            NodeUnderTest worker2 = cluster.worker2;
             assertEquals("sslmode=require", coordinator.show("citus.node_conninfo"));
 
             coordinator.execute(
-                    "select citus_set_coordinator_host('127.0.0.1', " + coordinator.serverPort() + ")",
-                    "select citus_add_node('127.0.0.1', " + worker1.serverPort() + ")",
-                    "select citus_add_node('127.0.0.1', " + worker2.serverPort() + ")",
                     "set citus.shard_count = 2",
                     "create table events (id bigint primary key, payload text)",
                     "select create_distributed_table('events', 'id')",

@@ -94,7 +94,7 @@ class NodeCrashTest {
         try {
             String script = """
                     source "$1/lib/messages.sh"; source "$1/lib/server.sh"
-                    PGDATA=$2
+                    PGDATA=$2 POSTGRES_USER=postgres
                     sleep 3 & SERVER_PID=$!
                     printf '%s\n' "$SERVER_PID" "$PGDATA" 1700000000 59999 /tmp 127.0.0.1 '1 2' 'ready   ' \
                       >"$PGDATA/postmaster.pid"
@@ -151,20 +151,11 @@ class NodeCrashTest {
         }
     }
 
-    /** A coordinator and two workers, each under the wrapper, with a distributed and a reference table. */
-    private static final class Cluster implements AutoCloseable {
-        final NodeUnderTest coordinator = new NodeUnderTest(BINARIES, "coordinator").env("POSTGRES_DB", "app");
-        final NodeUnderTest worker1 = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_DB", "app");
-        final NodeUnderTest worker2 = new NodeUnderTest(BINARIES, "worker").env("POSTGRES_DB", "app");
-
+    /** The three nodes with a distributed and a reference table. */
+    private static final class Cluster extends NodeCluster {
         Cluster() {
-            coordinator.start();
-            worker1.start();
-            worker2.start();
+            super(BINARIES);
             coordinator.execute(
-                    "select citus_set_coordinator_host('127.0.0.1', " + coordinator.serverPort() + ")",
-                    "select citus_add_node('127.0.0.1', " + worker1.serverPort() + ")",
-                    "select citus_add_node('127.0.0.1', " + worker2.serverPort() + ")",
                     "set citus.shard_count = 8",
                     "create table events (id bigint primary key, batch int not null)",
                     "select create_distributed_table('events', 'id')",
@@ -237,13 +228,6 @@ class NodeCrashTest {
                 } catch (SQLException | IllegalStateException e) {
                     NodeUnderTest.sleep(50);
                 }
-            }
-        }
-
-        @Override
-        public void close() {
-            for (NodeUnderTest node : List.of(coordinator, worker1, worker2)) {
-                node.close();
             }
         }
     }

@@ -1,0 +1,31 @@
+package org.citusrailway.template.node;
+
+import java.util.List;
+import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
+
+/** A coordinator and two workers, each under the wrapper (database app), the workers registered on loopback. */
+class NodeCluster implements AutoCloseable {
+    final NodeUnderTest coordinator;
+    final NodeUnderTest worker1;
+    final NodeUnderTest worker2;
+
+    NodeCluster(NodeBinaries binaries) {
+        coordinator = new NodeUnderTest(binaries, "coordinator").env("POSTGRES_DB", "app");
+        worker1 = new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app");
+        worker2 = new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app");
+        coordinator.start();
+        worker1.start();
+        worker2.start();
+        coordinator.execute(
+                "select citus_set_coordinator_host('127.0.0.1', " + coordinator.serverPort() + ")",
+                "select citus_add_node('127.0.0.1', " + worker1.serverPort() + ")",
+                "select citus_add_node('127.0.0.1', " + worker2.serverPort() + ")");
+    }
+
+    @Override
+    public void close() {
+        for (NodeUnderTest node : List.of(coordinator, worker1, worker2)) {
+            node.close();
+        }
+    }
+}
