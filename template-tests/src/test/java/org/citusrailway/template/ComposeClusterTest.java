@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,15 +17,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.DockerEngine;
 import org.junit.jupiter.api.Test;
@@ -43,7 +38,6 @@ class ComposeClusterTest {
             "debian:bookworm-slim");
     private static final String PROJECT = "citus-compose-test";
     private static final String PASSWORD = "composeTestPassword1";
-    private static final int BATCH_ROWS = 20;
 
     private Path envFile;
 
@@ -80,23 +74,16 @@ class ComposeClusterTest {
             report("worker3 active and events rebalanced onto it in %d s", seconds(scaling));
             String events = query("select count(*) from events");
 
-            execute("create table if not exists batches (batch int primary key)");
-            query("select create_reference_table('batches') where not exists (select 1 from citus_tables"
-                    + " where table_name = 'batches'::regclass)");
-            execute("create table if not exists writes (id bigint primary key, batch int not null)");
-            query("select create_distributed_table('writes', 'id') where not exists (select 1 from citus_tables"
-                    + " where table_name = 'writes'::regclass)");
-            List<Integer> committed = Collections.synchronizedList(new ArrayList<>());
-            AtomicInteger nextBatch = new AtomicInteger();
+            for (String statement : BatchWriters.TABLES) {
+                execute(statement);
+            }
+            BatchWriters writers = new BatchWriters(ComposeClusterTest::connect);
             for (String victim : List.of("worker1", "coordinator")) {
-                killDuringWrites(victim, committed, nextBatch);
+                killDuringWrites(victim, writers);
             }
 
             Path coordinatorLog = Files.createTempFile("compose-test-coordinator-", ".log");
-            List<String> follow = new ArrayList<>(List.of("docker", "compose", "-p", PROJECT, "--env-file",
-                    envFile.toString(), "--project-directory", ROOT.toString(), "logs", "-f", "-t", "--since", "30s",
-                    "coordinator"));
-            Process following = new ProcessBuilder(follow).redirectErrorStream(true)
+            Process following = new ProcessBuilder(composeCommand("logs", "-f", "-t", "--since", "30s", "coordinator")).redirectErrorStream(true)
                     .redirectOutput(coordinatorLog.toFile()).start();
             long restarting = System.nanoTime();
             assertOk(compose(Duration.ofMinutes(3), "down"), "docker compose down");
@@ -120,7 +107,7 @@ class ComposeClusterTest {
             report("down and up again, three active workers, in %d s", seconds(restarting));
             assertEquals(Long.toString(Long.parseLong(events) + 10000), query("select count(*) from events"),
                     "events kept across down/up (plus the smoke test's second insert)");
-            assertCommitted(committed);
+            writers.assertCommittedBatchesAreThere(ComposeClusterTest::query);
 
             String logs = compose(Duration.ofMinutes(1), "logs", "--no-color").out();
             assertFalse(logs.contains(PASSWORD), "the password appears in no service's log");
@@ -132,18 +119,12 @@ class ComposeClusterTest {
     }
 
     /** Writers commit batches across every shard; the container is SIGKILLed and must come back by itself. */
-    private void killDuringWrites(String service, List<Integer> committed, AtomicInteger nextBatch) throws Exception {
-        AtomicBoolean writing = new AtomicBoolean(true);
-        int before = committed.size();
-        List<CompletableFuture<Void>> writers = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            writers.add(CompletableFuture.runAsync(() -> write(writing, nextBatch, committed)));
-        }
-        Await.until(Duration.ofSeconds(60), "writers committing", () -> committed.size() >= before + 20);
+    private void killDuringWrites(String service, BatchWriters writers) throws Exception {
+        writers.startAndAwait(3, 20);
         String container = compose(Duration.ofSeconds(20), "ps", "-q", service).out().strip();
         // SIGKILL to the container's first process, from outside, as an OOM kill or a crash does: the kernel ends
         // every process in it and the restart policy brings it back (`docker kill` would count as a deliberate stop).
-        String pid = run(Duration.ofSeconds(10), "docker", "inspect", "--format", "{{.State.Pid}}", container).out().strip();
+        String pid = inspect(container, "{{.State.Pid}}");
         String startedAt = inspect(container, "{{.State.StartedAt}}");
         long killed = System.nanoTime();
         assertOk(run(Duration.ofSeconds(30), "kill", "-9", pid), "kill -9 of " + service + "'s first process");
@@ -152,45 +133,20 @@ class ComposeClusterTest {
                         && "healthy".equals(inspect(container, "{{.State.Health.Status}}")));
         long back = seconds(killed);
         Thread.sleep(2000);
-        writing.set(false);
-        CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).join();
+        writers.stop();
         String restarts = inspect(container, "{{.RestartCount}}");
         assertEquals("1", restarts, service + " came back with one restart, not a restart loop");
         Await.until(Duration.ofMinutes(2), "prepared transactions resolved", () -> {
             query("select recover_prepared_transactions()");
             return "0".equals(query("select count(*) from pg_dist_transaction"));
         });
-        assertCommitted(committed);
+        writers.assertCommittedBatchesAreThere(ComposeClusterTest::query);
         report("%s SIGKILLed during writes: healthy again in %d s, restart count %s, %d batches committed so far,"
-                + " all there", service, back, restarts, committed.size());
+                + " all there", service, back, restarts, writers.committed());
     }
 
     private static String inspect(String container, String format) {
         return run(Duration.ofSeconds(10), "docker", "inspect", "--format", format, container).out().strip();
-    }
-
-    private void write(AtomicBoolean writing, AtomicInteger nextBatch, List<Integer> committed) {
-        while (writing.get()) {
-            int batch = nextBatch.incrementAndGet();
-            try (Connection c = connect(); Statement s = c.createStatement()) {
-                c.setAutoCommit(false);
-                s.execute("insert into batches values (" + batch + ")");
-                s.execute("insert into writes select " + batch + " * 1000 + i, " + batch + " from generate_series(1, "
-                        + BATCH_ROWS + ") i");
-                c.commit();
-                committed.add(batch);
-            } catch (SQLException e) {
-                sleep(100);
-            }
-        }
-    }
-
-    private void assertCommitted(List<Integer> committed) {
-        String ids = committed.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElseThrow();
-        assertEquals(Integer.toString(committed.size() * BATCH_ROWS),
-                query("select count(*) from writes where batch in (" + ids + ")"), "every committed batch is there");
-        assertEquals("0", query("select count(*) from (select batch from writes group by batch having count(*) <> "
-                + BATCH_ROWS + ") partial"), "no batch is there in part");
     }
 
     private void smokeTest(int workers) {
@@ -237,10 +193,14 @@ class ComposeClusterTest {
     }
 
     private Result compose(Duration timeout, String... arguments) {
+        return run(timeout, Map.of(), composeCommand(arguments).toArray(String[]::new));
+    }
+
+    private List<String> composeCommand(String... arguments) {
         List<String> command = new ArrayList<>(List.of("docker", "compose", "-p", PROJECT, "--env-file",
                 envFile.toString(), "--project-directory", ROOT.toString()));
         command.addAll(List.of(arguments));
-        return run(timeout, Map.of(), command.toArray(String[]::new));
+        return command;
     }
 
     private static Result run(Duration timeout, String... command) {
@@ -284,21 +244,6 @@ class ComposeClusterTest {
         System.out.println("compose: " + String.format(format, arguments));
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private record Result(int code, String out) {
-    }
-
-    static {
-        // Fail fast rather than hang if the file is missing.
-        if (!Files.isRegularFile(ROOT.resolve("docker-compose.yml"))) {
-            throw new UncheckedIOException(new IOException("docker-compose.yml not found under " + ROOT));
-        }
     }
 }

@@ -2,6 +2,7 @@ package org.citusrailway.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * A real PostgreSQL server in a temporary directory on 127.0.0.1, started and stopped by the test that owns it. TCP
@@ -36,7 +38,7 @@ public final class LocalPostgres implements AutoCloseable {
     private final Map<String, String> settings;
     private final Map<String, String> environment;
     private final String listenAddress;
-    private final java.util.function.UnaryOperator<List<String>> wrapper;
+    private final UnaryOperator<List<String>> wrapper;
     private Process server;
 
     private LocalPostgres(Builder builder) {
@@ -342,7 +344,7 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     private boolean portInUse() {
-        try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getByName(listenAddress))) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(listenAddress))) {
             return false;
         } catch (IOException e) {
             return true;
@@ -376,7 +378,7 @@ public final class LocalPostgres implements AutoCloseable {
         private int port;
         private String pgpass;
         private String listenAddress = "127.0.0.1";
-        private java.util.function.UnaryOperator<List<String>> wrapper = command -> command;
+        private UnaryOperator<List<String>> wrapper = command -> command;
         private final Map<String, String> settings = new LinkedHashMap<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
 
@@ -401,7 +403,7 @@ public final class LocalPostgres implements AutoCloseable {
         }
 
         /** Wraps the server's command line, e.g. to start it in a {@link ResolverSandbox}. */
-        public Builder wrapper(java.util.function.UnaryOperator<List<String>> wrapper) {
+        public Builder wrapper(UnaryOperator<List<String>> wrapper) {
             this.wrapper = wrapper;
             return this;
         }
