@@ -29,7 +29,8 @@ public record Config(
         Duration probeRetryMax,
         Duration workerLostAfter,
         SslMode sslMode,
-        boolean rebalanceOnJoin) {
+        boolean rebalanceOnJoin,
+        ShardTransferMode rebalanceTransferMode) {
 
     static final String DEFAULT_PATTERNS = "worker{n},worker-{n},citus-worker{n},citus-worker-{n}";
 
@@ -75,10 +76,12 @@ public record Config(
         SslMode sslMode = read.choice("POSTGRES_SSLMODE", SslMode.class, SslMode.REQUIRE);
         // A new worker holds no data until shards move; without this it only serves new reference-table writes.
         boolean rebalanceOnJoin = read.bool("REBALANCE_ON_JOIN", true);
+        ShardTransferMode transferMode = read.choice("REBALANCE_TRANSFER_MODE", ShardTransferMode.class,
+                ShardTransferMode.AUTO, ShardTransferMode::citusValue);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
                 indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, readyCheckInterval, httpPort, logFormat,
                 connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode,
-                rebalanceOnJoin);
+                rebalanceOnJoin, transferMode);
     }
 
     private static void checkPattern(String pattern, String domain) {
@@ -96,7 +99,8 @@ public record Config(
     Config withCoordinator(HostPort other) {
         return new Config(other, user, password, database, workerNamePatterns, workerIndexMax, privateDomain,
                 workerPort, workerHosts, scanInterval, readyCheckInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
-                statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode, rebalanceOnJoin);
+                statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode, rebalanceOnJoin,
+                rebalanceTransferMode);
     }
 
     @Override
@@ -105,6 +109,7 @@ public record Config(
                 + ", workerNamePatterns=" + workerNamePatterns + ", workerIndexMax=" + workerIndexMax
                 + ", privateDomain=" + privateDomain + ", workerPort=" + workerPort + ", workerHosts=" + workerHosts
                 + ", scanInterval=" + scanInterval + ", readyCheckInterval=" + readyCheckInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat
-                + ", rebalanceOnJoin=" + rebalanceOnJoin + "]";
+                + ", rebalanceOnJoin=" + rebalanceOnJoin + ", rebalanceTransferMode=" + rebalanceTransferMode.citusValue()
+                + "]";
     }
 }

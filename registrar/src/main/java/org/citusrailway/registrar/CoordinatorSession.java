@@ -201,10 +201,18 @@ final class CoordinatorSession implements AutoCloseable {
         return tables;
     }
 
-    /** citus_rebalance_start(): the background job's id, or null when Citus finds no moves to make. */
-    Long startRebalance() throws SQLException {
-        try (Statement s = connection.createStatement();
-                ResultSet rs = s.executeQuery("select pg_catalog.citus_rebalance_start()")) {
+    /**
+     * citus_rebalance_start() in the given mode, with moves of one colocation group and the reference-table copies
+     * allowed to run side by side (each online move waits about a second in Citus's catch-up poll, so one at a time
+     * is mostly waiting; the node settings bound how many run at once): the background job's id, or null when Citus
+     * finds no moves to make.
+     */
+    Long startRebalance(ShardTransferMode mode) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement("select pg_catalog.citus_rebalance_start("
+                + "shard_transfer_mode := ?::citus.shard_transfer_mode, parallel_transfer_colocated_shards := true,"
+                + " parallel_transfer_reference_tables := true)")) {
+            s.setString(1, mode.citusValue());
+            ResultSet rs = s.executeQuery();
             if (!rs.next()) {
                 return null;
             }

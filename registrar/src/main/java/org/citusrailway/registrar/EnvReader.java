@@ -3,7 +3,9 @@ package org.citusrailway.registrar;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -142,18 +144,24 @@ final class EnvReader {
     }
 
     <E extends Enum<E>> E choice(String name, Class<E> type, E fallback) {
+        return choice(name, type, fallback, option -> option.name().replace('_', '-').toLowerCase(Locale.ROOT));
+    }
+
+    /** One of the enum's values, written as {@code spelling} gives it; '-' and '_' are accepted alike. */
+    <E extends Enum<E>> E choice(String name, Class<E> type, E fallback, Function<E, String> spelling) {
         String raw = string(name, null);
         if (raw == null) {
             return fallback;
         }
+        String wanted = raw.replace('-', '_');
         for (E option : type.getEnumConstants()) {
-            if (option.name().replace('_', '-').equalsIgnoreCase(raw)) {
+            if (option.name().equalsIgnoreCase(wanted)) {
                 return option;
             }
         }
         List<String> options = new ArrayList<>();
         for (E option : type.getEnumConstants()) {
-            options.add(option.name().replace('_', '-').toLowerCase(java.util.Locale.ROOT));
+            options.add(spelling.apply(option));
         }
         throw new ConfigException(name, "\"" + raw + "\" is not one of " + String.join(", ", options));
     }

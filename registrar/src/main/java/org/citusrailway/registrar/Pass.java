@@ -48,7 +48,7 @@ final class Pass {
         this.workers = workers;
         this.metrics = metrics;
         this.log = log;
-        this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), log, metrics);
+        this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), config.rebalanceTransferMode(), log, metrics);
         this.dnsHealth = new DnsHealth(config.dnsTimeout(), log, metrics);
     }
 

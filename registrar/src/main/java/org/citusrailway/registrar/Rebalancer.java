@@ -27,10 +27,11 @@ final class Rebalancer {
     private static final Pattern ALREADY_RUNNING = Pattern.compile("already running as job (\\d+)");
     private static final Pattern NO_IDENTITY = Pattern.compile("shards of the relation (.+?) since it doesn't have");
     static final String BLOCKED_FIX = "for each table: ALTER TABLE <table> REPLICA IDENTITY FULL; (or add a primary"
-            + " key); the registrar retries on its own. Or move everything with writes blocked:"
-            + " SELECT citus_rebalance_start(shard_transfer_mode := 'block_writes');";
+            + " key); the registrar retries on its own. Or set REBALANCE_TRANSFER_MODE=block_writes on the registrar"
+            + " (writes to each shard pause while it moves)";
 
     private final boolean onJoin;
+    private final ShardTransferMode transferMode;
     private final EventLog log;
     private final Metrics metrics;
 
@@ -53,8 +54,9 @@ final class Rebalancer {
     private String error;
     private Instant lastCheckAt;
 
-    Rebalancer(boolean onJoin, EventLog log, Metrics metrics) {
+    Rebalancer(boolean onJoin, ShardTransferMode transferMode, EventLog log, Metrics metrics) {
         this.onJoin = onJoin;
+        this.transferMode = transferMode;
         this.log = log;
         this.metrics = metrics;
     }
@@ -198,10 +200,12 @@ final class Rebalancer {
             nextCheckAt = now + WAITING_CHECK.toNanos();
             return;
         }
-        List<String> tables = session.tablesBlockingOnlineMoves();
-        if (!tables.isEmpty()) {
-            blocked(tables, now);
-            return;
+        if (transferMode.needsReplicaIdentity()) {
+            List<String> tables = session.tablesBlockingOnlineMoves();
+            if (!tables.isEmpty()) {
+                blocked(tables, now);
+                return;
+            }
         }
         start(session, lacking, now);
     }
@@ -209,7 +213,7 @@ final class Rebalancer {
     private void start(CoordinatorSession session, List<HostPort> lacking, long now) throws SQLException {
         Long id;
         try {
-            id = session.startRebalance();
+            id = session.startRebalance(transferMode);
         } catch (SQLException e) {
             if (session.broken(e)) {
                 throw e;
@@ -246,8 +250,9 @@ final class Rebalancer {
         state = "running";
         detail = "job " + id + " started for " + lacking;
         checkNow = true;
-        log.info(Event.REBALANCE_STARTED, "rebalance job " + id + " started (citus_rebalance_start) for workers "
-                + lacking + " without shards", "job", id, "workers", lacking, "startedBy", "registrar");
+        log.info(Event.REBALANCE_STARTED, "rebalance job " + id + " started (citus_rebalance_start, "
+                + transferMode.citusValue() + ", parallel transfers) for workers " + lacking + " without shards",
+                "job", id, "workers", lacking, "startedBy", "registrar", "transferMode", transferMode.citusValue());
     }
 
     private void blocked(List<String> tables, long now) {
@@ -264,9 +269,9 @@ final class Rebalancer {
                 fixes.append(" ALTER TABLE ").append(table).append(" REPLICA IDENTITY FULL;");
             }
             log.warn(Event.REBALANCE_BLOCKED, "rebalance blocked: " + String.join(", ", tables) + " cannot move online"
-                    + " (no primary key or replica identity). Fix:" + fixes + " (or add a primary key); or run"
-                    + " SELECT citus_rebalance_start(shard_transfer_mode := 'block_writes'); yourself."
-                    + " The worker stays registered; the registrar retries.", "tables", String.join(",", tables),
+                    + " (no primary key or replica identity). Fix:" + fixes + " (or add a primary key); or set"
+                    + " REBALANCE_TRANSFER_MODE=block_writes on the registrar (writes to each shard pause while it"
+                    + " moves). The worker stays registered; the registrar retries.", "tables", String.join(",", tables),
                     "checks", blockedChecks);
         }
     }
@@ -303,7 +308,7 @@ final class Rebalancer {
         metrics.rebalance(running, tasks, blocked.size(), withoutShards.size());
         List<String> workers = new ArrayList<>();
         withoutShards.forEach(w -> workers.add(w.toString()));
-        return new Status.Rebalance(onJoin, state, detail, job == null ? null : job.jobId(),
+        return new Status.Rebalance(onJoin, transferMode.citusValue(), state, detail, job == null ? null : job.jobId(),
                 job == null ? null : job.state(), job == null ? null : job.startedAt(),
                 job == null ? null : job.finishedAt(), job == null ? 0 : job.done(), job == null ? 0 : job.total(),
                 tasks, List.copyOf(workers), blocked, fix, error, lastCheckAt);

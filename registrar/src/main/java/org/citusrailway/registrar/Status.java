@@ -63,7 +63,7 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
      * @param detail one sentence on why the state is what it is
      * @param fix    what a user can do about blocked/failed/needed, or null
      */
-    record Rebalance(boolean onJoin, String state, String detail, Long jobId, String jobState, Instant startedAt,
+    record Rebalance(boolean onJoin, String transferMode, String state, String detail, Long jobId, String jobState, Instant startedAt,
             Instant finishedAt, long tasksDone, long tasksTotal, Map<String, Long> tasks,
             List<String> workersWithoutShards, List<String> blockedTables, String fix, String error,
             Instant lastCheckAt) {
@@ -114,7 +114,8 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
             json.nullField("rebalance");
         } else {
             Rebalance r = rebalance;
-            json.object("rebalance").field("onJoin", r.onJoin()).field("state", r.state()).field("detail", r.detail())
+            json.object("rebalance").field("onJoin", r.onJoin()).field("transferMode", r.transferMode())
+                    .field("state", r.state()).field("detail", r.detail())
                     .field("jobId", r.jobId()).field("jobState", r.jobState()).field("startedAt", text(r.startedAt()))
                     .field("finishedAt", text(r.finishedAt())).field("tasksDone", r.tasksDone())
                     .field("tasksTotal", r.tasksTotal()).object("tasks");

@@ -48,6 +48,7 @@ class ConfigTest {
         assertEquals(Duration.ofSeconds(5), c.probeRetryMax());
         assertEquals(SslMode.REQUIRE, c.sslMode());
         assertTrue(c.rebalanceOnJoin());
+        assertEquals(ShardTransferMode.AUTO, c.rebalanceTransferMode());
         assertFalse(c.toString().contains(SECRET), c.toString());
     }
 
@@ -59,8 +60,11 @@ class ConfigTest {
                 "WORKER_HOSTS", "extra.example.com, other:7000", "SCAN_INTERVAL", "2s", "READY_CHECK_INTERVAL", "100ms", "PORT", "9090",
                 "LOG_FORMAT", "JSON", "CONNECT_TIMEOUT", "1500ms", "DNS_TIMEOUT", "250ms", "STATEMENT_TIMEOUT", "1m",
                 "LOCK_TIMEOUT", "3", "PROBE_RETRY_MAX", "10s", "POSTGRES_SSLMODE", "verify-full",
-                "REBALANCE_ON_JOIN", "False"));
+                "REBALANCE_ON_JOIN", "False", "REBALANCE_TRANSFER_MODE", "Block_Writes"));
         assertFalse(c.rebalanceOnJoin());
+        assertEquals(ShardTransferMode.BLOCK_WRITES, c.rebalanceTransferMode());
+        assertEquals(ShardTransferMode.FORCE_LOGICAL, Config.fromEnvironment(env("REBALANCE_TRANSFER_MODE",
+                "force-logical")).rebalanceTransferMode());
         assertEquals(new HostPort("coord.example.internal", 6432), c.coordinator());
         assertEquals("citus", c.user());
         assertEquals("app", c.database());
@@ -134,7 +138,9 @@ class ConfigTest {
             "POSTGRES_SSLMODE|maybe|not one of disable, allow, prefer, require, verify-ca, verify-full",
             "REBALANCE_ON_JOIN|yes|not true or false",
             "REBALANCE_ON_JOIN|1|not true or false",
-            "REBALANCE_ON_JOIN|off|not true or false"})
+            "REBALANCE_ON_JOIN|off|not true or false",
+            "REBALANCE_TRANSFER_MODE|online|\"online\" is not one of auto, force_logical, block_writes",
+            "REBALANCE_TRANSFER_MODE|blockwrites|not one of auto, force_logical, block_writes"})
     void badValuesNameTheVariable(String variable, String value, String problem) {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.fromEnvironment(env(variable, value)));
         assertEquals(variable, e.variable());

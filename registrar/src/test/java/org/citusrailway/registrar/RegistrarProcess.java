@@ -46,7 +46,7 @@ final class RegistrarProcess {
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("POSTGRES") || k.startsWith("RAILWAY")
                 || k.startsWith("WORKER") || k.startsWith("COORDINATOR") || k.equals("PORT") || k.equals("LOG_FORMAT")
-                || k.equals("SCAN_INTERVAL") || k.equals("READY_CHECK_INTERVAL") || k.equals("REBALANCE_ON_JOIN"));
+                || k.equals("SCAN_INTERVAL") || k.equals("READY_CHECK_INTERVAL") || k.startsWith("REBALANCE"));
         pb.environment().putAll(env);
         return pb.start();
     }

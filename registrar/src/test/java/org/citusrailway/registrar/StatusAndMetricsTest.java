@@ -35,12 +35,12 @@ class StatusAndMetricsTest {
 
     @Test
     void rebalanceInStatusJson() {
-        Status.Rebalance rebalance = new Status.Rebalance(true, "running", "job 7 running: 5/21 tasks done", 7L, "running",
+        Status.Rebalance rebalance = new Status.Rebalance(true, "auto", "running", "job 7 running: 5/21 tasks done", 7L, "running",
                 Instant.parse("2025-01-01T00:00:00Z"), null, 5, 21,
                 new java.util.TreeMap<>(Map.of("blocked", 14L, "done", 5L, "running", 1L, "runnable", 1L)),
                 List.of("worker3.railway.internal:5432"), List.of("public.nopk"), "fix it", null, null);
         String json = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), rebalance).toJson();
-        assertTrue(json.endsWith("\"rebalance\":{\"onJoin\":true,\"state\":\"running\","
+        assertTrue(json.endsWith("\"rebalance\":{\"onJoin\":true,\"transferMode\":\"auto\",\"state\":\"running\","
                 + "\"detail\":\"job 7 running: 5/21 tasks done\",\"jobId\":7,\"jobState\":\"running\","
                 + "\"startedAt\":\"2025-01-01T00:00:00Z\",\"finishedAt\":null,\"tasksDone\":5,\"tasksTotal\":21,"
                 + "\"tasks\":{\"blocked\":14,\"done\":5,\"runnable\":1,\"running\":1},"

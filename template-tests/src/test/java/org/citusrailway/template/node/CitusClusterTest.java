@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A coordinator and two workers configured only by node/entrypoint.sh (same password, each node's own
  * ~/.pgpass, Citus's default citus.node_conninfo sslmode=require): registration, a distributed table, a
- * shard move by logical replication and a background rebalance.
+ * shard move by logical replication and a background rebalance whose moves run side by side.
  */
 class CitusClusterTest {
 
@@ -28,7 +28,7 @@ class CitusClusterTest {
             assertEquals("sslmode=require", coordinator.show("citus.node_conninfo"));
 
             coordinator.execute(
-                    "set citus.shard_count = 2",
+                    "set citus.shard_count = 4",
                     "create table events (id bigint primary key, payload text)",
                     "select create_distributed_table('events', 'id')",
                     "insert into events select i, 'event ' || i from generate_series(1, 1000) i");
@@ -47,9 +47,27 @@ class CitusClusterTest {
             assertEquals("0", placementsOn(coordinator, worker1));
             assertEquals("1000", coordinator.query("select count(*) from events"));
 
-            coordinator.execute("select citus_rebalance_start(shard_transfer_mode => 'force_logical')",
-                    "select citus_rebalance_wait()");
-            assertEquals("1", placementsOn(coordinator, worker1));
+            // As the registrar starts it: the node settings let the moves run side by side.
+            coordinator.execute("select citus_rebalance_start(shard_transfer_mode => 'force_logical',"
+                    + " parallel_transfer_colocated_shards => true, parallel_transfer_reference_tables => true)");
+            int mostRunningAtOnce = 0;
+            try (Connection c = coordinator.connect()) {
+                while (true) {
+                    try (ResultSet rs = c.createStatement().executeQuery("select count(*) filter (where t.status ="
+                            + " 'running'), bool_or(j.state in ('scheduled', 'running')) from pg_dist_background_job j"
+                            + " join pg_dist_background_task t using (job_id)"
+                            + " where j.job_id = (select max(job_id) from pg_dist_background_job)")) {
+                        rs.next();
+                        mostRunningAtOnce = Math.max(mostRunningAtOnce, rs.getInt(1));
+                        if (!rs.getBoolean(2)) {
+                            break;
+                        }
+                    }
+                    Thread.sleep(20);
+                }
+            }
+            assertEquals("2", placementsOn(coordinator, worker1));
+            assertTrue(mostRunningAtOnce >= 2, "moves ran side by side (most at once: " + mostRunningAtOnce + ")");
             assertEquals("finished", coordinator.query(
                     "select state from pg_dist_background_job order by job_id desc limit 1"));
             assertEquals("1000", coordinator.query("select count(*) from events"));
