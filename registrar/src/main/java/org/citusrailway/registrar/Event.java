@@ -7,6 +7,10 @@ package org.citusrailway.registrar;
 public enum Event {
     /** Configuration invalid; printed on stderr as "config-invalid: VARIABLE: problem", exit code 2. */
     CONFIG_INVALID("config-invalid"),
+    /** The HTTP port cannot be bound; printed on stderr as "http-failed: PORT n: problem", exit code 1. */
+    HTTP_FAILED("http-failed"),
+    /** The image build's AOT training run failed; printed on stderr as "training-failed: problem". */
+    TRAINING_FAILED("training-failed"),
     /** Configuration valid, HTTP listening, loop starting. */
     REGISTRAR_STARTED("registrar-started"),
     /** SIGTERM/SIGINT received; stopping the loop and closing connections. */

@@ -40,7 +40,7 @@ public final class Main {
         try {
             Training.run(config);
         } catch (IllegalStateException | java.io.UncheckedIOException e) {
-            System.err.println("training-failed: " + e.getMessage());
+            System.err.println(Event.TRAINING_FAILED.id() + ": " + e.getMessage());
             System.exit(EXIT_STARTUP);
         } catch (InterruptedException e) {
             System.exit(EXIT_STARTUP);
@@ -78,7 +78,7 @@ public final class Main {
         try {
             http = HttpEndpoints.start(config.httpPort(), registrar);
         } catch (IOException e) {
-            System.err.println("http-failed: PORT " + config.httpPort() + ": " + e.getMessage());
+            System.err.println(Event.HTTP_FAILED.id() + ": PORT " + config.httpPort() + ": " + e.getMessage());
             System.exit(EXIT_STARTUP);
             return;
         }

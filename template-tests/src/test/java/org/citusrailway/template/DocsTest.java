@@ -63,6 +63,58 @@ class DocsTest {
         assertTrue(missing.isEmpty(), "TROUBLESHOOTING.md lacks these message ids: " + missing);
     }
 
+    /** The reverse of the test above: an entry whose id nothing prints any more is drift. */
+    @Test
+    void everyMessageIdEntryInTroubleshootingIsPrintedByTheCode() {
+        Matcher heading = Pattern.compile("(?m)^### `([a-z][a-z0-9]*(?:-[a-z0-9]+)+)`\\s*$")
+                .matcher(ProjectFiles.read("TROUBLESHOOTING.md"));
+        Set<String> entries = new TreeSet<>();
+        while (heading.find()) {
+            entries.add(heading.group(1));
+        }
+        Set<String> unknown = new TreeSet<>(entries);
+        unknown.removeAll(MessageIds.all());
+        assertTrue(entries.size() > 30, "too few entries found: the extraction is broken");
+        assertTrue(unknown.isEmpty(), "TROUBLESHOOTING.md has entries for ids nothing prints: " + unknown);
+    }
+
+    @Test
+    void everyLinkToASectionNamesAHeadingThatExists() {
+        Pattern link = Pattern.compile("\\]\\(([^)#:]*)#([^)]+)\\)");
+        Set<String> broken = new TreeSet<>();
+        for (String doc : DOCS) {
+            Path base = ProjectFiles.resolve(doc).getParent();
+            Matcher m = link.matcher(ProjectFiles.read(doc));
+            while (m.find()) {
+                Path target = m.group(1).isEmpty() ? ProjectFiles.resolve(doc) : base.resolve(m.group(1)).normalize();
+                if (Files.isRegularFile(target) && target.toString().endsWith(".md")
+                        && !anchors(target).contains(m.group(2))) {
+                    broken.add(doc + " -> " + m.group(1) + "#" + m.group(2));
+                }
+            }
+        }
+        assertTrue(broken.isEmpty(), "links to sections that do not exist: " + broken);
+    }
+
+    /** GitHub's anchors: the heading in lower case, without punctuation, spaces as hyphens. */
+    private static Set<String> anchors(Path markdown) {
+        Set<String> anchors = new TreeSet<>();
+        try {
+            boolean inCode = false;
+            for (String line : Files.readAllLines(markdown)) {
+                if (line.startsWith("```")) {
+                    inCode = !inCode;
+                } else if (!inCode && line.matches("#{1,6} .*")) {
+                    anchors.add(line.replaceFirst("^#+ ", "").strip().toLowerCase(java.util.Locale.ROOT)
+                            .replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return anchors;
+    }
+
     @Test
     void theTemplateDocumentListsExactlyTheVariablesTheCodeReads() throws IOException {
         Set<String> listed = new TreeSet<>();
