@@ -1,11 +1,8 @@
 package org.citusrailway.benchmark;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -16,11 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.citusrailway.testkit.ComposeProject;
 import org.citusrailway.testkit.DockerEngine;
 
 /**
@@ -273,12 +269,7 @@ public final class RebalanceRun {
     }
 
     Connection connect() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "postgres");
-        props.setProperty("password", PASSWORD);
-        props.setProperty("sslmode", "require");
-        props.setProperty("connectTimeout", "5");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+        return ComposeProject.connectCoordinator(PASSWORD);
     }
 
     private static void awaitValue(Connection c, String sql, String value, Duration timeout) throws Exception {
@@ -318,22 +309,9 @@ public final class RebalanceRun {
         }
     }
 
-    private String compose(Duration timeout, String... arguments) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("docker", "compose", "-p", PROJECT, "--env-file",
-                envFile.toString(), "--project-directory", ROOT.toString()));
-        command.addAll(List.of(arguments));
-        Path output = Files.createTempFile("rebalance-benchmark-", ".out");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " took longer than " + timeout);
-            }
-            String text = Files.readString(output, StandardCharsets.UTF_8);
-            return p.exitValue() == 0 ? text : "FAILED " + p.exitValue() + ": " + text;
-        } finally {
-            Files.deleteIfExists(output);
-        }
+    private String compose(Duration timeout, String... arguments) {
+        ComposeProject.Result result = new ComposeProject(PROJECT, envFile, ROOT).compose(timeout, arguments);
+        return result.ok() ? result.out() : "FAILED " + result.code() + ": " + result.out();
     }
 
     private static void check(String composeOutput, String what) {

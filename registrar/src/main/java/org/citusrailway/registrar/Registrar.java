@@ -230,8 +230,7 @@ public final class Registrar {
 
     /** Logs a repeated problem once when it changes, then again only at growing failure counts (1, 2, 4, 8 …). */
     private void report(Event event, String message) {
-        boolean powerOfTwo = (failures & (failures - 1)) == 0;
-        if (!message.equals(lastProblem) || powerOfTwo) {
+        if (!message.equals(lastProblem) || failures == 0 || Backoff.powerOfTwo(failures)) {
             log.warn(event, message, "failures", failures);
         }
         lastProblem = message;

@@ -5,24 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.ComposeProject;
+import org.citusrailway.testkit.ComposeProject.Result;
 import org.citusrailway.testkit.DockerEngine;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +36,7 @@ class ComposeClusterTest {
     private static final String PASSWORD = "composeTestPassword1";
 
     private Path envFile;
+    private ComposeProject project;
 
     @Test
     void theReadmeFlowWorksInARealEngineAndSurvivesKills() throws Exception {
@@ -48,6 +45,7 @@ class ComposeClusterTest {
                 + " built and run here");
         envFile = Files.createTempFile("compose-test-", ".env");
         Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n");
+        project = new ComposeProject(PROJECT, envFile, ROOT);
         try {
             compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
             long building = System.nanoTime();
@@ -83,7 +81,7 @@ class ComposeClusterTest {
             }
 
             Path coordinatorLog = Files.createTempFile("compose-test-coordinator-", ".log");
-            Process following = new ProcessBuilder(composeCommand("logs", "-f", "-t", "--since", "30s", "coordinator")).redirectErrorStream(true)
+            Process following = new ProcessBuilder(project.command("logs", "-f", "-t", "--since", "30s", "coordinator")).redirectErrorStream(true)
                     .redirectOutput(coordinatorLog.toFile()).start();
             long restarting = System.nanoTime();
             assertOk(compose(Duration.ofMinutes(3), "down"), "docker compose down");
@@ -168,12 +166,7 @@ class ComposeClusterTest {
     }
 
     private static Connection connect() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "postgres");
-        props.setProperty("password", PASSWORD);
-        props.setProperty("sslmode", "require");
-        props.setProperty("connectTimeout", "5");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+        return ComposeProject.connectCoordinator(PASSWORD);
     }
 
     private static void execute(String sql) {
@@ -193,14 +186,7 @@ class ComposeClusterTest {
     }
 
     private Result compose(Duration timeout, String... arguments) {
-        return run(timeout, Map.of(), composeCommand(arguments).toArray(String[]::new));
-    }
-
-    private List<String> composeCommand(String... arguments) {
-        List<String> command = new ArrayList<>(List.of("docker", "compose", "-p", PROJECT, "--env-file",
-                envFile.toString(), "--project-directory", ROOT.toString()));
-        command.addAll(List.of(arguments));
-        return command;
+        return project.compose(timeout, arguments);
     }
 
     private static Result run(Duration timeout, String... command) {
@@ -208,28 +194,7 @@ class ComposeClusterTest {
     }
 
     private static Result run(Duration timeout, Map<String, String> environment, String... command) {
-        try {
-            Path output = Files.createTempFile("compose-test-", ".out");
-            try {
-                ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
-                        .redirectOutput(output.toFile());
-                pb.environment().putAll(environment);
-                Process p = pb.start();
-                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    p.destroyForcibly();
-                    return new Result(-1, "timed out after " + timeout + ": " + String.join(" ", command) + "\n"
-                            + Files.readString(output, StandardCharsets.UTF_8));
-                }
-                return new Result(p.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
-            } finally {
-                Files.deleteIfExists(output);
-            }
-        } catch (IOException e) {
-            return new Result(-1, e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return ComposeProject.run(timeout, environment, ROOT, command);
     }
 
     private static void assertOk(Result result, String what) {
@@ -244,6 +209,4 @@ class ComposeClusterTest {
         System.out.println("compose: " + String.format(format, arguments));
     }
 
-    private record Result(int code, String out) {
-    }
 }
