@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -20,13 +21,21 @@ public final class HttpEndpoints implements AutoCloseable {
         this.server = server;
     }
 
-    public static HttpEndpoints start(int port, Registrar registrar) throws IOException {
+    /**
+     * @param running whether the loop runs (/health: 200 or 503)
+     * @param status  the /status document (JSON)
+     * @param metrics the /metrics text (Prometheus exposition format)
+     */
+    public static HttpEndpoints start(int port, BooleanSupplier running, Supplier<String> status,
+            Supplier<String> metrics) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(port), 16);
-        server.createContext("/health", exchange -> respond(exchange, registrar.running() ? 200 : 503,
-                "text/plain; charset=utf-8", () -> registrar.running() ? "ok\n" : "starting\n"));
-        server.createContext("/status", exchange -> respond(exchange, 200, "application/json", registrar::statusJson));
+        server.createContext("/health", exchange -> {
+            boolean up = running.getAsBoolean();
+            respond(exchange, up ? 200 : 503, "text/plain; charset=utf-8", () -> up ? "ok\n" : "starting\n");
+        });
+        server.createContext("/status", exchange -> respond(exchange, 200, "application/json", status));
         server.createContext("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-                registrar::metricsText));
+                metrics));
         server.setExecutor(null);
         server.start();
         return new HttpEndpoints(server);

@@ -76,7 +76,8 @@ public final class Main {
         Registrar registrar = Registrar.connectingAhead(config);
         HttpEndpoints http;
         try {
-            http = HttpEndpoints.start(config.httpPort(), registrar);
+            http = HttpEndpoints.start(config.httpPort(), registrar::running, registrar::statusJson,
+                    registrar::metricsText);
         } catch (IOException e) {
             System.err.println(Event.HTTP_FAILED.id() + ": PORT " + config.httpPort() + ": " + e.getMessage());
             System.exit(EXIT_STARTUP);

@@ -28,7 +28,8 @@ final class Training {
     static void run(Config config) throws InterruptedException {
         offlinePaths(config);
         Registrar registrar = Registrar.connectingAhead(config);
-        try (HttpEndpoints http = HttpEndpoints.start(config.httpPort(), registrar)) {
+        try (HttpEndpoints http = HttpEndpoints.start(config.httpPort(), registrar::running, registrar::statusJson,
+                    registrar::metricsText)) {
             Thread loop = Thread.ofPlatform().name("training-loop").start(registrar::run);
             long deadline = System.nanoTime() + DEADLINE.toNanos();
             while (!(registrar.status().passes() >= PASSES && activeWorkers(registrar.status()) > 0)) {

@@ -235,7 +235,8 @@ class PostgresIntegrationTest {
     @Test
     void httpEndpoints() throws Exception {
         Registrar registrar = new Registrar(Config.fromEnvironment(env()));
-        try (HttpEndpoints http = HttpEndpoints.start(0, registrar)) {
+        try (HttpEndpoints http = HttpEndpoints.start(0, registrar::running, registrar::statusJson,
+                    registrar::metricsText)) {
             HttpClient client = HttpClient.newHttpClient();
             assertEquals(503, get(client, http, "/health").statusCode(), "not healthy before the loop runs");
             Thread loop = Thread.ofPlatform().start(registrar::run);
