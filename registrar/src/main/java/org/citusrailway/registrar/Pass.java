@@ -406,7 +406,7 @@ final class Pass {
             WorkerState s = workers.peek(candidate);
             if (s != null) {
                 candidateViews.add(new Status.Candidate(candidate.host(), candidate.port(), Addresses.list(s.addresses),
-                        s.state, s.reason == null ? null : s.reason.id(), s.lastError, s.lastErrorAt));
+                        s.state.id(), s.reason == null ? null : s.reason.id(), s.lastError, s.lastErrorAt));
             }
         }
         List<Status.Node> nodeViews = new ArrayList<>(nodes.size());

@@ -10,8 +10,7 @@ final class WorkerState {
     List<InetAddress> addresses = List.of();
     String dns;
     boolean resolvedNow;
-    /** Shown in /status: registered, ready, probe-failed, retired, reinitialised, not-found, dns-timeout, waiting. */
-    String state = "not-found";
+    CandidateState state = CandidateState.NOT_FOUND;
     ProbeFailure reason;
     String detail;
     String lastError;

@@ -65,7 +65,7 @@ final class WorkerStates {
         }
         s.resolvedNow = false;
         s.addresses = java.util.List.of();
-        s.state = resolution.problem();
+        s.state = CandidateState.ofLookupProblem(resolution.problem());
         s.reason = null;
         s.failures = 0;
         s.nextAttemptAt = 0;
@@ -78,7 +78,7 @@ final class WorkerStates {
             log.warn(Event.PROBE_FAILED, "probe of " + key + " failed: " + reason.id() + (detail == null ? "" : " (" + detail + ")"),
                     "worker", key, "reason", reason.id(), "error", detail);
         }
-        s.state = "probe-failed";
+        s.state = CandidateState.PROBE_FAILED;
         s.reason = reason;
         s.detail = detail;
         s.error(reason.id() + (detail == null ? "" : ": " + detail));
@@ -87,7 +87,7 @@ final class WorkerStates {
 
     void probePassed(HostPort key) {
         WorkerState s = get(key);
-        s.state = "ready";
+        s.state = CandidateState.READY;
         s.reason = null;
         s.detail = null;
     }
@@ -126,7 +126,7 @@ final class WorkerStates {
 
     void retired(HostPort key) {
         WorkerState s = get(key);
-        s.state = "retired";
+        s.state = CandidateState.RETIRED;
         if (!s.retiredReported) {
             s.retiredReported = true;
             log.info(Event.WORKER_RETIRED, "worker " + key + " is in citus_registrar.retired_workers; leaving it alone",
@@ -141,7 +141,7 @@ final class WorkerStates {
     void liveness(HostPort key, boolean alive, String problem, long now) {
         WorkerState s = get(key);
         s.retiredReported = false;
-        s.state = "registered";
+        s.state = CandidateState.REGISTERED;
         if (alive) {
             if (s.lost) {
                 log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again", "worker", key);
@@ -185,7 +185,7 @@ final class WorkerStates {
         WorkerState s = get(key);
         String problem = "Citus server_id is " + currentId + ", was " + recordedId
                 + " when registered: its data directory was wiped and re-initialised";
-        s.state = "reinitialised";
+        s.state = CandidateState.REINITIALISED;
         s.error(problem + "; " + REINITIALISED_FIX);
         backOff(s, true, now);
         boolean first = !s.reinitialisedReported;
@@ -209,7 +209,7 @@ final class WorkerStates {
             s.reinitialisedReported = false;
             s.failures = 0;
             s.nextAttemptAt = 0;
-            s.state = "registered";
+            s.state = CandidateState.REGISTERED;
         }
     }
 
@@ -220,7 +220,7 @@ final class WorkerStates {
 
     private WorkerState settled(HostPort key) {
         WorkerState s = get(key);
-        s.state = "registered";
+        s.state = CandidateState.REGISTERED;
         s.reason = null;
         s.detail = null;
         s.failures = 0;

@@ -93,6 +93,18 @@ class StatusAndMetricsTest {
     }
 
     @Test
+    void candidateAndRebalanceStatesAreTheDocumentedOnes() {
+        assertEquals(List.of("not-found", "dns-timeout", "dns-failed", "probe-failed", "ready", "registered", "retired",
+                "reinitialised"), java.util.Arrays.stream(CandidateState.values()).map(CandidateState::id).toList());
+        assertEquals(List.of("idle", "needed", "waiting", "blocked", "running", "failed"),
+                java.util.Arrays.stream(RebalancePlanner.Phase.values()).map(RebalancePlanner.Phase::id).toList());
+        assertEquals(CandidateState.DNS_TIMEOUT, CandidateState.ofLookupProblem(Resolution.TIMEOUT));
+        assertEquals(CandidateState.DNS_FAILED, CandidateState.ofLookupProblem(Resolution.FAILED));
+        assertEquals(CandidateState.NOT_FOUND, CandidateState.ofLookupProblem(Resolution.NOT_FOUND));
+        assertEquals(CandidateState.NOT_FOUND, CandidateState.ofLookupProblem(null));
+    }
+
+    @Test
     void eventIdsAreStableKebabCaseAndUnique() {
         java.util.Set<String> ids = new java.util.HashSet<>();
         for (Event event : Event.values()) {
