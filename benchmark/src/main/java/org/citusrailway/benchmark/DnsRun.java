@@ -174,38 +174,38 @@ public final class DnsRun {
                     addFailures.isEmpty() ? "" : ", e.g. " + addFailures.get(0).replaceAll(".*\"message\":\"", "")
                             .replaceAll("\",\"throwable.*", ""));
             long lostBefore = registrar.linesContaining("\"worker-lost\"").size();
-            long cpuBefore = ProcFs.cpuTicks(registrar.pid());
-            long passesBefore = registrar.metrics().passes();
-            long queriesBefore = dns.queries();
-            long t0 = System.nanoTime();
-            Thread.sleep(Duration.ofMinutes(quietMinutes));
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            double cpuMillis = ProcFs.ticksToMillis(ProcFs.cpuTicks(registrar.pid()) - cpuBefore);
-            MetricsText m = registrar.metrics();
+            Window quiet = Window.watch(registrar, dns, Duration.ofMinutes(quietMinutes));
             long lost = registrar.linesContaining("\"worker-lost\"").size() - lostBefore;
             System.out.printf(Locale.ROOT, "  quiet %d min, %d workers up: %d passes, %d DNS queries (%d dropped,"
                     + " %d late so far), %.0f lookups unanswered in total%n", quietMinutes, 2 + joins.size(),
-                    m.passes() - passesBefore, dns.queries() - queriesBefore, dns.dropped(), dns.delayed(),
-                    m.get("citus_registrar_dns_lookups_total{result=\"timeout\"}"));
+                    quiet.passes(), quiet.queries(), dns.dropped(), dns.delayed(),
+                    registrar.metrics().get("citus_registrar_dns_lookups_total{result=\"timeout\"}"));
             System.out.printf(Locale.ROOT, "  false worker-lost: %d   target 0: %s%n", lost, lost == 0 ? "PASS" : "MISS");
-            double cpuShare = cpuMillis / (seconds * 1000) * 100;
-            System.out.printf(Locale.ROOT, "  registrar CPU meanwhile: %.3f %% of a core (lossy resolver)%n", cpuShare);
+            System.out.printf(Locale.ROOT, "  registrar CPU meanwhile: %.3f %% of a core (lossy resolver)%n",
+                    quiet.cpuPercent());
 
             // 4. Idle: the same cluster and registrar, the resolver answering every query at once.
             dns.misbehave(0, 0, Duration.ZERO);
             Thread.sleep(Duration.ofSeconds(30));
-            long idleCpuBefore = ProcFs.cpuTicks(registrar.pid());
-            long idlePassesBefore = registrar.metrics().passes();
-            long idleQueriesBefore = dns.queries();
-            long t1 = System.nanoTime();
-            Thread.sleep(Duration.ofMinutes(idleMinutes));
-            double idleSeconds = (System.nanoTime() - t1) / 1e9;
-            double idleShare = ProcFs.ticksToMillis(ProcFs.cpuTicks(registrar.pid()) - idleCpuBefore)
-                    / (idleSeconds * 1000) * 100;
+            Window idle = Window.watch(registrar, dns, Duration.ofMinutes(idleMinutes));
             System.out.printf(Locale.ROOT, "  idle %d min, resolver answering everything: %d passes, %d DNS queries;"
-                    + " registrar CPU %.3f %% of a core   target ≤ 0.2 %%: %s%n", idleMinutes,
-                    registrar.metrics().passes() - idlePassesBefore, dns.queries() - idleQueriesBefore, idleShare,
-                    idleShare <= 0.2 ? "PASS" : "MISS");
+                    + " registrar CPU %.3f %% of a core   target ≤ 0.2 %%: %s%n", idleMinutes, idle.passes(),
+                    idle.queries(), idle.cpuPercent(), idle.cpuPercent() <= 0.2 ? "PASS" : "MISS");
+        }
+    }
+
+    /** The registrar's passes, the DNS queries it sent and its CPU (share of one core) over a stretch of time. */
+    private record Window(long passes, long queries, double cpuPercent) {
+        static Window watch(RegistrarProcess registrar, TestDnsServer dns, Duration length) throws Exception {
+            long cpuBefore = ProcFs.cpuTicks(registrar.pid());
+            long passesBefore = registrar.metrics().passes();
+            long queriesBefore = dns.queries();
+            long t0 = System.nanoTime();
+            Thread.sleep(length);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double cpuMillis = ProcFs.ticksToMillis(ProcFs.cpuTicks(registrar.pid()) - cpuBefore);
+            return new Window(registrar.metrics().passes() - passesBefore, dns.queries() - queriesBefore,
+                    cpuMillis / (seconds * 1000) * 100);
         }
     }
 

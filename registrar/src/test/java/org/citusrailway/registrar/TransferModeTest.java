@@ -25,50 +25,66 @@ class TransferModeTest {
     @Test
     void blockWritesMovesATableWithoutAKeyAndTheMovesDoNotWaitForEachOther() throws Exception {
         try (ScaleCluster cluster = new ScaleCluster(); LogCapture logs = new LogCapture()) {
-            execute(cluster, "create table items (id bigint primary key, v text);"
-                    + " select create_distributed_table('items', 'id');"
-                    + " create table nokey (id bigint, v text);"
-                    + " select create_distributed_table('nokey', 'id', colocate_with := 'items');"
-                    + " create table countries (id int primary key, name text); select create_reference_table('countries');"
-                    + " insert into countries select g, 'country ' || g from generate_series(1, 50) g;"
-                    + " insert into nokey select g, md5(g::text) from generate_series(1, 20000) g;"
-                    + " insert into items select g, md5(g::text) from generate_series(1, 20000) g;");
-            String nokey = checksum(cluster, "nokey");
             Map<String, String> env = new HashMap<>(cluster.registrarEnvironment());
             env.put("REBALANCE_TRANSFER_MODE", "block_writes");
-            try (RunningRegistrar registrar = new RunningRegistrar(env); Writer writer = new Writer(cluster, 20001)) {
-                cluster.worker3.start();
-                cluster.worker3.execute("postgres", ScaleCluster.CREATE_CITUS);
-                Await.until(SOON, "rebalance finished", () -> logs.count(Event.REBALANCE_FINISHED) == 1);
-                Thread.sleep(500); // the writer keeps going after the last move
-                writer.close();
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                // Workers 1 and 2 first, then the tables: their shards go there, and only worker 3 is owed any.
+                Await.until(SOON, "workers 1 and 2 active", () -> activeWorkers(cluster) == 2);
+                execute(cluster, "create table items (id bigint primary key, v text);"
+                        + " select create_distributed_table('items', 'id');"
+                        + " create table nokey (id bigint, v text);"
+                        + " select create_distributed_table('nokey', 'id', colocate_with := 'items');"
+                        + " create table countries (id int primary key, name text);"
+                        + " select create_reference_table('countries');"
+                        + " insert into countries select g, 'country ' || g from generate_series(1, 50) g;"
+                        + " insert into nokey select g, md5(g::text) from generate_series(1, 20000) g;"
+                        + " insert into items select g, md5(g::text) from generate_series(1, 20000) g;");
+                String nokey = checksum(cluster, "nokey");
+                try (Writer writer = new Writer(cluster, 20001)) {
+                    cluster.worker3.start();
+                    cluster.worker3.execute("postgres", ScaleCluster.CREATE_CITUS);
+                    Await.until(SOON, "rebalance finished", () -> logs.count(Event.REBALANCE_FINISHED) == 1);
+                    Thread.sleep(500); // the writer keeps going after the last move
+                    writer.close();
 
-                assertEquals(0, logs.count(Event.REBALANCE_BLOCKED), "block_writes is never blocked by a missing key");
-                assertTrue(logs.lines().stream().anyMatch(l -> Event.REBALANCE_STARTED.id().equals(
-                        LogCapture.field(l, "event")) && "block_writes".equals(LogCapture.field(l, "transferMode"))));
-                Await.until(SOON, "/status shows the job finished",
-                        () -> "finished".equals(registrar.status().rebalance().jobState()));
-                Status.Rebalance done = registrar.status().rebalance();
-                assertEquals("block_writes", done.transferMode());
-                assertTrue(count(cluster, "select count(*) from citus_shards where table_name = 'nokey'::regclass"
-                        + " and nodeport = " + cluster.w3().port()) > 0, "nokey shards moved to worker 3");
-                assertEquals(nokey, checksum(cluster, "nokey"), "every nokey row, exactly once");
-                long committed = writer.lastCommitted();
-                assertEquals(committed + ":" + expected(cluster, committed), checksum(cluster, "items"),
-                        "every committed items row, exactly once");
-                assertEquals(Map.of(), writer.errors(), "a write pause is a wait, not an error");
+                    assertEquals(0, logs.count(Event.REBALANCE_BLOCKED),
+                            "block_writes is never blocked by a missing key");
+                    assertTrue(logs.lines().stream().anyMatch(l -> Event.REBALANCE_STARTED.id().equals(
+                            LogCapture.field(l, "event"))
+                            && "block_writes".equals(LogCapture.field(l, "transferMode"))));
+                    Await.until(SOON, "/status shows the job finished",
+                            () -> "finished".equals(registrar.status().rebalance().jobState()));
+                    Status.Rebalance done = registrar.status().rebalance();
+                    assertEquals("block_writes", done.transferMode());
+                    assertTrue(count(cluster, "select count(*) from citus_shards where table_name = 'nokey'::regclass"
+                            + " and nodeport = " + cluster.w3().port()) > 0, "nokey shards moved to worker 3");
+                    assertEquals(nokey, checksum(cluster, "nokey"), "every nokey row, exactly once");
+                    long committed = writer.lastCommitted();
+                    assertEquals(committed + ":" + expected(cluster, committed), checksum(cluster, "items"),
+                            "every committed items row, exactly once");
+                    assertEquals(Map.of(), writer.errors(), "a write pause is a wait, not an error");
 
-                long moves = count(cluster, "select count(*) from pg_dist_background_task t where t.job_id = "
-                        + done.jobId() + " and t.command like '%citus_move_shard_placement%'");
-                long movesWaitingForMoves = count(cluster, "select count(*) from pg_dist_background_task_depend d"
-                        + " join pg_dist_background_task t on t.job_id = d.job_id and t.task_id = d.depends_on"
-                        + " where d.job_id = " + done.jobId() + " and t.command like '%citus_move_shard_placement%'");
-                System.out.println("TRANSFER MODE block_writes: " + moves + " moves, " + movesWaitingForMoves
-                        + " of them waiting for another move; " + (committed - 20000) + " rows written meanwhile,"
-                        + " lost 0");
-                assertTrue(moves >= 2, "the rebalance moved several shard groups");
-                assertEquals(0, movesWaitingForMoves, "parallel transfers: no move waits for another move");
+                    long moves = count(cluster, "select count(*) from pg_dist_background_task t where t.job_id = "
+                            + done.jobId() + " and t.command like '%citus_move_shard_placement%'");
+                    long movesWaitingForMoves = count(cluster, "select count(*) from pg_dist_background_task_depend d"
+                            + " join pg_dist_background_task t on t.job_id = d.job_id and t.task_id = d.depends_on"
+                            + " where d.job_id = " + done.jobId()
+                            + " and t.command like '%citus_move_shard_placement%'");
+                    System.out.println("TRANSFER MODE block_writes: " + moves + " moves, " + movesWaitingForMoves
+                            + " of them waiting for another move; " + (committed - 20000) + " rows written meanwhile,"
+                            + " lost 0");
+                    assertTrue(moves >= 2, "the rebalance moved several shard groups");
+                    assertEquals(0, movesWaitingForMoves, "parallel transfers: no move waits for another move");
+                }
             }
+        }
+    }
+
+    private static long activeWorkers(ScaleCluster cluster) {
+        try {
+            return count(cluster, "select count(*) from pg_dist_node where isactive and groupid <> 0");
+        } catch (SQLException e) {
+            return -1; // the coordinator is busy or restarting: ask again
         }
     }
 
