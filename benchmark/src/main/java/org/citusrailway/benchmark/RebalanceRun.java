@@ -65,8 +65,8 @@ public final class RebalanceRun {
             System.exit(2);
         }
         Path envFile = Files.createTempFile("rebalance-benchmark-", ".env");
+        RebalanceRun run = new RebalanceRun(envFile, rows);
         try {
-            RebalanceRun run = new RebalanceRun(envFile, rows);
             List<String> report = new ArrayList<>();
             for (String mode : modes) {
                 report.addAll(run.measure(mode));
@@ -75,7 +75,7 @@ public final class RebalanceRun {
             System.out.println("Rebalance 2 -> 3 workers, compose cluster on " + Machine.describe());
             report.forEach(System.out::println);
         } finally {
-            new RebalanceRun(envFile, rows).compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
+            run.compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
             Files.deleteIfExists(envFile);
         }
     }

@@ -212,12 +212,13 @@ final class CoordinatorSession implements AutoCloseable {
                 + "shard_transfer_mode := ?::citus.shard_transfer_mode, parallel_transfer_colocated_shards := true,"
                 + " parallel_transfer_reference_tables := true)")) {
             s.setString(1, mode.citusValue());
-            ResultSet rs = s.executeQuery();
-            if (!rs.next()) {
-                return null;
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long id = rs.getLong(1);
+                return rs.wasNull() ? null : id;
             }
-            long id = rs.getLong(1);
-            return rs.wasNull() ? null : id;
         }
     }
 

@@ -121,6 +121,15 @@ final class RebalancePlanner {
         }
     }
 
+    ShardTransferMode mode() {
+        return mode;
+    }
+
+    /** Whether the pass must also read the tables that cannot move online: only when they could stop the start. */
+    boolean needsIdentityCheck(List<HostPort> withoutShards) {
+        return mode.needsReplicaIdentity() && !withoutShards.isEmpty();
+    }
+
     /** Whether the pass must read the catalog (workers without shards, tables) before {@link #plan}. */
     boolean needsCatalog(Memory m, RebalanceJob latest, long now) {
         if (latest != null && latest.active()) {

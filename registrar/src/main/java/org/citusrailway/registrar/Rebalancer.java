@@ -26,14 +26,12 @@ final class Rebalancer {
     private static final Pattern NO_IDENTITY = Pattern.compile("shards of the relation (.+?) since it doesn't have");
 
     private final RebalancePlanner planner;
-    private final ShardTransferMode mode;
     private final EventLog log;
     private final Metrics metrics;
     private Memory memory = Memory.initial();
 
     Rebalancer(boolean onJoin, ShardTransferMode mode, EventLog log, Metrics metrics) {
         this.planner = new RebalancePlanner(onJoin, mode);
-        this.mode = mode;
         this.log = log;
         this.metrics = metrics;
     }
@@ -60,7 +58,7 @@ final class Rebalancer {
             List<String> tables = List.of();
             if (planner.needsCatalog(memory, latest, now)) {
                 withoutShards = session.workersWithoutShards();
-                if (mode.needsReplicaIdentity() && !withoutShards.isEmpty()) {
+                if (planner.needsIdentityCheck(withoutShards)) {
                     tables = session.tablesBlockingOnlineMoves();
                 }
             }
@@ -82,7 +80,7 @@ final class Rebalancer {
     private StartResult start(CoordinatorSession session) throws SQLException {
         Long id;
         try {
-            id = session.startRebalance(mode);
+            id = session.startRebalance(planner.mode());
         } catch (SQLException e) {
             if (session.broken(e)) {
                 throw e;
