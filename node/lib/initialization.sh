@@ -4,16 +4,29 @@
 # there leaves a PGDATA that looks initialized (PG_VERSION exists) but is not, and the official entrypoint
 # would never initialize it again: every later boot would fail. A marker next to PGDATA, written before the
 # first boot and removed once the real server accepts connections, tells such a leftover apart; it is set
-# aside (renamed, never deleted) and initialization starts over.
+# aside (renamed, never deleted) and initialization starts over. A kill can also come after the real server
+# accepted its first clients but before the marker was removed: real_server_started tells that apart.
 
 initialization_marker() {
   printf '%s/citus-node-initializing\n' "$(dirname "$PGDATA")"
+}
+
+# The official entrypoint's temporary server listens on no TCP address; the real server writes its listen
+# address into postmaster.pid (sixth line) before it accepts a connection. A postmaster.pid left with one
+# means initialization had finished and clients may have written data, however soon the kill came.
+real_server_started() {
+  local lines=()
+  [[ -r $PGDATA/postmaster.pid ]] && mapfile -t lines <"$PGDATA/postmaster.pid" && [[ -n ${lines[5]:-} ]]
 }
 
 set_aside_interrupted_initialization() {
   local marker aside
   marker="$(initialization_marker)"
   [[ -e $marker ]] || return 0
+  if real_server_started; then
+    rm -f "$marker"
+    return 0
+  fi
   if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
     aside="$PGDATA.interrupted-$(date -u +%Y%m%dT%H%M%SZ)"
     mv "$PGDATA" "$aside"

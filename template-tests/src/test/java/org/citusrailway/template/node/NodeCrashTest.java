@@ -44,6 +44,24 @@ class NodeCrashTest {
         }
     }
 
+    /**
+     * The first boot's server accepts clients a moment before the wrapper sees it ready and removes its
+     * initialization marker; a kill in that moment must not take the node for an interrupted first boot.
+     */
+    @Test
+    void aKillBeforeTheFirstBootsMarkerIsRemovedKeepsTheData() throws Exception {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker")) {
+            node.start();
+            node.execute("create table kept (id int primary key)", "insert into kept select generate_series(1, 10)");
+            Files.writeString(node.volume.resolve("citus-node-initializing"), ""); // as if not yet removed
+            node.kill();
+            node.start();
+            assertEquals("10", node.query("select count(*) from kept"));
+            assertFalse(node.allOutput().contains("[initialization-interrupted]"), node.allOutput());
+            assertFalse(Files.exists(node.volume.resolve("citus-node-initializing")));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"coordinator", "worker"})
     void killsDuringTheBootStepsNeverKeepTheNodeFromStarting(String role) throws Exception {
