@@ -22,9 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Address;
+import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
@@ -58,6 +63,8 @@ final class Discovery {
     /** Last fresh addresses of each name. Loop thread only. */
     private final Map<String, List<InetAddress>> lastKnown = new HashMap<>();
     private final AtomicLong queriesSent = new AtomicLong();
+    /** This pass's queries sent over the exchange, by message ID. Loop thread only. */
+    private final InFlight inFlight = new InFlight();
 
     Discovery(Duration timeout, String privateDomain) {
         this(timeout, privateDomain, DnsSetup.system());
@@ -122,13 +129,16 @@ final class Discovery {
             unsettled.add(lookup.aaaa);
         }
         long step = timeout.toNanos() / ATTEMPTS;
-        for (int attempt = 1; attempt <= ATTEMPTS && !unsettled.isEmpty(); attempt++) {
-            for (Query query : unsettled) {
-                query.send();
+        inFlight.clear();
+        try (DnsExchange exchange = openExchange(unsettled)) {
+            for (int attempt = 1; attempt <= ATTEMPTS && !unsettled.isEmpty(); attempt++) {
+                for (Query query : unsettled) {
+                    query.send(exchange, attempt);
+                }
+                long tryEnds = attempt == ATTEMPTS ? start + timeout.toNanos() : start + attempt * step;
+                awaitAll(exchange, unsettled, tryEnds);
+                unsettled.removeIf(query -> query.answer.isDone());
             }
-            long tryEnds = attempt == ATTEMPTS ? start + timeout.toNanos() : start + attempt * step;
-            awaitAll(unsettled, tryEnds);
-            unsettled.removeIf(query -> query.answer.isDone());
         }
         for (NameLookup lookup : lookups) {
             results.put(lookup.name, remembered(lookup.result()));
@@ -151,7 +161,30 @@ final class Discovery {
         return last == null ? resolution : new Resolution(name, last, resolution.problem());
     }
 
-    private static void awaitAll(List<Query> queries, long until) throws InterruptedException {
+    /** One socket per nameserver for this pass's complete names; none when no name needs one. */
+    private DnsExchange openExchange(List<Query> queries) {
+        if (setup.servers().isEmpty() || queries.stream().noneMatch(query -> query.direct)) {
+            return null;
+        }
+        try {
+            return new DnsExchange(setup.servers());
+        } catch (IOException e) {
+            for (Query query : queries) {
+                query.direct = false; // dnsjava's own transport then; it reports what is wrong per query
+            }
+            return null;
+        }
+    }
+
+    private void awaitAll(DnsExchange exchange, List<Query> queries, long until) throws InterruptedException {
+        if (exchange != null) {
+            try {
+                exchange.receive(until, inFlight, () -> queries.stream().allMatch(query -> !query.direct
+                        || query.answer.isDone()));
+            } catch (IOException e) {
+                // what is still open is sent again, or times out
+            }
+        }
         CompletableFuture<?>[] answers = new CompletableFuture<?>[queries.size()];
         for (int i = 0; i < answers.length; i++) {
             answers[i] = queries.get(i).answer;
@@ -247,36 +280,90 @@ final class Discovery {
         }
     }
 
+    /** Routes the exchange's answers to this pass's queries. */
+    private static final class InFlight extends HashMap<Integer, Query> implements DnsExchange.Answers {
+        @Override
+        public void answered(int id, Message response) {
+            Query query = get(id);
+            if (query != null) {
+                query.settle(response);
+            }
+        }
+
+        @Override
+        public void unreachable(int id) {
+            Query query = get(id);
+            if (query != null) {
+                query.failed = true;
+            }
+        }
+    }
+
     /** One record type of one name; its answer is the addresses, empty when the name or the type does not exist. */
     private final class Query {
         final Name name;
         final int type;
         final CompletableFuture<List<InetAddress>> answer = new CompletableFuture<>();
         Query sibling;
+        /** Sent over this pass's exchange (a complete name); otherwise through dnsjava's lookup session. */
+        boolean direct;
+        int id = -1;
         /** The server answered with a failure (SERVFAIL, REFUSED, unreachable) rather than not at all. */
         volatile boolean failed;
 
         Query(Name name, int type) {
             this.name = name;
             this.type = type;
+            this.direct = name.isAbsolute();
         }
 
-        void send() {
+        void send(DnsExchange exchange, int attempt) {
             queriesSent.incrementAndGet();
-            dns.lookupAsync(name, type).whenComplete(this::settle);
+            if (!direct || exchange == null) {
+                dns.lookupAsync(name, type).whenComplete(this::settle);
+                return;
+            }
+            try {
+                if (id < 0) {
+                    id = exchange.send(Record.newRecord(name, type, DClass.IN), attempt - 1);
+                    inFlight.put(id, this);
+                } else {
+                    exchange.resend(id, attempt - 1); // the next server, as the resolver would
+                }
+            } catch (IOException e) {
+                failed = true;
+            }
+        }
+
+        /** An answer over the exchange. */
+        void settle(Message response) {
+            if (answer.isDone()) {
+                return;
+            }
+            int rcode = response.getRcode();
+            if (rcode == Rcode.NXDOMAIN) {
+                answer.complete(List.of());
+                sibling.answer.complete(List.of()); // no such name: no record of any type either
+                return;
+            }
+            if (rcode != Rcode.NOERROR) {
+                failed = true; // asked again at the next try
+                return;
+            }
+            List<InetAddress> addresses = addresses(response.getSection(Section.ANSWER));
+            if (response.getHeader().getFlag(Flags.TC)
+                    || addresses.isEmpty() && !response.getSection(Section.ANSWER).isEmpty()) {
+                // truncated (dnsjava asks again over TCP), or an alias to follow: the lookup session does both
+                direct = false;
+                dns.lookupAsync(name, type).whenComplete(this::settle);
+                return;
+            }
+            answer.complete(addresses);
         }
 
         private void settle(LookupResult result, Throwable failure) {
             if (failure == null) {
-                List<InetAddress> addresses = new ArrayList<>();
-                for (Record record : result.getRecords()) {
-                    if (record instanceof ARecord a) {
-                        addresses.add(a.getAddress());
-                    } else if (record instanceof AAAARecord aaaa) {
-                        addresses.add(aaaa.getAddress());
-                    }
-                }
-                answer.complete(List.copyOf(addresses));
+                answer.complete(addresses(result.getRecords()));
                 return;
             }
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
@@ -289,6 +376,18 @@ final class Discovery {
             } else if (cause instanceof ServerFailedException || !timedOut(cause)) {
                 failed = true;
             }
+        }
+
+        private static List<InetAddress> addresses(List<Record> records) {
+            List<InetAddress> addresses = new ArrayList<>(records.size());
+            for (Record record : records) {
+                if (record instanceof ARecord a) {
+                    addresses.add(a.getAddress());
+                } else if (record instanceof AAAARecord aaaa) {
+                    addresses.add(aaaa.getAddress());
+                }
+            }
+            return List.copyOf(addresses);
         }
 
         private static boolean timedOut(Throwable cause) {

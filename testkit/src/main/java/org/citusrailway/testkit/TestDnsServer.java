@@ -9,11 +9,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -55,6 +57,7 @@ public final class TestDnsServer implements AutoCloseable {
     private final AtomicLong queries = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong delayed = new AtomicLong();
+    private final Set<SocketAddress> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private TestDnsServer(InetSocketAddress address) throws IOException {
@@ -95,6 +98,11 @@ public final class TestDnsServer implements AutoCloseable {
         return queries.get();
     }
 
+    /** How many client sockets (address and port) have sent UDP queries so far. */
+    public int clientSockets() {
+        return clients.size();
+    }
+
     public long dropped() {
         return dropped.get();
     }
@@ -130,6 +138,7 @@ public final class TestDnsServer implements AutoCloseable {
                 return; // closed
             }
             queries.incrementAndGet();
+            clients.add(packet.getSocketAddress());
             byte[] reply;
             try {
                 reply = answer(new Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength()))).toWire(512);
