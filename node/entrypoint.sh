@@ -27,6 +27,8 @@ source "$NODE_LIB_DIR/settings.sh"
 source "$NODE_LIB_DIR/credentials.sh"
 # shellcheck source=lib/server.sh
 source "$NODE_LIB_DIR/server.sh"
+# shellcheck source=lib/resolver.sh
+source "$NODE_LIB_DIR/resolver.sh"
 
 OFFICIAL_ENTRYPOINT="${NODE_OFFICIAL_ENTRYPOINT:-docker-entrypoint.sh}"
 
@@ -46,6 +48,7 @@ main() {
   check_memory_overrides
   unset_client_variables
   check_data_location
+  start_local_resolver
 
   set_aside_interrupted_initialization
   guard_against_cloned_volume

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.UnaryOperator;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
@@ -61,6 +62,10 @@ public final class DnsRun {
             System.out.println("SKIPPED: " + unavailable.get());
             return;
         }
+        if (!Files.isExecutable(Path.of("/usr/sbin/unbound"))) {
+            System.out.println("SKIPPED: no /usr/sbin/unbound, the node images' local DNS cache (apt-get install unbound)");
+            return;
+        }
         PostgresBinaries binaries = PostgresBinaries.withCitus().orElse(null);
         if (binaries == null) {
             System.out.println("SKIPPED: " + PostgresBinaries.citusMissingReason());
@@ -69,11 +74,17 @@ public final class DnsRun {
         Path dir = Files.createTempDirectory("citus-railway-dns-bench-");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<LocalPostgres> servers = new ArrayList<>();
-        try (ResolverSandbox sandbox = ResolverSandbox.create(dir, DOMAIN, "timeout:1 attempts:4");
+        // resolv.conf as the platform writes it: no options, so glibc's defaults (5 s timeout, 2 attempts)
+        try (ResolverSandbox sandbox = ResolverSandbox.create(dir, DOMAIN, null);
                 TestDnsServer dns = TestDnsServer.start(new InetSocketAddress(sandbox.nameserver(), 53))) {
             try {
+                // The image's JVM flags (one home: registrar/Dockerfile) without its AOT cache, which only the
+                // image build makes: the idle CPU figure is the image's, less the cache's head start.
+                List<String> imageFlags = Dockerfile.read(Path.of("registrar/Dockerfile")).jvmFlags().stream()
+                        .filter(flag -> !flag.startsWith("-XX:AOTCache")).toList();
                 new DnsRun().run(sandbox, dns, binaries, servers, dir, JvmCommand.plain(java,
-                        Path.of(jar).toAbsolutePath().toString(), dir), passes, rounds, quietMinutes, idleMinutes);
+                        Path.of(jar).toAbsolutePath().toString(), dir).withFlags("image flags", imageFlags),
+                        passes, rounds, quietMinutes, idleMinutes);
             } finally {
                 servers.forEach(LocalPostgres::close);
             }
@@ -84,16 +95,18 @@ public final class DnsRun {
             Path dir, JvmCommand plain, int passes, int rounds, int quietMinutes, int idleMinutes) throws Exception {
         JvmCommand command = new JvmCommand("java -jar in the resolver sandbox", sandbox.wrap(plain.command()),
                 Map.of(), dir);
-        LocalPostgres coordinator = node(binaries, sandbox, dns, "coordinator", 0x10, servers);
+        // The nodes resolve through the node images' own DNS cache (node/lib/resolver.sh), the registrar does not.
+        UnaryOperator<List<String>> nodeResolver = sandbox.nodeDnsCache(Path.of("node/lib"));
+        LocalPostgres coordinator = node(binaries, sandbox, nodeResolver, dns, "coordinator", 0x10, servers);
         List<LocalPostgres> first = new ArrayList<>(List.of(coordinator,
-                node(binaries, sandbox, dns, "worker1", 0x11, servers),
-                node(binaries, sandbox, dns, "worker2", 0x12, servers)));
+                node(binaries, sandbox, nodeResolver, dns, "worker1", 0x11, servers),
+                node(binaries, sandbox, nodeResolver, dns, "worker2", 0x12, servers)));
         List<LocalPostgres> joiners = new ArrayList<>();
         List<String> joinerNames = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             String name = r < 18 ? "worker" + (r + 3) : "worker-" + (r - 17);
             joinerNames.add(name + "." + DOMAIN);
-            joiners.add(node(binaries, sandbox, null, null, 0x20 + r, servers));
+            joiners.add(node(binaries, sandbox, nodeResolver, null, null, 0x20 + r, servers));
         }
         System.out.printf("Setting up: Citus (%s) coordinator and %d workers on IPv6 addresses of lo, DNS on %s:53%n",
                 binaries.label(), 2 + rounds, sandbox.nameserver().getHostAddress());
@@ -210,15 +223,15 @@ public final class DnsRun {
     }
 
     /** A Citus node on the n-th IPv6 address of the sandbox, its name in DNS (AAAA only) when given. */
-    private static LocalPostgres node(PostgresBinaries binaries, ResolverSandbox sandbox, TestDnsServer dns,
-            String name, int n, List<LocalPostgres> servers) {
+    private static LocalPostgres node(PostgresBinaries binaries, ResolverSandbox sandbox,
+            UnaryOperator<List<String>> resolver, TestDnsServer dns, String name, int n, List<LocalPostgres> servers) {
         InetAddress address = sandbox.ipv6(n);
         if (name != null) {
             dns.put(name + "." + DOMAIN, address);
         }
         LocalPostgres server = LocalPostgres.builder(binaries).password(PASSWORD).citus()
                 .pgpass("*:*:*:" + LocalPostgres.SUPERUSER + ":" + PASSWORD + "\n")
-                .listenAddress(address.getHostAddress()).port(5432).wrapper(sandbox::wrap).build();
+                .listenAddress(address.getHostAddress()).port(5432).wrapper(resolver).build();
         servers.add(server);
         return server;
     }

@@ -7,11 +7,13 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * A private resolver configuration for child processes, and private IPv6 addresses for servers: a process started
@@ -25,6 +27,7 @@ public final class ResolverSandbox implements AutoCloseable {
     private final InetAddress nameserver;
     private final String prefix;
     private final List<String> added = new ArrayList<>();
+    private Path cachePidFile;
 
     private ResolverSandbox(Path dir, String search, String options) throws IOException {
         this.dir = dir;
@@ -85,6 +88,10 @@ public final class ResolverSandbox implements AutoCloseable {
 
     /** The command, run in a new mount namespace with the sandbox's /etc/resolv.conf and /etc/hosts. */
     public List<String> wrap(List<String> command) {
+        return wrap(dir, command);
+    }
+
+    private static List<String> wrap(Path dir, List<String> command) {
         List<String> full = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
                 "mount --bind \"$0\"/resolv.conf /etc/resolv.conf && mount --bind \"$0\"/hosts /etc/hosts"
                         + " && exec \"$@\"", dir.toString()));
@@ -92,8 +99,58 @@ public final class ResolverSandbox implements AutoCloseable {
         return full;
     }
 
+    /**
+     * Starts the node images' local DNS cache (node/lib/resolver.sh: unbound on 127.0.0.1:53) in front of this
+     * sandbox's nameserver, as a node's entrypoint does, and returns the wrapper for processes that resolve through
+     * it: their resolv.conf names the cache first, then the sandbox's nameserver. One cache serves every wrapped
+     * process (each node image runs its own). Needs unbound; stopped on close.
+     */
+    public synchronized UnaryOperator<List<String>> nodeDnsCache(Path nodeLib) {
+        Path cacheDir = dir.resolve("node-dns-cache");
+        try {
+            Files.createDirectories(cacheDir);
+            Files.copy(dir.resolve("resolv.conf"), cacheDir.resolve("resolv.conf"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(dir.resolve("hosts"), cacheDir.resolve("hosts"), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ProcessBuilder start = new ProcessBuilder("bash", "-c", "source \"$0\"/messages.sh && source \"$0\"/resolver.sh"
+                + " && start_local_resolver", nodeLib.toString());
+        start.environment().put("NODE_RESOLV_CONF", cacheDir.resolve("resolv.conf").toString());
+        start.environment().put("NODE_RESOLVER_DIR", cacheDir.resolve("run").toString());
+        Path log = cacheDir.resolve("start.log");
+        start.redirectErrorStream(true).redirectOutput(log.toFile()); // the daemon keeps a pipe open, a file not
+        cachePidFile = cacheDir.resolve("run/unbound.pid");
+        try {
+            boolean started = start.start().waitFor() == 0
+                    && Files.readString(log).contains("local DNS cache on 127.0.0.1");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (started && !Files.exists(cachePidFile) && System.nanoTime() < deadline) {
+                Thread.sleep(20); // the daemon writes its pid file a moment after it answers
+            }
+            if (!started || !Files.exists(cachePidFile)) {
+                throw new IllegalStateException("the node DNS cache did not start: " + Files.readString(log).strip());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return command -> wrap(cacheDir, command);
+    }
+
     @Override
     public synchronized void close() {
+        if (cachePidFile != null) {
+            try {
+                ProcessHandle.of(Long.parseLong(Files.readString(cachePidFile).trim())).ifPresent(ProcessHandle::destroy);
+            } catch (IOException | NumberFormatException e) {
+                // not started, or gone already
+            }
+            cachePidFile = null;
+        }
         for (String address : added) {
             try {
                 run(List.of("ip", "-6", "addr", "del", address + "/128", "dev", "lo"));

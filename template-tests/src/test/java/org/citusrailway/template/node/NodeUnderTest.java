@@ -96,6 +96,8 @@ final class NodeUnderTest implements AutoCloseable {
         environment.put("NODE_CGROUP_ROOT", cgroup.toString());
         environment.put("NODE_CONFIG_DIR", configDir.toString());
         environment.put("NODE_OFFICIAL_ENTRYPOINT", standIn.toString());
+        // The local DNS cache would rewrite this machine's /etc/resolv.conf: NodeDnsCacheTest runs it in a sandbox.
+        environment.put("LOCAL_DNS_CACHE", "off");
         environment.put("POSTGRES_INITDB_ARGS", "--no-sync");
         environment.put("STANDIN_INITDB_DIR", binaries.citus() ? INITDB_DIR.toString() : root.resolve("no-init").toString());
         memoryLimitV2(1L << 30);
