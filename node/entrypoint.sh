@@ -29,6 +29,8 @@ source "$NODE_LIB_DIR/credentials.sh"
 source "$NODE_LIB_DIR/server.sh"
 # shellcheck source=lib/resolver.sh
 source "$NODE_LIB_DIR/resolver.sh"
+# shellcheck source=lib/backup.sh
+source "$NODE_LIB_DIR/backup.sh"
 
 OFFICIAL_ENTRYPOINT="${NODE_OFFICIAL_ENTRYPOINT:-docker-entrypoint.sh}"
 
@@ -46,6 +48,7 @@ main() {
   check_node_role
   check_credentials
   check_memory_overrides
+  check_backup_settings
   unset_client_variables
   check_data_location
   start_local_resolver
@@ -62,6 +65,7 @@ main() {
   say "starting the ${CITUS_NODE_ROLE}: max_connections=${SETTING_MAX_CONNECTIONS} shared_buffers=${SETTING_SHARED_BUFFERS} work_mem=${SETTING_WORK_MEM} (memory limit ${MEMORY_LIMIT_MIB} MiB, ${MEMORY_LIMIT_SOURCE})"
   start_server postgres -c "config_file=$NODE_SETTINGS_FILE" "${@:2}"
   if await_server_ready; then
+    start_backups
     finish_initialization
     if ((PGDATA_WAS_EMPTY == 0)); then
       sync_role_password "$SERVER_SOCKET_DIR" "$SERVER_PORT"

@@ -74,6 +74,7 @@ maintenance_work_mem = ${SETTING_MAINTENANCE_WORK_MEM}
 dynamic_shared_memory_type = posix
 max_parallel_workers_per_gather = ${SETTING_MAX_PARALLEL_WORKERS_PER_GATHER}
 max_parallel_maintenance_workers = ${SETTING_MAX_PARALLEL_MAINTENANCE_WORKERS}
+$(backup_settings)
 CONF
 }
 
@@ -99,5 +100,8 @@ write_node_settings() {
   write_hba_file "$hba_file"
   write_settings_file "$NODE_SETTINGS_FILE" "$hba_file"
   chmod 0644 "$hba_file" "$NODE_SETTINGS_FILE"
+  if ((BACKUP_ENABLED == 1)); then
+    write_backup_config
+  fi
   check_preload_override
 }

@@ -22,7 +22,7 @@ final class Variables {
     private static final Pattern SHELL_ASSIGN = Pattern.compile(
             "(?m)^\\s*(?:export\\s+|readonly\\s+|local\\s+|declare\\s+-\\w+\\s+)?([A-Z][A-Z0-9_]*)=");
     /** Variables a shell provides, not the environment a user sets. */
-    private static final Set<String> SHELL_BUILTINS = Set.of("BASH_SOURCE", "HOME", "PATH", "UID", "EUID",
+    private static final Set<String> SHELL_BUILTINS = Set.of("BASH_SOURCE", "BASH_REMATCH", "HOME", "PATH", "UID", "EUID",
             "LINENO", "FUNCNAME", "PIPESTATUS", "IFS", "RANDOM", "SECONDS", "PWD", "BASHPID", "OSTYPE", "HOSTNAME");
 
     private Variables() {

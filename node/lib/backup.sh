@@ -1,0 +1,158 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # BACKUP_* settings are read by settings.sh and entrypoint.sh
+# Continuous WAL archiving to an S3-compatible bucket with pgBackRest, one stanza per node (named after its
+# service). Off unless the bucket's variables are set: the names are those a Railway Bucket gives its services
+# (BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION, ENDPOINT); a node with some but not all of them refuses to
+# start. The bucket's credentials go into a file only the postgres user can read, never onto a command line.
+
+readonly BACKUP_VARIABLES=(BUCKET ACCESS_KEY_ID SECRET_ACCESS_KEY REGION ENDPOINT)
+readonly BACKUP_REPOSITORY_PATH=/pgbackrest
+
+BACKUP_ENABLED=0
+
+backup_config_file() {
+  printf '%s/pgbackrest.conf\n' "$(node_config_dir)"
+}
+
+# Reads and checks the backup variables; sets BACKUP_ENABLED and the BACKUP_* settings.
+check_backup_settings() {
+  local name present=() missing=()
+  for name in "${BACKUP_VARIABLES[@]}"; do
+    if [[ -n ${!name:-} ]]; then
+      present+=("$name")
+    else
+      missing+=("$name")
+    fi
+  done
+  BACKUP_ENABLED=0
+  if ((${#present[@]} == 0)); then
+    return 0
+  fi
+  if ((${#missing[@]} > 0)); then
+    fail 2 '[backup-settings-incomplete]' "${missing[*]} empty while ${present[*]} set; reference all of the bucket's variables (${BACKUP_VARIABLES[*]}) on this service, or none of them to run without backups"
+  fi
+  for name in "${BACKUP_VARIABLES[@]}" BACKUP_ENCRYPTION_PASSPHRASE; do
+    if [[ ${!name:-} == *$'\n'* ]]; then
+      fail 2 '[backup-setting-line-break]' "$name contains a line break"
+    fi
+  done
+  if [[ $ENDPOINT =~ ^https://([A-Za-z0-9.-]+)(:([0-9]{1,5}))?/?$ ]]; then
+    BACKUP_S3_HOST=${BASH_REMATCH[1]}
+    BACKUP_S3_PORT=${BASH_REMATCH[3]:-443}
+  else
+    fail 2 '[backup-endpoint-invalid]' "ENDPOINT='$ENDPOINT' must be https://<host> or https://<host>:<port> (pgBackRest reaches S3 over TLS only)"
+  fi
+  BACKUP_STANZA=${BACKUP_STANZA:-${RAILWAY_SERVICE_NAME:-}}
+  if [[ ! $BACKUP_STANZA =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$ ]]; then
+    fail 2 '[backup-stanza-invalid]' "BACKUP_STANZA='$BACKUP_STANZA' (default: the service name) must be letters, digits, - or _; each node needs its own"
+  fi
+  BACKUP_S3_URI_STYLE=${BACKUP_S3_URI_STYLE:-host}
+  if [[ $BACKUP_S3_URI_STYLE != host && $BACKUP_S3_URI_STYLE != path ]]; then
+    fail 2 '[backup-uri-style-invalid]' "BACKUP_S3_URI_STYLE='$BACKUP_S3_URI_STYLE' must be host (bucket in the host name) or path"
+  fi
+  BACKUP_RETENTION_FULL=${BACKUP_RETENTION_FULL:-2}
+  if [[ ! $BACKUP_RETENTION_FULL =~ ^[1-9][0-9]?$ ]]; then
+    fail 2 '[backup-retention-invalid]' "BACKUP_RETENTION_FULL='$BACKUP_RETENTION_FULL' must be a whole number of full backups to keep, 1 to 99"
+  fi
+  # How long pgBackRest waits on the bucket per request. It retries each request, so with the default 10 s an
+  # unreachable bucket fails an archive attempt within a few minutes (pgBackRest's own 60 s: over 15 minutes, with
+  # nothing in pg_stat_archiver meanwhile).
+  BACKUP_IO_TIMEOUT=${BACKUP_IO_TIMEOUT:-10}
+  if [[ ! $BACKUP_IO_TIMEOUT =~ ^[1-9][0-9]{0,2}$ ]]; then
+    fail 2 '[backup-io-timeout-invalid]' "BACKUP_IO_TIMEOUT='$BACKUP_IO_TIMEOUT' must be whole seconds, 1 to 999"
+  fi
+  if [[ -n ${BACKUP_CA_FILE:-} && ! -r $BACKUP_CA_FILE ]]; then
+    fail 2 '[backup-ca-file-missing]' "BACKUP_CA_FILE='$BACKUP_CA_FILE' is not a readable file"
+  fi
+  if ! command -v pgbackrest >/dev/null; then
+    warn '[backup-unavailable]' "the bucket's variables are set but this image has no pgbackrest; WAL is not archived"
+    return 0
+  fi
+  BACKUP_ENABLED=1
+}
+
+# write_backup_config [socket-dir port]: the server's socket once it is known (stanza-create and backups
+# connect to it; archiving does not).
+write_backup_config() {
+  local file tmp
+  file="$(backup_config_file)"
+  tmp="$file.new"
+  (
+    umask 077
+    {
+      printf '[global]\n'
+      printf 'repo1-type=s3\n'
+      printf 'repo1-s3-endpoint=%s\n' "$BACKUP_S3_HOST"
+      printf 'repo1-storage-port=%s\n' "$BACKUP_S3_PORT"
+      printf 'repo1-s3-bucket=%s\n' "$BUCKET"
+      printf 'repo1-s3-region=%s\n' "$REGION"
+      printf 'repo1-s3-key=%s\n' "$ACCESS_KEY_ID"
+      printf 'repo1-s3-key-secret=%s\n' "$SECRET_ACCESS_KEY"
+      printf 'repo1-s3-uri-style=%s\n' "$BACKUP_S3_URI_STYLE"
+      printf 'repo1-path=%s\n' "$BACKUP_REPOSITORY_PATH"
+      printf 'repo1-retention-full=%s\n' "$BACKUP_RETENTION_FULL"
+      if [[ -n ${BACKUP_CA_FILE:-} ]]; then
+        printf 'repo1-storage-ca-file=%s\n' "$BACKUP_CA_FILE"
+      fi
+      if [[ -n ${BACKUP_ENCRYPTION_PASSPHRASE:-} ]]; then
+        printf 'repo1-cipher-type=aes-256-cbc\n'
+        printf 'repo1-cipher-pass=%s\n' "$BACKUP_ENCRYPTION_PASSPHRASE"
+      fi
+      printf 'io-timeout=%s\n' "$BACKUP_IO_TIMEOUT"
+      printf 'compress-type=zst\n'
+      printf 'start-fast=y\n'
+      printf 'log-level-console=warn\n'
+      printf 'log-level-stderr=off\n'
+      printf 'log-level-file=off\n'
+      printf 'lock-path=/tmp/pgbackrest-%s\n' "$BACKUP_STANZA"
+      printf '\n[%s]\n' "$BACKUP_STANZA"
+      printf 'pg1-path=%s\n' "$PGDATA"
+      printf 'pg1-user=%s\n' "$POSTGRES_USER"
+      printf 'pg1-database=%s\n' "$POSTGRES_DB"
+      if (($# == 2)); then
+        printf 'pg1-socket-path=%s\n' "$1"
+        printf 'pg1-port=%s\n' "$2"
+      fi
+    } >"$tmp"
+  )
+  give_to_postgres "$tmp"
+  mv -f "$tmp" "$file"
+}
+
+# The archive settings for the node's postgresql.conf (empty without backups). archive_timeout bounds how much
+# committed work can be missing from the bucket on a quiet node: a minute.
+backup_settings() {
+  if ((BACKUP_ENABLED == 0)); then
+    return 0
+  fi
+  printf '\n# WAL archiving to the bucket (pgBackRest stanza %s); see node/lib/backup.sh.\n' "$BACKUP_STANZA"
+  printf 'archive_mode = on\n'
+  printf 'archive_command = %s\n' "$(conf_quote "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
+  printf "archive_timeout = '60s'\n"
+}
+
+# The first error pgBackRest printed, with the S3 error code when there is one.
+pgbackrest_error() {
+  local output=$1 first code
+  first="$(grep -m1 -E '(ERROR|WARN): \[' <<<"$output" || true)"
+  code="$(grep -o -m1 -E '<Code>[^<]+</Code>' <<<"$output" | sed -E 's/<\/?Code>//g' || true)"
+  printf '%s%s\n' "${first:-$(head -n1 <<<"$output")}" "${code:+ ($code)}"
+}
+
+# Creates the node's stanza in the bucket (idempotent); in the background, so an unreachable bucket never holds
+# up the node. Until it exists, archiving fails and WAL waits in pg_wal.
+create_backup_stanza() {
+  local output
+  if output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" stanza-create 2>&1)"; then
+    say "backups: stanza '$BACKUP_STANZA' ready in bucket '$BUCKET' at $ENDPOINT; WAL is archived continuously"
+  else
+    warn '[backup-bucket-unreachable]' "stanza '$BACKUP_STANZA' could not be set up in bucket '$BUCKET' at $ENDPOINT: $(pgbackrest_error "$output"); WAL is kept in pg_wal until archiving succeeds"
+  fi
+}
+
+start_backups() {
+  if ((BACKUP_ENABLED == 1)); then
+    write_backup_config "$SERVER_SOCKET_DIR" "$SERVER_PORT"
+    create_backup_stanza &
+  fi
+}

@@ -1,0 +1,219 @@
+package org.citusrailway.template.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
+import org.citusrailway.template.node.NodeUnderTest.Result;
+import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.TestS3Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WAL archiving to a bucket (node/lib/backup.sh) for real: the node's entrypoint with the bucket's variables, real
+ * pgBackRest, and S3Proxy, a real S3 API server on loopback (HTTPS, signature v4, objects in a directory).
+ */
+class NodeBackupTest {
+    private static final NodeBinaries BINARIES = NodeBinaries.best();
+    private static final AtomicInteger STANZAS = new AtomicInteger();
+    private static Path s3Dir;
+    private static TestS3Server s3;
+
+    @BeforeAll
+    static void startS3() throws Exception {
+        Optional<String> missing = TestS3Server.unavailableReason().or(NodeBackupTest::pgbackrestMissing);
+        assumeTrue(missing.isEmpty(), missing.orElse(""));
+        s3Dir = Files.createTempDirectory("citus-node-s3-");
+        s3 = TestS3Server.start(s3Dir);
+        s3.createBucket("backups");
+    }
+
+    @AfterAll
+    static void stopS3() {
+        if (s3 != null) {
+            s3.close();
+            NodeUnderTest.deleteTree(s3Dir);
+        }
+    }
+
+    /** pgBackRest backs up PostgreSQL 17 from version 2.52 on. */
+    private static Optional<String> pgbackrestMissing() {
+        Result version = NodeUnderTest.run(List.of("sh", "-c", "pgbackrest version 2>&1 || true"), Map.of());
+        Matcher m = Pattern.compile("pgBackRest (\\d+)\\.(\\d+)").matcher(version.stdout());
+        if (!m.find()) {
+            return Optional.of("no pgbackrest on PATH (apt-get install pgbackrest)");
+        }
+        if (Integer.parseInt(m.group(1)) == 2 && Integer.parseInt(m.group(2)) < 52) {
+            return Optional.of(m.group() + " cannot back up PostgreSQL 17; 2.52 or newer is needed");
+        }
+        return Optional.empty();
+    }
+
+    private static NodeUnderTest withBucket(NodeUnderTest node, String bucket) {
+        return node.env("BUCKET", bucket)
+                .env("ACCESS_KEY_ID", TestS3Server.ACCESS_KEY_ID)
+                .env("SECRET_ACCESS_KEY", TestS3Server.SECRET_ACCESS_KEY)
+                .env("REGION", TestS3Server.REGION)
+                .env("ENDPOINT", s3.endpoint())
+                .env("BACKUP_S3_URI_STYLE", "path")
+                .env("BACKUP_CA_FILE", s3.caFile().toString())
+                .env("BACKUP_STANZA", "worker-" + STANZAS.incrementAndGet());
+    }
+
+    private static Result pgbackrest(NodeUnderTest node, String... arguments) {
+        List<String> command = new ArrayList<>(List.of("pgbackrest",
+                "--config=" + node.configDir.resolve("pgbackrest.conf"), "--stanza=" + node.env("BACKUP_STANZA")));
+        command.addAll(List.of(arguments));
+        return NodeUnderTest.runAsPostgres(command, Map.of());
+    }
+
+    private static void awaitOutput(NodeUnderTest node, String text) {
+        try {
+            Await.until(Duration.ofSeconds(60), "'" + text + "' in the node's output", () -> node.allOutput().contains(text));
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "; output:\n" + node.allOutput(), e);
+        }
+    }
+
+    @Test
+    void aNodeWithTheBucketsVariablesArchivesItsWalAndCanBeBackedUp() throws Exception {
+        try (NodeUnderTest node = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")) {
+            node.start();
+            String stanza = node.env("BACKUP_STANZA");
+            awaitOutput(node, "backups: stanza '" + stanza + "' ready in bucket 'backups'");
+            assertEquals("on", node.show("archive_mode"));
+            node.execute("create table kept (id int primary key)", "insert into kept select generate_series(1, 1000)");
+            String segment = node.query("select pg_walfile_name(pg_switch_wal())");
+            Await.until(Duration.ofSeconds(60), segment + " archived", () -> node.query(
+                    "select coalesce(last_archived_wal >= '" + segment + "', false) from pg_stat_archiver").equals("t"));
+
+            Result check = pgbackrest(node, "check");
+            assertEquals(0, check.exitCode(), check.stdout() + check.stderr());
+            Result backup = pgbackrest(node, "backup", "--type=full");
+            assertEquals(0, backup.exitCode(), backup.stdout() + backup.stderr());
+            Result info = pgbackrest(node, "info", "--output=json");
+            assertTrue(info.stdout().contains("\"type\":\"full\""), info.stdout());
+
+            Path config = node.configDir.resolve("pgbackrest.conf");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(config)));
+            assertFalse(node.allOutput().contains(TestS3Server.SECRET_ACCESS_KEY), "the secret must not be printed");
+        }
+    }
+
+    @Test
+    void aNodeWithoutTheBucketsVariablesDoesNotArchive() {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker")) {
+            node.start();
+            assertEquals("off", node.show("archive_mode"));
+            assertFalse(Files.exists(node.configDir.resolve("pgbackrest.conf")));
+        }
+    }
+
+    @Test
+    void aHalfConfiguredNodeRefusesToStartNamingWhatIsMissing() {
+        try (NodeUnderTest node = new NodeUnderTest(BINARIES, "worker").env("BUCKET", "backups")
+                .env("ENDPOINT", s3.endpoint())) {
+            Result refused = node.runToExit();
+            assertEquals(2, refused.exitCode());
+            assertEquals(1, refused.stderrLines().size(), refused.stderr());
+            assertTrue(refused.stderr().contains("[backup-settings-incomplete]: ACCESS_KEY_ID SECRET_ACCESS_KEY REGION"
+                    + " empty while BUCKET ENDPOINT set"), refused.stderr());
+            assertFalse(Files.exists(node.pgdata), "nothing was written to the volume");
+        }
+    }
+
+    @Test
+    void anEndpointWithoutTlsIsRefused() {
+        try (NodeUnderTest node = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")
+                .env("ENDPOINT", "http://127.0.0.1:" + s3.port())) {
+            Result refused = node.runToExit();
+            assertEquals(2, refused.exitCode());
+            assertEquals(List.of("citus-node: error [backup-endpoint-invalid]: ENDPOINT='http://127.0.0.1:" + s3.port()
+                    + "' must be https://<host> or https://<host>:<port> (pgBackRest reaches S3 over TLS only)"),
+                    refused.stderrLines());
+        }
+    }
+
+    @Test
+    void aMissingBucketOrWrongSecretIsOneWarningAndTheNodeRunsOn() {
+        try (NodeUnderTest missing = withBucket(new NodeUnderTest(BINARIES, "worker"), "no-such-bucket");
+                NodeUnderTest wrongSecret = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")
+                        .env("SECRET_ACCESS_KEY", "not-the-secret")) {
+            missing.start();
+            awaitOutput(missing, "[backup-bucket-unreachable]");
+            assertTrue(missing.allOutput().contains("NoSuchBucket"), missing.allOutput());
+            assertEquals("1", missing.query("select 1"));
+
+            wrongSecret.start();
+            awaitOutput(wrongSecret, "[backup-bucket-unreachable]");
+            assertTrue(wrongSecret.allOutput().contains("SignatureDoesNotMatch"), wrongSecret.allOutput());
+            assertFalse(wrongSecret.allOutput().contains("not-the-secret"), "the secret must not be printed");
+            assertEquals("1", wrongSecret.query("select 1"));
+        }
+    }
+
+    @Test
+    void withoutPgbackrestTheNodeSaysSoAndDoesNotArchive() {
+        String script = "source \"$0\"/messages.sh && source \"$0\"/backup.sh && PATH=/nonexistent"
+                + " && check_backup_settings && echo \"enabled=$BACKUP_ENABLED\"";
+        Result result = NodeUnderTest.run(List.of("bash", "-c", script, NodeUnderTest.NODE_DIR.resolve("lib").toString()),
+                Map.of("BUCKET", "backups", "ACCESS_KEY_ID", "id", "SECRET_ACCESS_KEY", "secret", "REGION", "auto",
+                        "ENDPOINT", "https://storage.example", "BACKUP_STANZA", "worker1"));
+        assertEquals(0, result.exitCode(), result.stderr());
+        assertEquals("enabled=0", result.stdout().strip());
+        assertEquals(List.of("citus-node: warning [backup-unavailable]: the bucket's variables are set but this image has"
+                + " no pgbackrest; WAL is not archived"), result.stderrLines());
+    }
+
+    /** An outage of the bucket during writes: WAL waits in pg_wal, and every segment reaches the bucket after it. */
+    @Test
+    void aBucketOutageLosesNoWal() throws Exception {
+        try (NodeUnderTest node = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")
+                .env("BACKUP_IO_TIMEOUT", "1")) {
+            node.start();
+            String stanza = node.env("BACKUP_STANZA");
+            awaitOutput(node, "backups: stanza '" + stanza + "' ready");
+            node.execute("create table kept (id int primary key)");
+            List<String> segments = new ArrayList<>();
+            s3.stop();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    node.execute("insert into kept select g from generate_series(" + (i * 1000 + 1) + ", "
+                            + (i * 1000 + 1000) + ") g");
+                    segments.add(node.query("select pg_walfile_name(pg_switch_wal())"));
+                }
+                Await.until(Duration.ofSeconds(120), "a failed archive attempt",
+                        () -> Integer.parseInt(node.query("select failed_count from pg_stat_archiver")) > 0);
+                assertEquals("f", node.query("select coalesce(last_archived_wal >= '" + segments.get(0)
+                        + "', false) from pg_stat_archiver"), "nothing archived while the bucket is down");
+            } finally {
+                s3.start();
+            }
+            String last = segments.get(segments.size() - 1);
+            Await.until(Duration.ofSeconds(180), "archiving caught up to " + last, () -> node.query(
+                    "select coalesce(last_archived_wal >= '" + last + "', false) from pg_stat_archiver").equals("t"));
+            Result listing = pgbackrest(node, "repo-ls", "--recurse", "archive/" + stanza);
+            for (String segment : segments) {
+                assertTrue(listing.stdout().contains(segment + "-"), segment + " not in the bucket:\n" + listing.stdout());
+            }
+            Result check = pgbackrest(node, "check");
+            assertEquals(0, check.exitCode(), check.stdout() + check.stderr());
+            assertEquals("4000", node.query("select count(*) from kept"));
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package org.citusrailway.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real S3 API server on loopback for the tests: S3Proxy (org.gaul:s3proxy, its jar with dependencies, copied by
+ * the build to the path in the system property {@value #JAR_PROPERTY}) in a child process, storing objects in a
+ * directory, over HTTPS with a self-signed certificate made by keytool, AWS signature v4. {@link #stop()} and
+ * {@link #start()} make an outage on the same port.
+ */
+public final class TestS3Server implements AutoCloseable {
+    public static final String JAR_PROPERTY = "s3proxy.jar";
+    public static final String REGION = "us-east-1";
+    public static final String ACCESS_KEY_ID = "test-access-key";
+    public static final String SECRET_ACCESS_KEY = "test-secret-key-0123456789";
+
+    private final Path dir;
+    private final int port;
+    private Process process;
+
+    private TestS3Server(Path dir) throws IOException {
+        this.dir = dir;
+        this.port = FreePorts.next();
+        Files.createDirectories(dir.resolve("objects"));
+        Path keystore = dir.resolve("keystore.p12");
+        keytool("-genkeypair", "-alias", "s3", "-keyalg", "RSA", "-keysize", "2048", "-validity", "30", "-dname",
+                "CN=127.0.0.1", "-ext", "SAN=dns:127.0.0.1,ip:127.0.0.1,dns:localhost", "-keystore", keystore.toString(),
+                "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit");
+        keytool("-exportcert", "-rfc", "-alias", "s3", "-keystore", keystore.toString(), "-storepass", "changeit",
+                "-file", caFile().toString());
+        // Clients run as other users (PostgreSQL's archive_command as postgres): the certificate is public.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(caFile(), PosixFilePermissions.fromString("rw-r--r--"));
+        Files.writeString(dir.resolve("s3proxy.properties"), String.join("\n",
+                "s3proxy.secure-endpoint=https://127.0.0.1:" + port,
+                "s3proxy.keystore-path=" + keystore,
+                "s3proxy.keystore-password=changeit",
+                "s3proxy.authorization=aws-v4",
+                "s3proxy.identity=" + ACCESS_KEY_ID,
+                "s3proxy.credential=" + SECRET_ACCESS_KEY,
+                "jclouds.provider=filesystem-nio2",
+                "jclouds.filesystem.basedir=" + dir.resolve("objects"), ""));
+        Files.writeString(dir.resolve("logback.xml"), """
+                <configuration>
+                  <appender name="out" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%d %level %logger{0} %msg%n</pattern></encoder>
+                  </appender>
+                  <root level="WARN"><appender-ref ref="out"/></root>
+                </configuration>
+                """);
+    }
+
+    /** Why no server can be started here (no jar), or empty when one can. */
+    public static Optional<String> unavailableReason() {
+        String jar = System.getProperty(JAR_PROPERTY);
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            return Optional.of("no S3Proxy jar (system property " + JAR_PROPERTY + "=" + jar
+                    + "; the template-tests build copies it)");
+        }
+        return Optional.empty();
+    }
+
+    /** A running server with objects under dir. */
+    public static TestS3Server start(Path dir) {
+        try {
+            TestS3Server server = new TestS3Server(dir);
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Creates an empty bucket (a directory of the store, as S3Proxy keeps them). */
+    public void createBucket(String bucket) {
+        try {
+            Files.createDirectories(dir.resolve("objects").resolve(bucket));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String endpoint() {
+        return "https://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The PEM certificate the server presents, for clients that verify it. */
+    public Path caFile() {
+        return dir.resolve("ca.pem");
+    }
+
+    /** Starts the server again on the same port (after {@link #stop()}); waits until it accepts connections. */
+    public synchronized void start() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        try {
+            process = new ProcessBuilder(java, "-Dlogback.configurationFile=" + dir.resolve("logback.xml"), "-jar",
+                    System.getProperty(JAR_PROPERTY), "--properties", dir.resolve("s3proxy.properties").toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("s3proxy.log").toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Await.until(Duration.ofSeconds(60), "S3Proxy accepting connections on port " + port, () -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("S3Proxy exited: " + log());
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** Stops the server (an outage); the objects stay. */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    /** What the server logged (warnings and errors). */
+    public String log() {
+        try {
+            return Files.readString(dir.resolve("s3proxy.log"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static void keytool(String... args) throws IOException {
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        List<String> command = new java.util.ArrayList<>(List.of(keytool.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("keytool failed: " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+}
