@@ -31,6 +31,8 @@ source "$NODE_LIB_DIR/server.sh"
 source "$NODE_LIB_DIR/resolver.sh"
 # shellcheck source=lib/backup.sh
 source "$NODE_LIB_DIR/backup.sh"
+# shellcheck source=lib/restore.sh
+source "$NODE_LIB_DIR/restore.sh"
 
 OFFICIAL_ENTRYPOINT="${NODE_OFFICIAL_ENTRYPOINT:-docker-entrypoint.sh}"
 
@@ -49,12 +51,14 @@ main() {
   check_credentials
   check_memory_overrides
   check_backup_settings
+  check_restore_settings
   unset_client_variables
   check_data_location
   start_local_resolver
 
   set_aside_interrupted_initialization
   guard_against_cloned_volume
+  restore_if_asked
   begin_initialization_if_empty
   detect_memory_limit
   compute_memory_settings
@@ -65,11 +69,14 @@ main() {
   say "starting the ${CITUS_NODE_ROLE}: max_connections=${SETTING_MAX_CONNECTIONS} shared_buffers=${SETTING_SHARED_BUFFERS} work_mem=${SETTING_WORK_MEM} (memory limit ${MEMORY_LIMIT_MIB} MiB, ${MEMORY_LIMIT_SOURCE})"
   start_server postgres -c "config_file=$NODE_SETTINGS_FILE" "${@:2}"
   if await_server_ready; then
+    finish_restore
     start_backups
     finish_initialization
     if ((PGDATA_WAS_EMPTY == 0)); then
       sync_role_password "$SERVER_SOCKET_DIR" "$SERVER_PORT"
     fi
+  elif ((RESTORING == 1 && SERVER_STOPPING == 0)); then
+    refuse_unreached_restore_point
   fi
   await_server_exit
 }

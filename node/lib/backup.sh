@@ -77,6 +77,7 @@ write_backup_config() {
   local file tmp
   file="$(backup_config_file)"
   tmp="$file.new"
+  mkdir -p "$(dirname "$file")"
   (
     umask 077
     {

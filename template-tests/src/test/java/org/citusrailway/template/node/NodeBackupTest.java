@@ -216,4 +216,112 @@ class NodeBackupTest {
             assertEquals("4000", node.query("select count(*) from kept"));
         }
     }
+
+    /** Archives the node's current WAL segment and waits until it is in the bucket. */
+    private static void archiveCurrentWal(NodeUnderTest node) {
+        String segment = node.query("select pg_walfile_name(pg_switch_wal())");
+        Await.until(Duration.ofSeconds(60), segment + " archived", () -> node.query(
+                "select coalesce(last_archived_wal >= '" + segment + "', false) from pg_stat_archiver").equals("t"));
+    }
+
+    private static void backUp(NodeUnderTest node) {
+        Result backup = pgbackrest(node, "backup", "--type=full");
+        assertEquals(0, backup.exitCode(), backup.stdout() + backup.stderr());
+    }
+
+    /** A new, empty volume: everything the node wrote is gone (lost+found stays, as on Railway). */
+    private static void destroyVolume(NodeUnderTest node) throws Exception {
+        try (var entries = Files.list(node.volume)) {
+            for (Path entry : entries.toList()) {
+                if (!entry.getFileName().toString().equals("lost+found")) {
+                    NodeUnderTest.deleteTree(entry);
+                }
+            }
+        }
+    }
+
+    /**
+     * Distributed and reference tables, a full backup of every node, writes, a restore point, a mistake; then every
+     * volume destroyed and the whole cluster restored to the point: exactly the rows committed before it, on every
+     * node, Citus's metadata consistent, and writes accepted. A restart afterwards does not restore again.
+     */
+    @Test
+    void theWholeClusterComesBackToOneRestorePoint() throws Exception {
+        assumeTrue(BINARIES.citus(), "needs Citus installed: " + org.citusrailway.testkit.PostgresBinaries.citusMissingReason());
+        try (NodeCluster cluster = new NodeCluster(BINARIES, node -> withBucket(node, "backups"))) {
+            for (NodeUnderTest node : cluster.nodes()) {
+                awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
+            }
+            NodeUnderTest coordinator = cluster.coordinator;
+            coordinator.execute("create table orders (id bigint primary key, note text)",
+                    "select create_distributed_table('orders', 'id')",
+                    "create table kinds (k int primary key)", "select create_reference_table('kinds')",
+                    "insert into orders select g, 'before the backup' from generate_series(1, 1000) g",
+                    "insert into kinds select generate_series(1, 10)");
+            cluster.nodes().forEach(NodeBackupTest::backUp);
+            coordinator.execute("insert into orders select g, 'after the backup' from generate_series(1001, 2000) g",
+                    "insert into kinds select generate_series(11, 20)",
+                    "select citus_create_restore_point('before-the-mistake')",
+                    "insert into orders select g, 'after the point' from generate_series(2001, 3000) g",
+                    "delete from kinds");
+            cluster.nodes().forEach(NodeBackupTest::archiveCurrentWal);
+
+            for (NodeUnderTest node : cluster.nodes()) {
+                node.stop();
+                destroyVolume(node);
+                node.env("BACKUP_RESTORE_POINT", "before-the-mistake");
+            }
+            for (NodeUnderTest node : cluster.nodes()) {
+                node.start();
+                awaitOutput(node, "restore: stanza '" + node.env("BACKUP_STANZA")
+                        + "' is at restore point 'before-the-mistake' and accepts writes");
+            }
+
+            assertEquals("2000 2000", coordinator.query("select count(*) || ' ' || max(id) from orders"));
+            assertEquals("0", coordinator.query("select count(*) from orders where note = 'after the point'"));
+            assertEquals("20", coordinator.query("select count(*) from kinds"));
+            for (NodeUnderTest worker : List.of(cluster.worker1, cluster.worker2)) {
+                assertEquals("20", worker.query("select count(*) from kinds"), "the reference table on a worker");
+            }
+            assertEquals("t", coordinator.query("select bool_and(result) from citus_check_cluster_node_health()"));
+            coordinator.execute("insert into orders values (5000, 'after the restore')");
+
+            coordinator.stop();
+            coordinator.start();
+            assertEquals("2001", coordinator.query("select count(*) from orders"), "a restart must not restore again");
+            assertFalse(coordinator.output().contains("restore: restoring"), coordinator.output());
+        }
+    }
+
+    /** A point that is not in the archive: one clear refusal, the data from before kept, no loop of restores. */
+    @Test
+    void aRestorePointThatDoesNotExistIsRefusedAndNothingIsLost() throws Exception {
+        try (NodeUnderTest node = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")) {
+            node.start();
+            awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
+            node.execute("create table kept (id int primary key)", "insert into kept select generate_series(1, 100)");
+            backUp(node);
+            archiveCurrentWal(node);
+            node.stop();
+            node.env("BACKUP_RESTORE_POINT", "no-such-point");
+
+            Result refused = node.runToExit();
+            assertEquals(1, refused.exitCode(), refused.stdout() + refused.stderr());
+            String refusal = "[restore-point-not-reached]: stanza '" + node.env("BACKUP_STANZA")
+                    + "' has no restore point 'no-such-point'";
+            assertTrue(refused.stderr().contains(refusal), refused.stderr());
+            Path[] aside;
+            try (var entries = Files.list(node.volume)) {
+                aside = entries.filter(p -> p.getFileName().toString().startsWith("pgdata.before-restore-"))
+                        .toArray(Path[]::new);
+            }
+            assertEquals(1, aside.length, "the data from before the restore, moved aside");
+            assertTrue(Files.exists(aside[0].resolve("PG_VERSION")));
+
+            Result again = node.runToExit();
+            assertEquals(1, again.exitCode());
+            assertTrue(again.stderr().contains(refusal), again.stderr());
+            assertFalse(again.stdout().contains("restore: restoring"), "no second restore:\n" + again.stdout());
+        }
+    }
 }

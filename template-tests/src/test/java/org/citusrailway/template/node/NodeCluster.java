@@ -1,6 +1,7 @@
 package org.citusrailway.template.node;
 
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
 
 /** A coordinator and two workers, each under the wrapper (database app), the workers registered on loopback. */
@@ -10,9 +11,14 @@ class NodeCluster implements AutoCloseable {
     final NodeUnderTest worker2;
 
     NodeCluster(NodeBinaries binaries) {
-        coordinator = new NodeUnderTest(binaries, "coordinator").env("POSTGRES_DB", "app");
-        worker1 = new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app");
-        worker2 = new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app");
+        this(binaries, node -> node);
+    }
+
+    /** Each node set up by {@code configure} before it first starts. */
+    NodeCluster(NodeBinaries binaries, UnaryOperator<NodeUnderTest> configure) {
+        coordinator = configure.apply(new NodeUnderTest(binaries, "coordinator").env("POSTGRES_DB", "app"));
+        worker1 = configure.apply(new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app"));
+        worker2 = configure.apply(new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app"));
         coordinator.start();
         worker1.start();
         worker2.start();
@@ -20,6 +26,10 @@ class NodeCluster implements AutoCloseable {
                 "select citus_set_coordinator_host('127.0.0.1', " + coordinator.serverPort() + ")",
                 "select citus_add_node('127.0.0.1', " + worker1.serverPort() + ")",
                 "select citus_add_node('127.0.0.1', " + worker2.serverPort() + ")");
+    }
+
+    List<NodeUnderTest> nodes() {
+        return List.of(coordinator, worker1, worker2);
     }
 
     @Override
