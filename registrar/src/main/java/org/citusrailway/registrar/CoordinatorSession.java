@@ -290,6 +290,47 @@ final class CoordinatorSession implements AutoCloseable {
         return ids;
     }
 
+    /**
+     * pg_stat_archiver and the WAL kept of every active node, asked through the coordinator in one statement: one row per
+     * node, {@code answered} false (and the rest empty) for a node that could not be asked.
+     */
+    List<ArchiveRow> archiveStatus() throws SQLException {
+        List<ArchiveRow> rows = new ArrayList<>();
+        // A node that is down must not hold the pass for Citus's 30 s connection timeout: 3 s, in this transaction.
+        connection.setAutoCommit(false);
+        try (Statement s = connection.createStatement()) {
+            s.execute("select set_config('citus.node_connection_timeout', '3000', true)");
+            try (ResultSet rs = s.executeQuery("select n.nodename, n.nodeport, r.success, r.result"
+                    + " from run_command_on_all_nodes($$select concat_ws('|', current_setting('archive_mode'),"
+                    + " archived_count, failed_count,"
+                    + " coalesce((extract(epoch from last_archived_time) * 1000)::bigint::text, ''),"
+                    + " coalesce((extract(epoch from last_failed_time) * 1000)::bigint::text, ''),"
+                    + " coalesce(last_failed_wal, ''),"
+                    + " (select count(*) from pg_ls_archive_statusdir() where name like '%.ready'),"
+                    + " (select coalesce(sum(size), 0) from pg_ls_waldir())) from pg_stat_archiver$$) r"
+                    + " join pg_catalog.pg_dist_node n using (nodeid) order by n.nodeid")) {
+                while (rs.next()) {
+                    HostPort node = new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2));
+                    String[] f = rs.getBoolean(3) ? rs.getString(4).split("\\|", -1) : new String[0];
+                    rows.add(f.length == 8 ? new ArchiveRow(node, true, f[0], Long.parseLong(f[1]),
+                            Long.parseLong(f[2]), instant(f[3]), instant(f[4]), f[5].isEmpty() ? null : f[5],
+                            Long.parseLong(f[6]), Long.parseLong(f[7])) : ArchiveRow.unanswered(node));
+                }
+            }
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+        return rows;
+    }
+
+    private static java.time.Instant instant(String epochMillis) {
+        return epochMillis.isEmpty() ? null : java.time.Instant.ofEpochMilli(Long.parseLong(epochMillis));
+    }
+
     void apply(Action action) throws SQLException {
         switch (action) {
             case Action.SetCoordinatorHost set -> call("select citus_set_coordinator_host(?, ?)", set.coordinator().host(),

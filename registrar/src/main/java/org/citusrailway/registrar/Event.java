@@ -93,6 +93,10 @@ public enum Event {
     REBALANCE_BLOCKED("rebalance-blocked"),
     /** A worker has no shards but REBALANCE_ON_JOIN=false: start the rebalance yourself. */
     REBALANCE_NEEDED("rebalance-needed"),
+    /** A node's WAL archiver keeps failing (its latest attempt failed); its WAL piles up in pg_wal. Said once. */
+    WAL_ARCHIVE_FAILING("wal-archive-failing"),
+    /** A node that was failing to archive its WAL archives again. */
+    WAL_ARCHIVE_RECOVERED("wal-archive-recovered"),
     /** A pass failed for an unexpected reason; retried with backoff. */
     PASS_FAILED("pass-failed");
 

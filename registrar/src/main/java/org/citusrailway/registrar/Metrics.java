@@ -1,6 +1,7 @@
 package org.citusrailway.registrar;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -35,6 +36,7 @@ final class Metrics {
     private volatile int dnsTimedOutNow;
     private volatile int dnsFailedNow;
     private volatile long dnsQueries;
+    private volatile List<ArchiveRow> archiveRows = List.of();
 
     private static final java.util.List<String> DNS_RESULTS = java.util.List.of("found", "not-found", "timeout",
             "failed");
@@ -104,6 +106,10 @@ final class Metrics {
         rebalanceTasks = Map.copyOf(tasks);
         rebalanceBlockedTables = blockedTables;
         workersWithoutShards = withoutShards;
+    }
+
+    void archive(List<ArchiveRow> rows) {
+        archiveRows = List.copyOf(rows);
     }
 
     void workersReinitialised(int count) {
@@ -201,7 +207,28 @@ final class Metrics {
                 .append("citus_registrar_dns_names_unanswered{result=\"failed\"} ").append(dnsFailedNow).append('\n');
         counter(out, "citus_registrar_dns_queries_total", "DNS queries sent (A and AAAA, first tries and retries).",
                 dnsQueries);
+        List<ArchiveRow> archives = archiveRows;
+        labelled(out, "citus_registrar_wal_archive_failing",
+                "1 while the node's latest WAL archive attempt failed (its WAL piles up in pg_wal).", archives,
+                a -> a.failing() ? 1 : 0);
+        labelled(out, "citus_registrar_wal_ready_segments", "WAL segments the node has not archived yet.", archives,
+                ArchiveRow::readySegments);
+        labelled(out, "citus_registrar_wal_bytes", "Size of the node's pg_wal directory.", archives,
+                ArchiveRow::walBytes);
         return out.toString();
+    }
+
+    /** One gauge per node that answered (label node="host:port"). */
+    private static void labelled(StringBuilder out, String name, String help, List<ArchiveRow> rows,
+            java.util.function.ToLongFunction<ArchiveRow> value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n");
+        for (ArchiveRow row : rows) {
+            if (row.answered()) {
+                out.append(name).append("{node=\"").append(row.node()).append("\"} ")
+                        .append(value.applyAsLong(row)).append('\n');
+            }
+        }
     }
 
     private static void counter(StringBuilder out, String name, String help, long value) {

@@ -29,6 +29,7 @@ final class Pass {
     private final EventLog log;
     private final KnownWorkers known = new KnownWorkers();
     private final Rebalancer rebalancer;
+    private final ArchiveWatch archiveWatch;
     private final DnsHealth dnsHealth;
     /** Workers whose add/activate failed transiently in this pass: retried soon, without backoff. */
     private final Set<HostPort> retrySoon = new HashSet<>();
@@ -49,6 +50,7 @@ final class Pass {
         this.metrics = metrics;
         this.log = log;
         this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), config.rebalanceTransferMode(), log, metrics);
+        this.archiveWatch = new ArchiveWatch(log, metrics);
         this.dnsHealth = new DnsHealth(config.dnsTimeout(), log, metrics);
     }
 
@@ -223,9 +225,10 @@ final class Pass {
         metrics.nodes(active, inactive, unreachable);
         metrics.workersReinitialised(known.reinitialised().size());
         Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachableWorkers, System.nanoTime());
+        Status.Archive archive = archiveWatch.pass(session, System.nanoTime());
         long elapsed = System.nanoTime() - startedNanos;
         metrics.passCompleted(elapsed);
-        return status(nodes, retired, alive, rebalance, startedAt, elapsed);
+        return status(nodes, retired, alive, rebalance, archive, startedAt, elapsed);
     }
 
     /**
@@ -400,7 +403,7 @@ final class Pass {
     }
 
     private Status status(List<NodeRow> nodes, Set<String> retired, Map<HostPort, Boolean> alive,
-            Status.Rebalance rebalance, Instant startedAt, long elapsedNanos) {
+            Status.Rebalance rebalance, Status.Archive archive, Instant startedAt, long elapsedNanos) {
         List<Status.Candidate> candidateViews = new ArrayList<>();
         for (HostPort candidate : candidates) {
             WorkerState s = workers.peek(candidate);
@@ -423,6 +426,6 @@ final class Pass {
         }
         return new Status("leader", true, null, startedAt, elapsedNanos / 1_000_000, metrics.passes(),
                 candidates.size(), List.copyOf(candidateViews), List.copyOf(nodeViews), rebalance,
-                List.copyOf(pendingNames), dnsHealth.last());
+                List.copyOf(pendingNames), dnsHealth.last(), archive);
     }
 }

@@ -7,9 +7,24 @@ import java.util.Map;
 /** An immutable picture of the registrar after a pass, published for /status. */
 record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
-        Rebalance rebalance, List<String> pendingCandidates, Dns dns) {
+        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive) {
 
     static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null);
+
+    /** Without an archiving picture (tests of other parts). */
+    Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
+            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
+            List<String> pendingCandidates, Dns dns) {
+        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
+                candidates, nodes, rebalance, pendingCandidates, dns, Archive.NONE);
+    }
+
+    /**
+     * Every node's WAL archiving as last checked ({@link ArchiveWatch}), or why it could not be checked.
+     */
+    record Archive(Instant checkedAt, List<ArchiveRow> nodes, String error) {
+        static final Archive NONE = new Archive(null, List.of(), null);
+    }
 
     /** Without a DNS summary (tests of other parts). */
     Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
@@ -78,7 +93,8 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
     Status withRole(String newRole, boolean reachable, String error) {
         // Only a completed leader pass knows what is pending; any other role watches nothing.
         return new Status(newRole, reachable, error, lastPassAt, lastPassMillis, passes, candidatesChecked, candidates,
-                nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of(), dns);
+                nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of(), dns,
+                archive);
     }
 
     String toJson() {
@@ -124,6 +140,16 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
                     .strings("blockedTables", r.blockedTables()).field("fix", r.fix()).field("error", r.error())
                     .field("lastCheckAt", text(r.lastCheckAt())).endObject();
         }
+        json.object("archive").field("checkedAt", text(archive.checkedAt())).field("error", archive.error())
+                .beginArray("nodes");
+        for (ArchiveRow a : archive.nodes()) {
+            json.beginObject().field("node", a.node().toString()).field("answered", a.answered())
+                    .field("archiveMode", a.mode()).field("failing", a.failing()).field("archived", a.archived())
+                    .field("failed", a.failed()).field("lastArchivedAt", text(a.lastArchivedAt()))
+                    .field("lastFailedAt", text(a.lastFailedAt())).field("lastFailedWal", a.lastFailedWal())
+                    .field("readySegments", a.readySegments()).field("walBytes", a.walBytes()).endObject();
+        }
+        json.endArray().endObject();
         return json.endObject().toString();
     }
 

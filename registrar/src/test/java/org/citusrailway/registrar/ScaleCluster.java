@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.junit.jupiter.api.Assumptions;
@@ -26,8 +27,15 @@ final class ScaleCluster implements AutoCloseable {
     final LocalPostgres worker2;
     final LocalPostgres worker3;
     private final List<LocalPostgres> servers = new ArrayList<>();
+    private final UnaryOperator<LocalPostgres.Builder> settings;
 
     ScaleCluster() {
+        this(builder -> builder);
+    }
+
+    /** With more settings for every server ({@code settings} adds them to each builder). */
+    ScaleCluster(UnaryOperator<LocalPostgres.Builder> settings) {
+        this.settings = settings;
         PostgresBinaries binaries = PostgresBinaries.withCitus().orElse(null);
         Assumptions.assumeTrue(binaries != null, PostgresBinaries.citusMissingReason());
         Assumptions.assumeTrue(!coordinatorName.equals("localhost") && TestHosts.resolvesToLoopbackThroughTheOs(coordinatorName),
@@ -48,7 +56,8 @@ final class ScaleCluster implements AutoCloseable {
     }
 
     private LocalPostgres server(PostgresBinaries binaries, String pgpass) {
-        LocalPostgres server = LocalPostgres.builder(binaries).password(PASSWORD).citus().pgpass(pgpass).build();
+        LocalPostgres server = settings.apply(LocalPostgres.builder(binaries).password(PASSWORD).citus().pgpass(pgpass))
+                .build();
         servers.add(server);
         return server;
     }
