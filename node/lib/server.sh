@@ -21,6 +21,11 @@ start_server() {
 # sessions are closed, a shutdown checkpoint is written, the server exits.
 stop_server() {
   SERVER_STOPPING=1
+  # A first boot stopped after its real server came up is a finished one (clients may have written data), even if
+  # the wrapper had not yet seen it ready; its postmaster.pid is gone once it has stopped, so decide now.
+  if real_server_started; then
+    finish_initialization
+  fi
   kill -INT "$SERVER_PID" 2>/dev/null || true
 }
 
