@@ -98,9 +98,7 @@ class NodeBackupTest {
             awaitOutput(node, "backups: stanza '" + stanza + "' ready in bucket 'backups'");
             assertEquals("on", node.show("archive_mode"));
             node.execute("create table kept (id int primary key)", "insert into kept select generate_series(1, 1000)");
-            String segment = node.query("select pg_walfile_name(pg_switch_wal())");
-            Await.until(Duration.ofSeconds(60), segment + " archived", () -> node.query(
-                    "select coalesce(last_archived_wal >= '" + segment + "', false) from pg_stat_archiver").equals("t"));
+            archiveCurrentWal(node);
 
             Result check = pgbackrest(node, "check");
             assertEquals(0, check.exitCode(), check.stdout() + check.stderr());
