@@ -29,6 +29,8 @@ source "$NODE_LIB_DIR/credentials.sh"
 source "$NODE_LIB_DIR/server.sh"
 # shellcheck source=lib/resolver.sh
 source "$NODE_LIB_DIR/resolver.sh"
+# shellcheck source=lib/backup-ledger.sh
+source "$NODE_LIB_DIR/backup-ledger.sh"
 # shellcheck source=lib/backup.sh
 source "$NODE_LIB_DIR/backup.sh"
 # shellcheck source=lib/restore.sh

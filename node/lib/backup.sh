@@ -130,14 +130,9 @@ backup_settings() {
   printf 'archive_mode = on\n'
   printf 'archive_command = %s\n' "$(conf_quote "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
   printf "archive_timeout = '60s'\n"
-}
-
-# The first error pgBackRest printed, with the S3 error code when there is one.
-pgbackrest_error() {
-  local output=$1 first code
-  first="$(grep -m1 -E '(ERROR|WARN): \[' <<<"$output" || true)"
-  code="$(grep -o -m1 -E '<Code>[^<]+</Code>' <<<"$output" | sed -E 's/<\/?Code>//g' || true)"
-  printf '%s%s\n' "${first:-$(head -n1 <<<"$output")}" "${code:+ ($code)}"
+  # How the registrar reaches this node's backups (node/backup-command.sh, run through COPY ... FROM PROGRAM).
+  printf 'citus_node.backup_command = %s\n' "$(conf_quote "$(printf '%q ' "$(dirname "$NODE_LIB_DIR")/backup-command.sh" \
+    "$(backup_config_file)" "$BACKUP_STANZA" "$PGDATA")")"
 }
 
 # Creates the node's stanza in the bucket (idempotent); in the background, so an unreachable bucket never holds

@@ -1,11 +1,16 @@
 # shellcheck shell=bash
 # Point-in-time restore of this node from its stanza in the bucket, to a named restore point: every node of the
 # cluster is given the same BACKUP_RESTORE_POINT (one written on all nodes by citus_create_restore_point), so the
-# coordinator's metadata and the workers' shards come back from the same instant. The restore runs once per point:
-# a file next to PGDATA records the point and whether it finished, so later boots with the variable still set start
-# normally. Data already in PGDATA is never deleted: it is moved aside first.
+# coordinator's metadata and the workers' shards come back from the same instant. BACKUP_RESTORE_TIME instead picks
+# the newest point the registrar made at or before that time, from the notes in the bucket (lib/backup-ledger.sh),
+# which also name the backup to start from. The restore runs once per target: a file next to PGDATA records it and
+# whether it finished, so later boots with the variable still set start normally. Data already in PGDATA is never
+# deleted: it is moved aside first. The node then reports the point in citus_node.restored_to, which the registrar
+# compares with the coordinator's before it lets a worker serve.
 
 RESTORE_POINT=
+RESTORE_REQUEST=
+RESTORE_SET=
 RESTORING=0
 
 restore_marker() {
@@ -14,16 +19,60 @@ restore_marker() {
 
 check_restore_settings() {
   RESTORE_POINT=${BACKUP_RESTORE_POINT:-}
-  [[ -n $RESTORE_POINT ]] || return 0
-  if ((BACKUP_ENABLED == 0)); then
-    fail 2 '[restore-without-bucket]' "BACKUP_RESTORE_POINT is set but this node has no bucket to restore from (reference the bucket's variables here too; without pgbackrest in the image the line above says so)"
+  RESTORE_REQUEST=
+  if [[ -n $RESTORE_POINT && -n ${BACKUP_RESTORE_TIME:-} ]]; then
+    fail 2 '[restore-target-ambiguous]' "BACKUP_RESTORE_POINT and BACKUP_RESTORE_TIME are both set; set one of them"
   fi
-  if [[ ! $RESTORE_POINT =~ ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$ ]]; then
+  if [[ -n ${BACKUP_RESTORE_TIME:-} ]]; then
+    if ! RESTORE_REQUEST="$(date -u -d "$BACKUP_RESTORE_TIME" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"; then
+      fail 2 '[restore-time-invalid]' "BACKUP_RESTORE_TIME='$BACKUP_RESTORE_TIME' is not a time (e.g. 2026-12-01T09:30:00Z)"
+    fi
+  fi
+  [[ -n $RESTORE_POINT || -n $RESTORE_REQUEST ]] || return 0
+  if ((BACKUP_ENABLED == 0)); then
+    fail 2 '[restore-without-bucket]' "a restore target is set but this node has no bucket to restore from (reference the bucket's variables here too; without pgbackrest in the image the line above says so)"
+  fi
+  if [[ -n $RESTORE_POINT && ! $RESTORE_POINT =~ ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$ ]]; then
     fail 2 '[restore-point-invalid]' "BACKUP_RESTORE_POINT='$RESTORE_POINT' is not a restore point name (letters, digits, . _ : -)"
   fi
 }
 
-# "<point> <state>" from the marker, empty without one.
+# The noted restore points of this stanza ("<time> <point> <backup label>", oldest first).
+stanza_restore_points() {
+  local output
+  if ! output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" info --output=json 2>&1)"; then
+    fail 1 '[restore-failed]' "pgBackRest could not read stanza '$BACKUP_STANZA': $(pgbackrest_error "$output"); the next boot tries again"
+  fi
+  restore_point_ledger <<<"$output"
+}
+
+# Sets RESTORE_POINT (for BACKUP_RESTORE_TIME) and RESTORE_SET: the backup the point was noted on, unless
+# BACKUP_RESTORE_SET names one. pgBackRest alone would start from the newest backup, which may be younger than the
+# point; recovery from it could never reach the point.
+resolve_restore_target() {
+  local points line
+  RESTORE_SET=${BACKUP_RESTORE_SET:-}
+  if [[ -n $RESTORE_POINT && -n $RESTORE_SET ]]; then
+    return 0
+  fi
+  write_backup_config
+  points="$(stanza_restore_points)"
+  if [[ -n $RESTORE_REQUEST ]]; then
+    line="$(awk -v at="$RESTORE_REQUEST" '$1 <= at' <<<"$points" | tail -n 1)"
+    if [[ -z $line ]]; then
+      fail 1 '[restore-time-before-first-point]' "stanza '$BACKUP_STANZA' has no restore point at or before $RESTORE_REQUEST (the oldest noted: $(head -n 1 <<<"$points" | cut -d' ' -f1-2)); choose a later BACKUP_RESTORE_TIME"
+    fi
+    RESTORE_POINT="$(cut -d' ' -f2 <<<"$line")"
+    say "restore: $RESTORE_REQUEST resolves to restore point '$RESTORE_POINT' made at $(cut -d' ' -f1 <<<"$line")"
+  else
+    line="$(awk -v point="$RESTORE_POINT" '$2 == point' <<<"$points" | tail -n 1)"
+  fi
+  if [[ -z $RESTORE_SET && -n $line ]]; then
+    RESTORE_SET="$(cut -d' ' -f3 <<<"$line")"
+  fi
+}
+
+# "<point> <state> <requested time or ->" from the marker, empty without one.
 restore_state() {
   local marker
   marker="$(restore_marker)"
@@ -32,31 +81,48 @@ restore_state() {
   fi
 }
 
+# write_restore_state <point> <state>
 write_restore_state() {
   local marker temporary
   marker="$(restore_marker)"
   temporary="$(mktemp "$marker.XXXXXX")"
-  printf '%s %s\n' "$1" "$2" >"$temporary"
+  printf '%s %s %s\n' "$1" "$2" "${RESTORE_REQUEST:--}" >"$temporary"
   mv -f "$temporary" "$marker"
+}
+
+# The setting that tells the registrar which point this volume was restored to (empty: never restored).
+restored_to_setting() {
+  local point state
+  read -r point state _ <<<"$(restore_state)"
+  if [[ $state == "done" || $state == recovering ]]; then
+    printf 'citus_node.restored_to = %s\n' "$(conf_quote "$point")"
+  fi
 }
 
 # Before the server starts: restores PGDATA from the bucket when BACKUP_RESTORE_POINT names a point this volume has
 # not been restored to. Sets RESTORING=1 while the server must still reach the point.
 restore_if_asked() {
-  local state aside output set=()
+  local point state request aside output set=()
   RESTORING=0
-  [[ -n $RESTORE_POINT ]] || return 0
-  state="$(restore_state)"
+  [[ -n $RESTORE_POINT || -n $RESTORE_REQUEST ]] || return 0
+  read -r point state request <<<"$(restore_state)"
+  if [[ -n $RESTORE_REQUEST && $request == "$RESTORE_REQUEST" ]]; then
+    RESTORE_POINT=$point # resolved when this restore began
+  fi
+  if [[ $point != "$RESTORE_POINT" || -z $point ]]; then
+    state=new
+  fi
   case "$state" in
-    "$RESTORE_POINT done") return 0 ;;
-    "$RESTORE_POINT failed") refuse_unreached_restore_point ;;
-    "$RESTORE_POINT recovering")
+    done) return 0 ;;
+    failed) refuse_unreached_restore_point ;;
+    recovering)
       # Stopped or killed while replaying WAL: the server carries on from where it was.
       RESTORING=1
       return 0
       ;;
-    "$RESTORE_POINT restoring") ;; # interrupted while copying files: the partial copy is replaced below
+    restoring) resolve_restore_target ;; # interrupted while copying files: the partial copy is replaced below
     *)
+      resolve_restore_target
       if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
         aside="$PGDATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
         mv "$PGDATA" "$aside"
@@ -70,10 +136,10 @@ restore_if_asked() {
   chmod 0700 "$PGDATA"
   give_to_postgres "$PGDATA"
   write_backup_config
-  if [[ -n ${BACKUP_RESTORE_SET:-} ]]; then
-    set=(--set="$BACKUP_RESTORE_SET")
+  if [[ -n $RESTORE_SET ]]; then
+    set=(--set="$RESTORE_SET")
   fi
-  say "restore: restoring stanza '$BACKUP_STANZA' from bucket '$BUCKET' to restore point '$RESTORE_POINT'"
+  say "restore: restoring stanza '$BACKUP_STANZA' from bucket '$BUCKET' to restore point '$RESTORE_POINT'${RESTORE_SET:+ from backup $RESTORE_SET}"
   if ! output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" "${set[@]}" \
     --type=name --target="$RESTORE_POINT" --target-action=promote restore 2>&1)"; then
     fail 1 '[restore-failed]' "pgBackRest could not restore stanza '$BACKUP_STANZA': $(pgbackrest_error "$output"); the next boot tries again"

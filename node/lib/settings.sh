@@ -75,6 +75,7 @@ dynamic_shared_memory_type = posix
 max_parallel_workers_per_gather = ${SETTING_MAX_PARALLEL_WORKERS_PER_GATHER}
 max_parallel_maintenance_workers = ${SETTING_MAX_PARALLEL_MAINTENANCE_WORKERS}
 $(backup_settings)
+$(restored_to_setting)
 CONF
 }
 

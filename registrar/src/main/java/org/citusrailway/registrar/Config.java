@@ -30,7 +30,8 @@ public record Config(
         Duration workerLostAfter,
         SslMode sslMode,
         boolean rebalanceOnJoin,
-        ShardTransferMode rebalanceTransferMode) {
+        ShardTransferMode rebalanceTransferMode,
+        BackupSchedule backupSchedule) {
 
     static final String DEFAULT_PATTERNS = "worker{n},worker-{n},citus-worker{n},citus-worker-{n}";
 
@@ -81,7 +82,7 @@ public record Config(
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
                 indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, readyCheckInterval, httpPort, logFormat,
                 connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode,
-                rebalanceOnJoin, transferMode);
+                rebalanceOnJoin, transferMode, BackupSchedule.read(read));
     }
 
     private static void checkPattern(String pattern, String domain) {
@@ -100,7 +101,7 @@ public record Config(
         return new Config(other, user, password, database, workerNamePatterns, workerIndexMax, privateDomain,
                 workerPort, workerHosts, scanInterval, readyCheckInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
                 statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode, rebalanceOnJoin,
-                rebalanceTransferMode);
+                rebalanceTransferMode, backupSchedule);
     }
 
     @Override
@@ -110,6 +111,6 @@ public record Config(
                 + ", privateDomain=" + privateDomain + ", workerPort=" + workerPort + ", workerHosts=" + workerHosts
                 + ", scanInterval=" + scanInterval + ", readyCheckInterval=" + readyCheckInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat
                 + ", rebalanceOnJoin=" + rebalanceOnJoin + ", rebalanceTransferMode=" + rebalanceTransferMode.citusValue()
-                + "]";
+                + ", backupSchedule=" + backupSchedule + "]";
     }
 }

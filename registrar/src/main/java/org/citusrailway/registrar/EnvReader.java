@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 /** Typed reads of environment variables; every failure names the variable (never echoing a secret). */
 final class EnvReader {
-    private static final Pattern DURATION = Pattern.compile("(-?)(\\d{1,9})(ms|s|m|h)?");
+    private static final Pattern DURATION = Pattern.compile("(-?)(\\d{1,9})(ms|s|m|h|d)?");
 
     private final Map<String, String> env;
 
@@ -69,7 +69,7 @@ final class EnvReader {
         return integer(name, fallback, 1, 65535);
     }
 
-    /** {@code 1500ms}, {@code 2s}, {@code 1m}, {@code 1h}; a bare number means seconds. */
+    /** {@code 1500ms}, {@code 2s}, {@code 1m}, {@code 1h}, {@code 7d}; a bare number means seconds. */
     Duration duration(String name, Duration fallback, Duration min) {
         String raw = string(name, null);
         if (raw == null) {
@@ -77,7 +77,7 @@ final class EnvReader {
         }
         Matcher m = DURATION.matcher(raw);
         if (!m.matches()) {
-            throw new ConfigException(name, "\"" + raw + "\" is not a duration (examples: 500ms, 2s, 1m)");
+            throw new ConfigException(name, "\"" + raw + "\" is not a duration (examples: 500ms, 2s, 1m, 1h, 7d)");
         }
         if (!m.group(1).isEmpty()) {
             throw new ConfigException(name, "\"" + raw + "\" is negative");
@@ -88,6 +88,7 @@ final class EnvReader {
             case "ms" -> Duration.ofMillis(amount);
             case "m" -> Duration.ofMinutes(amount);
             case "h" -> Duration.ofHours(amount);
+            case "d" -> Duration.ofDays(amount);
             default -> Duration.ofSeconds(amount);
         };
         if (value.compareTo(min) < 0) {

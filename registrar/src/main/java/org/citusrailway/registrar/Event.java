@@ -97,6 +97,24 @@ public enum Event {
     WAL_ARCHIVE_FAILING("wal-archive-failing"),
     /** A node that was failing to archive its WAL archives again. */
     WAL_ARCHIVE_RECOVERED("wal-archive-recovered"),
+    /** The leader starts a scheduled backup of a node (full or diff). */
+    BACKUP_STARTED("backup-started"),
+    /** A scheduled backup of a node finished; its label and size in the bucket. */
+    BACKUP_COMPLETED("backup-completed"),
+    /** A scheduled backup failed (pgBackRest's error); retried after 5 min, doubling up to 1 h; said at 1, 2, 4 … */
+    BACKUP_FAILED("backup-failed"),
+    /** A cluster-wide restore point was created and noted in every node's stanza. */
+    RESTORE_POINT_CREATED("restore-point-created"),
+    /** citus_create_restore_point failed (for example a lock it waits for is held longer than LOCK_TIMEOUT). */
+    RESTORE_POINT_FAILED("restore-point-failed"),
+    /** A restore point was created but could not be noted in some nodes' stanzas (no backup there yet, bucket down). */
+    RESTORE_POINT_UNNOTED("restore-point-unnoted"),
+    /** Some nodes have a bucket and others not: the cluster cannot be restored as a whole. Said once per change. */
+    BACKUPS_INCOMPLETE("backups-incomplete"),
+    /** A node's volume has less free space than VOLUME_FREE_ALERT_PERCENT. Said once until it recovers. */
+    VOLUME_NEARLY_FULL("volume-nearly-full"),
+    /** A node's volume has free space again (5 points above the alert threshold). */
+    VOLUME_SPACE_RECOVERED("volume-space-recovered"),
     /** A pass failed for an unexpected reason; retried with backoff. */
     PASS_FAILED("pass-failed");
 

@@ -37,6 +37,11 @@ final class Metrics {
     private volatile int dnsFailedNow;
     private volatile long dnsQueries;
     private volatile List<ArchiveRow> archiveRows = List.of();
+    private final AtomicLong backupsCompleted = new AtomicLong();
+    private final AtomicLong backupFailures = new AtomicLong();
+    private final AtomicLong restorePointsCreated = new AtomicLong();
+    private final AtomicLong restorePointFailures = new AtomicLong();
+    private volatile BackupScheduler.View backups = BackupScheduler.View.NONE;
 
     private static final java.util.List<String> DNS_RESULTS = java.util.List.of("found", "not-found", "timeout",
             "failed");
@@ -110,6 +115,26 @@ final class Metrics {
 
     void archive(List<ArchiveRow> rows) {
         archiveRows = List.copyOf(rows);
+    }
+
+    void backupCompleted() {
+        backupsCompleted.incrementAndGet();
+    }
+
+    void backupFailed() {
+        backupFailures.incrementAndGet();
+    }
+
+    void restorePointCreated() {
+        restorePointsCreated.incrementAndGet();
+    }
+
+    void restorePointFailed() {
+        restorePointFailures.incrementAndGet();
+    }
+
+    void backups(BackupScheduler.View view) {
+        backups = view;
     }
 
     void workersReinitialised(int count) {
@@ -215,7 +240,43 @@ final class Metrics {
                 ArchiveRow::readySegments);
         labelled(out, "citus_registrar_wal_bytes", "Size of the node's pg_wal directory.", archives,
                 ArchiveRow::walBytes);
+        BackupScheduler.View backupView = backups;
+        counter(out, "citus_registrar_backups_total", "Scheduled backups that succeeded.", backupsCompleted.get());
+        counter(out, "citus_registrar_backup_failures_total", "Scheduled backups that failed.", backupFailures.get());
+        counter(out, "citus_registrar_restore_points_total", "Cluster-wide restore points created.",
+                restorePointsCreated.get());
+        counter(out, "citus_registrar_restore_point_failures_total", "citus_create_restore_point calls that failed.",
+                restorePointFailures.get());
+        gauge(out, "citus_registrar_restore_point_last_timestamp_seconds",
+                "When the newest restore point noted in the bucket (or created here) was made; 0 before the first.",
+                Long.toString(backupView.lastRestorePointAt() == null ? 0
+                        : backupView.lastRestorePointAt().getEpochSecond()));
+        List<BackupScheduler.NodeBackups> nodes = backupView.nodes().stream()
+                .filter(BackupScheduler.NodeBackups::configured).toList();
+        perNode(out, "citus_registrar_backup_last_timestamp_seconds",
+                "When the node's newest backup finished; 0 before the first.", nodes,
+                n -> n.newest() == null ? 0 : n.newest().finishedAt().getEpochSecond());
+        perNode(out, "citus_registrar_backup_last_full_timestamp_seconds",
+                "When the node's newest full backup finished; 0 before the first.", nodes,
+                n -> n.newestFullAt() == null ? 0 : n.newestFullAt().getEpochSecond());
+        perNode(out, "citus_registrar_backup_failing", "1 while the node's latest scheduled backup failed.", nodes,
+                n -> n.failures() > 0 ? 1 : 0);
+        List<BackupScheduler.NodeBackups> measured = backupView.nodes().stream().filter(n -> n.disk() != null).toList();
+        perNode(out, "citus_registrar_volume_bytes", "Size of the node's volume (the file system holding PGDATA).",
+                measured, n -> n.disk().volumeBytes());
+        perNode(out, "citus_registrar_volume_free_bytes", "Free bytes on the node's volume.", measured,
+                n -> n.disk().freeBytes());
         return out.toString();
+    }
+
+    private static void perNode(StringBuilder out, String name, String help, List<BackupScheduler.NodeBackups> rows,
+            java.util.function.ToLongFunction<BackupScheduler.NodeBackups> value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n");
+        for (BackupScheduler.NodeBackups row : rows) {
+            out.append(name).append("{node=\"").append(row.node()).append("\"} ").append(value.applyAsLong(row))
+                    .append('\n');
+        }
     }
 
     /** One gauge per node that answered (label node="host:port"). */

@@ -56,6 +56,17 @@ final class PgConnector {
         return driver.connect(url, properties(serverOptions(), config.connectTimeout().plusSeconds(3)));
     }
 
+    /**
+     * A connection to a node for its backups: no statement or socket timeout, since a backup runs as long as the
+     * data takes (pgBackRest bounds every wait on the bucket itself); keepalives notice a node that vanished.
+     */
+    Connection openForBackups(HostPort node) throws SQLException {
+        Properties props = properties("-c statement_timeout=0 -c lock_timeout=" + config.lockTimeout().toMillis()
+                + " -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3", Duration.ZERO);
+        props.setProperty("socketTimeout", "0");
+        return driver.connect(url(node), props);
+    }
+
     private String url(List<InetAddress> addresses, int port) {
         StringBuilder hosts = new StringBuilder();
         for (InetAddress address : addresses) {

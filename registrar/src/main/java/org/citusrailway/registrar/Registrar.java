@@ -23,6 +23,7 @@ public final class Registrar {
     private final Metrics metrics = new Metrics();
     private final Pass pass;
     private final ReadinessWatch readiness;
+    private final BackupScheduler backups;
     private List<ReadinessWatch.Target> watched = List.of();
 
     private volatile boolean stopped;
@@ -52,6 +53,7 @@ public final class Registrar {
         WorkerProbe probe = new WorkerProbe(connector);
         this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, workers, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
+        this.backups = new BackupScheduler(config, connector, log, metrics, () -> status);
     }
 
     /** A registrar whose first coordinator session is already being opened; {@link #run()} uses it. */
@@ -69,11 +71,11 @@ public final class Registrar {
     }
 
     Status status() {
-        return status;
+        return status.withBackups(backups.view());
     }
 
     public String statusJson() {
-        return status.toJson();
+        return status().toJson();
     }
 
     public String metricsText() {
@@ -88,6 +90,7 @@ public final class Registrar {
     public void run() {
         loopThread = Thread.currentThread();
         running = true;
+        backups.start();
         try {
             while (!stopped) {
                 long started = System.nanoTime();
@@ -118,6 +121,7 @@ public final class Registrar {
             }
         } finally {
             running = false;
+            backups.stop();
             dropSession();
         }
     }
@@ -125,6 +129,7 @@ public final class Registrar {
     /** Ends the loop and drops the coordinator connection at once (a statement in flight is abandoned). */
     public void stop() {
         stopped = true;
+        backups.stop();
         CoordinatorHeadStart early = headStart;
         if (early != null) {
             early.discard();

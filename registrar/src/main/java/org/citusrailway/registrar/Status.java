@@ -7,9 +7,22 @@ import java.util.Map;
 /** An immutable picture of the registrar after a pass, published for /status. */
 record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
-        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive) {
+        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive, BackupScheduler.View backups) {
 
     static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null);
+
+    /** Without the backup scheduler's view (a pass builds this; the registrar adds the view when it publishes). */
+    Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
+            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
+            List<String> pendingCandidates, Dns dns, Archive archive) {
+        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
+                candidates, nodes, rebalance, pendingCandidates, dns, archive, BackupScheduler.View.NONE);
+    }
+
+    Status withBackups(BackupScheduler.View view) {
+        return new Status(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes,
+                candidatesChecked, candidates, nodes, rebalance, pendingCandidates, dns, archive, view);
+    }
 
     /** Without an archiving picture (tests of other parts). */
     Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
@@ -94,7 +107,7 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
         // Only a completed leader pass knows what is pending; any other role watches nothing.
         return new Status(newRole, reachable, error, lastPassAt, lastPassMillis, passes, candidatesChecked, candidates,
                 nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of(), dns,
-                archive);
+                archive, backups);
     }
 
     String toJson() {
@@ -148,6 +161,31 @@ record Status(String role, boolean coordinatorReachable, String coordinatorError
                     .field("failed", a.failed()).field("lastArchivedAt", text(a.lastArchivedAt()))
                     .field("lastFailedAt", text(a.lastFailedAt())).field("lastFailedWal", a.lastFailedWal())
                     .field("readySegments", a.readySegments()).field("walBytes", a.walBytes()).endObject();
+        }
+        json.endArray().endObject();
+        json.object("backups").field("checkedAt", text(backups.checkedAt()))
+                .field("lastRestorePoint", backups.lastRestorePoint())
+                .field("lastRestorePointAt", text(backups.lastRestorePointAt())).beginArray("nodes");
+        for (BackupScheduler.NodeBackups b : backups.nodes()) {
+            json.beginObject().field("node", b.node().toString()).field("reachable", b.reachable())
+                    .field("configured", b.configured()).field("running", b.running());
+            if (b.newest() == null) {
+                json.nullField("lastBackup");
+            } else {
+                json.object("lastBackup").field("label", b.newest().label()).field("type", b.newest().type())
+                        .field("finishedAt", text(b.newest().finishedAt()))
+                        .field("bucketBytes", b.newest().repositoryBytes()).endObject();
+            }
+            json.field("lastFullAt", text(b.newestFullAt())).field("backups", b.count())
+                    .field("lastError", b.lastError()).field("lastErrorAt", text(b.lastErrorAt()))
+                    .field("failures", b.failures()).field("retryAfter", text(b.retryAfter()));
+            if (b.disk() == null) {
+                json.nullField("volume");
+            } else {
+                json.object("volume").field("bytes", b.disk().volumeBytes()).field("freeBytes", b.disk().freeBytes())
+                        .field("walBytes", b.disk().walBytes()).endObject();
+            }
+            json.endObject();
         }
         json.endArray().endObject();
         return json.endObject().toString();

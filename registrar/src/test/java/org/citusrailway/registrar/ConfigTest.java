@@ -49,7 +49,17 @@ class ConfigTest {
         assertEquals(SslMode.REQUIRE, c.sslMode());
         assertTrue(c.rebalanceOnJoin());
         assertEquals(ShardTransferMode.AUTO, c.rebalanceTransferMode());
+        assertEquals(new BackupSchedule(Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(1),
+                Duration.ofMinutes(1), 10), c.backupSchedule());
         assertFalse(c.toString().contains(SECRET), c.toString());
+    }
+
+    @Test
+    void backupScheduleVariablesAreRead() {
+        Config c = Config.fromEnvironment(env("BACKUP_FULL_INTERVAL", "1d", "BACKUP_DIFF_INTERVAL", "0",
+                "RESTORE_POINT_INTERVAL", "15m", "BACKUP_CHECK_INTERVAL", "30s", "VOLUME_FREE_ALERT_PERCENT", "20"));
+        assertEquals(new BackupSchedule(Duration.ofDays(1), Duration.ZERO, Duration.ofMinutes(15),
+                Duration.ofSeconds(30), 20), c.backupSchedule());
     }
 
     @Test
@@ -131,7 +141,7 @@ class ConfigTest {
             "PORT|http|not a whole number",
             "LOG_FORMAT|xml|not one of json, text",
             "CONNECT_TIMEOUT|0|too short",
-            "DNS_TIMEOUT|1d|not a duration",
+            "DNS_TIMEOUT|1w|not a duration",
             "STATEMENT_TIMEOUT|-1|negative",
             "LOCK_TIMEOUT|soon|not a duration",
             "PROBE_RETRY_MAX|-1s|negative",
@@ -140,7 +150,13 @@ class ConfigTest {
             "REBALANCE_ON_JOIN|1|not true or false",
             "REBALANCE_ON_JOIN|off|not true or false",
             "REBALANCE_TRANSFER_MODE|online|\"online\" is not one of auto, force_logical, block_writes",
-            "REBALANCE_TRANSFER_MODE|blockwrites|not one of auto, force_logical, block_writes"})
+            "REBALANCE_TRANSFER_MODE|blockwrites|not one of auto, force_logical, block_writes",
+            "BACKUP_FULL_INTERVAL|weekly|not a duration",
+            "BACKUP_FULL_INTERVAL|5s|too short",
+            "BACKUP_DIFF_INTERVAL|8d|not shorter than BACKUP_FULL_INTERVAL",
+            "RESTORE_POINT_INTERVAL|-1h|negative",
+            "BACKUP_CHECK_INTERVAL|0|too short",
+            "VOLUME_FREE_ALERT_PERCENT|95|out of range"})
     void badValuesNameTheVariable(String variable, String value, String problem) {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.fromEnvironment(env(variable, value)));
         assertEquals(variable, e.variable());

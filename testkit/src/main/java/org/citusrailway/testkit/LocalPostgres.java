@@ -83,6 +83,11 @@ public final class LocalPostgres implements AutoCloseable {
         return dataDir;
     }
 
+    /** Where the server's Unix socket is (local connections there are trusted). */
+    public Path socketDir() {
+        return socketDir;
+    }
+
     /** The server's HOME: where its {@code .pgpass} lives. */
     public Path home() {
         return home;

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Reading pgBackRest's answers. The restore points the registrar creates are noted on the stanza's newest backup at
+# the time, as annotations "<point name>=<UTC time>" (backup-command.sh record-point): the bucket itself then says
+# which points exist, when each was made and which backup a restore to it starts from, even when every volume is lost.
+
+# The first error pgBackRest printed (without its time stamp), with the S3 error code when there is one.
+pgbackrest_error() {
+  local output=$1 first code
+  first="$(grep -m1 -E '(ERROR|WARN): \[' <<<"$output" | sed -E 's/^([0-9-]+ [0-9:.]+ +)?P[0-9]+ +//' || true)"
+  code="$(grep -o -m1 -E '<Code>[^<]+</Code>' <<<"$output" | sed -E 's/<\/?Code>//g' || true)"
+  printf '%s%s\n' "${first:-$(head -n1 <<<"$output")}" "${code:+ ($code)}"
+}
+
+# restore_point_ledger < info.json: one line "<time> <point> <backup label>" per noted restore point, oldest first.
+# pgBackRest writes each backup's keys in alphabetical order, so a backup's "annotation" precedes its "label".
+# (No {n} repetitions in the awk program: Debian's mawk does not take them.)
+restore_point_ledger() {
+  grep -oE '"annotation":\{[^}]*\}|"label":"[^"]+"' |
+    awk '
+      /^"annotation"/ {
+        pending = ""
+        rest = $0
+        while (match(rest, /"[A-Za-z0-9][A-Za-z0-9_.:-]*":"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"/)) {
+          pair = substr(rest, RSTART + 1, RLENGTH - 2)
+          split(pair, kv, "\":\"")
+          pending = pending kv[2] " " kv[1] "\n"
+          rest = substr(rest, RSTART + RLENGTH)
+        }
+        next
+      }
+      /^"label"/ {
+        label = $0
+        sub(/^"label":"/, "", label)
+        sub(/"$/, "", label)
+        n = split(pending, lines, "\n")
+        for (i = 1; i <= n; i++) if (lines[i] != "") print lines[i] " " label
+        pending = ""
+      }' | sort
+}

@@ -1,0 +1,215 @@
+package org.citusrailway.registrar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.LocalPostgres;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The leader's backup schedule against real Citus nodes, each with real pgBackRest (a repository in a local
+ * directory: the bucket's transport is the node tests' concern) and the node's own backup command
+ * (node/backup-command.sh), set up as the node scripts set it up: archive_command and citus_node.backup_command.
+ */
+class BackupSchedulerTest {
+    private static final Path BACKUP_COMMAND = Path.of("..", "node", "backup-command.sh").toAbsolutePath().normalize();
+    private static final Duration SOON = Duration.ofSeconds(90);
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void needsPgbackrest() throws Exception {
+        Process version = new ProcessBuilder("sh", "-c", "pgbackrest version 2>&1 || true").start();
+        String out = new String(version.getInputStream().readAllBytes());
+        version.waitFor(10, TimeUnit.SECONDS);
+        assumeTrue(out.matches("(?s)pgBackRest 2\\.(5[2-9]|[6-9][0-9]).*"),
+                "needs pgBackRest 2.52 or newer on PATH (PostgreSQL 17 support); found: " + out.strip());
+        assumeTrue(Files.isExecutable(BACKUP_COMMAND), BACKUP_COMMAND + " is missing");
+    }
+
+    @Test
+    void everyNodeIsBackedUpThenARestorePointIsMadeAndNotedInEveryStanza() throws Exception {
+        Path repository = shared(dir.resolve("repository"));
+        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
+                LogCapture logs = new LogCapture()) {
+            List<LocalPostgres> nodes = List.of(cluster.coordinator, cluster.worker1, cluster.worker2);
+            for (LocalPostgres node : nodes) {
+                giveBucket(node, repository, true);
+            }
+            Map<String, String> env = cluster.registrarEnvironment();
+            env.put("BACKUP_CHECK_INTERVAL", "2s");
+            env.put("BACKUP_FULL_INTERVAL", "1h");
+            env.put("BACKUP_DIFF_INTERVAL", "0");
+            env.put("RESTORE_POINT_INTERVAL", "20s");
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "a restore point after the first backups", () -> logs.count(
+                        Event.RESTORE_POINT_CREATED) >= 1);
+                assertEquals(3, logs.count(Event.BACKUP_COMPLETED), logs.text());
+                assertEquals(0, logs.count(Event.BACKUP_FAILED), logs.text());
+                BackupScheduler.View view = registrar.status().backups();
+                assertEquals(3, view.nodes().size(), view.toString());
+                for (BackupScheduler.NodeBackups node : view.nodes()) {
+                    assertTrue(node.configured() && node.newest() != null, node.toString());
+                    assertEquals("full", node.newest().type(), node.toString());
+                    assertNotNull(node.newestFullAt(), node.toString());
+                    assertTrue(node.disk() != null && node.disk().volumeBytes() > 0, node.toString());
+                }
+                String point = view.lastRestorePoint();
+                assertTrue(point != null && point.matches("citus-\\d{8}T\\d{6}Z"), view.toString());
+
+                // The point is in every node's WAL, and the ledger on every stanza's newest backup names it.
+                for (LocalPostgres node : nodes) {
+                    String info = backupCommand(node, "info");
+                    assertTrue(info.contains("\"" + point + "\":\""), "stanza of node " + node.port() + ": " + info);
+                }
+                String json = registrar.status().toJson();
+                assertTrue(json.contains("\"lastRestorePoint\":\"" + point + "\""), json);
+                assertTrue(json.contains("\"type\":\"full\""), json);
+                String metrics = registrar.registrar.metricsText();
+                assertTrue(metrics.contains("citus_registrar_backups_total 3"), metrics);
+                assertTrue(metrics.contains("citus_registrar_backup_last_full_timestamp_seconds{node=\"" + cluster.w1()
+                        + "\"} "), metrics);
+                assertTrue(metrics.contains("citus_registrar_volume_free_bytes{node=\"" + cluster.w2() + "\"} "),
+                        metrics);
+
+                // No backup is due for an hour, but restore points keep coming on their own schedule.
+                Await.until(SOON, "a scheduled restore point", () -> logs.count(Event.RESTORE_POINT_CREATED) >= 2);
+                assertEquals(3, logs.count(Event.BACKUP_COMPLETED), "no more backups: " + logs.text());
+                assertTrue(!point.equals(registrar.status().backups().lastRestorePoint()), logs.text());
+            }
+            // A new leader reads the schedule from the bucket: nothing is due, so it takes no backup.
+            long before = logs.count(Event.BACKUP_COMPLETED);
+            try (RunningRegistrar again = new RunningRegistrar(env)) {
+                Await.until(SOON, "the new leader's first look at the backups", () -> again.status().backups()
+                        .checkedAt() != null);
+                assertEquals(before, logs.count(Event.BACKUP_COMPLETED), logs.text());
+                assertNotNull(again.status().backups().lastRestorePoint(), again.status().toJson());
+            }
+        }
+    }
+
+    @Test
+    void aNodeWhoseBackupFailsIsReportedAndRetriedLaterWhileTheOthersAreBackedUp() throws Exception {
+        Path repository = shared(dir.resolve("repository"));
+        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
+                LogCapture logs = new LogCapture()) {
+            giveBucket(cluster.coordinator, repository, true);
+            giveBucket(cluster.worker1, repository, true);
+            giveBucket(cluster.worker2, repository, false); // its stanza was never created: every backup fails
+            Map<String, String> env = cluster.registrarEnvironment();
+            env.put("BACKUP_CHECK_INTERVAL", "2s");
+            env.put("RESTORE_POINT_INTERVAL", "0");
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "backup-failed for worker2", () -> logs.count(Event.BACKUP_FAILED) == 1);
+                Await.until(SOON, "the restore point after the round", () -> logs.count(Event.RESTORE_POINT_UNNOTED) == 1);
+                assertEquals(2, logs.count(Event.BACKUP_COMPLETED), logs.text());
+                assertTrue(logs.text().contains("backup of node " + cluster.w2() + " failed (1 time)"), logs.text());
+                BackupScheduler.NodeBackups worker2 = registrar.status().backups().nodes().stream()
+                        .filter(n -> n.node().equals(cluster.w2())).findFirst().orElseThrow();
+                assertEquals(1, worker2.failures(), worker2.toString());
+                assertTrue(worker2.lastError() != null && worker2.lastError().contains("ERROR: ["), worker2.toString());
+                assertNotNull(worker2.retryAfter(), worker2.toString());
+                assertNull(worker2.newest(), worker2.toString());
+                assertTrue(registrar.registrar.metricsText().contains(
+                        "citus_registrar_backup_failing{node=\"" + cluster.w2() + "\"} 1"), registrar.registrar.metricsText());
+                // Retried after five minutes, not on every round.
+                Thread.sleep(6_000);
+                assertEquals(1, logs.count(Event.BACKUP_FAILED), logs.text());
+                assertEquals(2, logs.count(Event.BACKUP_COMPLETED), logs.text());
+            }
+        }
+    }
+
+    @Test
+    void aClusterWhereOnlySomeNodesHaveABucketIsReportedOnce() throws Exception {
+        Path repository = shared(dir.resolve("repository"));
+        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
+                LogCapture logs = new LogCapture()) {
+            giveBucket(cluster.coordinator, repository, true);
+            giveBucket(cluster.worker1, repository, true);
+            Map<String, String> env = cluster.registrarEnvironment();
+            env.put("BACKUP_CHECK_INTERVAL", "1s");
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "backups-incomplete", () -> logs.count(Event.BACKUPS_INCOMPLETE) == 1);
+                assertTrue(logs.text().contains("nodes [" + cluster.w2() + "] have no bucket"), logs.text());
+                Await.until(SOON, "the two backups", () -> logs.count(Event.BACKUP_COMPLETED) == 2);
+                Thread.sleep(3_000);
+                assertEquals(1, logs.count(Event.BACKUPS_INCOMPLETE), "said once: " + logs.text());
+                BackupScheduler.NodeBackups worker2 = registrar.status().backups().nodes().stream()
+                        .filter(n -> n.node().equals(cluster.w2())).findFirst().orElseThrow();
+                assertTrue(worker2.reachable() && !worker2.configured(), worker2.toString());
+            }
+        }
+    }
+
+    private static Path shared(Path path) throws IOException {
+        Files.createDirectories(path);
+        for (Path p = path; p != null && p.startsWith(path.getParent()); p = p.getParent()) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxrwxrwx")); // the servers' OS user
+        }
+        return path;
+    }
+
+    /**
+     * What node/lib/backup.sh does for a node with a bucket: a pgBackRest configuration, archiving into the stanza,
+     * the backup command in citus_node.backup_command, and the stanza itself (unless {@code createStanza} is false).
+     */
+    private void giveBucket(LocalPostgres node, Path repository, boolean createStanza) throws Exception {
+        String stanza = "node-" + node.port();
+        Path config = dir.resolve(stanza + ".conf");
+        Files.writeString(config, String.join("\n", "[global]", "repo1-path=" + repository, "start-fast=y",
+                "compress-type=zst", "log-level-console=warn", "log-level-stderr=off", "log-level-file=off",
+                "repo1-retention-full=2", "lock-path=" + dir.resolve("locks-" + stanza), "", "[" + stanza + "]",
+                "pg1-path=" + node.dataDir(), "pg1-port=" + node.port(), "pg1-socket-path=" + node.socketDir(), ""));
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
+        String pgbackrest = "pgbackrest --config=" + config + " --stanza=" + stanza;
+        node.execute("postgres",
+                "alter system set archive_command = '" + pgbackrest + " archive-push %p'",
+                "alter system set " + NodeBackupCommand.SETTING + " = '" + BACKUP_COMMAND + " " + config + " " + stanza
+                        + " " + node.dataDir() + "'",
+                "select pg_reload_conf()");
+        if (createStanza) {
+            node.execute("postgres", "create temporary table out (line text)",
+                    "copy out from program '" + pgbackrest + " stanza-create'");
+        }
+    }
+
+    private static String backupCommand(LocalPostgres node, String action) throws SQLException {
+        try (Connection c = node.connect(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("select current_setting('" + NodeBackupCommand.SETTING + "')")) {
+                rs.next();
+                String command = rs.getString(1);
+                s.execute("create temporary table out (line text)");
+                s.execute("copy out from program '" + command + " " + action
+                        + "' with (format csv, delimiter e'\\x01', quote e'\\x02')");
+            }
+            List<String> lines = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("select line from out")) {
+                while (rs.next()) {
+                    lines.add(rs.getString(1));
+                }
+            }
+            return String.join("\n", lines);
+        }
+    }
+}
