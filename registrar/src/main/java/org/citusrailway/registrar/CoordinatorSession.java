@@ -28,6 +28,7 @@ final class CoordinatorSession implements AutoCloseable {
     private boolean leader;
     private String citusVersion;
     private String serverId;
+    private String restoredTo;
 
     private CoordinatorSession(Connection connection) {
         this.connection = connection;
@@ -68,10 +69,16 @@ final class CoordinatorSession implements AutoCloseable {
      * even across registrar restarts.
      */
     boolean ensureKnownTable() throws SQLException {
-        return ensureTable(KNOWN_TABLE, "(nodename text not null, nodeport int not null, server_id text,"
+        boolean created = ensureTable(KNOWN_TABLE, "(nodename text not null, nodeport int not null, server_id text,"
                 + " registered_at timestamptz not null default now(), primary key (nodename, nodeport))",
                 "Workers the registrar has seen registered, with their Citus server_id at the time. Maintained by"
                         + " the registrar; a row whose worker is removed from pg_dist_node is moved to retired_workers.");
+        // The restore point the coordinator had been restored to when the worker was first seen (null: none). A
+        // worker seen before the coordinator's latest restore must have been restored to the same point.
+        try (Statement s = connection.createStatement()) {
+            s.execute("alter table " + KNOWN_TABLE + " add column if not exists restore_point text");
+        }
+        return created;
     }
 
     private boolean ensureTable(String table, String columns, String comment) throws SQLException {
@@ -90,13 +97,18 @@ final class CoordinatorSession implements AutoCloseable {
         return true;
     }
 
-    /** citus_registrar.known_workers: worker → the server_id recorded when it was first seen registered. */
-    Map<HostPort, String> knownWorkers() throws SQLException {
-        Map<HostPort, String> known = new HashMap<>();
-        try (Statement s = connection.createStatement();
-                ResultSet rs = s.executeQuery("select nodename, nodeport, server_id from " + KNOWN_TABLE)) {
+    /** A row of citus_registrar.known_workers: the server_id and the coordinator's restore point when first seen. */
+    record KnownWorker(String serverId, String restorePoint) {
+    }
+
+    /** citus_registrar.known_workers: worker → what was recorded when it was first seen registered. */
+    Map<HostPort, KnownWorker> knownWorkers() throws SQLException {
+        Map<HostPort, KnownWorker> known = new HashMap<>();
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "select nodename, nodeport, server_id, restore_point from " + KNOWN_TABLE)) {
             while (rs.next()) {
-                known.put(new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2)), rs.getString(3));
+                known.put(new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2)),
+                        new KnownWorker(rs.getString(3), rs.getString(4)));
             }
         }
         return known;
@@ -105,10 +117,12 @@ final class CoordinatorSession implements AutoCloseable {
     /** Records a registered worker once; an existing row (and its server_id) is never overwritten. */
     void rememberWorker(HostPort worker, String serverId) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("insert into " + KNOWN_TABLE
-                + " (nodename, nodeport, server_id) values (?, ?, ?) on conflict (nodename, nodeport) do nothing")) {
+                + " (nodename, nodeport, server_id, restore_point) values (?, ?, ?, ?)"
+                + " on conflict (nodename, nodeport) do nothing")) {
             ps.setString(1, worker.host());
             ps.setInt(2, worker.port());
             ps.setString(3, serverId);
+            ps.setString(4, restoredTo);
             ps.execute();
         }
     }
@@ -231,8 +245,11 @@ final class CoordinatorSession implements AutoCloseable {
             if (citusVersion == null) {
                 return false;
             }
-            try (ResultSet rs = s.executeQuery("select metadata->>'server_id' from pg_catalog.pg_dist_node_metadata")) {
-                serverId = rs.next() ? rs.getString(1) : null;
+            try (ResultSet rs = s.executeQuery("select metadata->>'server_id', nullif(current_setting('"
+                    + RestoreTarget.SETTING + "', true), '') from pg_catalog.pg_dist_node_metadata")) {
+                boolean found = rs.next();
+                serverId = found ? rs.getString(1) : null;
+                restoredTo = found ? rs.getString(2) : null;
             }
         }
         return true;
@@ -241,6 +258,7 @@ final class CoordinatorSession implements AutoCloseable {
     void forgetIdentity() {
         citusVersion = null;
         serverId = null;
+        restoredTo = null;
     }
 
     String citusVersion() {
@@ -249,6 +267,11 @@ final class CoordinatorSession implements AutoCloseable {
 
     String serverId() {
         return serverId;
+    }
+
+    /** The restore point the coordinator's volume was restored to, or null. */
+    String restoredTo() {
+        return restoredTo;
     }
 
     List<NodeRow> nodes() throws SQLException {
@@ -338,6 +361,8 @@ final class CoordinatorSession implements AutoCloseable {
             case Action.AddNode add -> call("select citus_add_node(?, ?)", add.worker().host(), add.worker().port());
             case Action.ActivateNode activate -> call("select citus_activate_node(?, ?)", activate.storedName(),
                     activate.worker().port());
+            case Action.DisableNode disable -> call("select citus_disable_node(?, ?, synchronous := true)",
+                    disable.storedName(), disable.worker().port());
         }
     }
 

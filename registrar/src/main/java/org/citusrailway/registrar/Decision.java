@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * What to do this pass, and why some reachable workers are left alone.
  *
- * @param actions  in order: coordinator row first, then additions, then activations
+ * @param actions  in order: coordinator row first, then additions, then disabling, then activations
  * @param rejected workers that connected but failed a check (citus missing, version, coordinator, duplicate)
  * @param retired  workers skipped because a user retired them
  * @param reinitialised inactive workers not activated because their data directory was re-initialised

@@ -115,6 +115,17 @@ public enum Event {
     VOLUME_NEARLY_FULL("volume-nearly-full"),
     /** A node's volume has free space again (5 points above the alert threshold). */
     VOLUME_SPACE_RECOVERED("volume-space-recovered"),
+    /**
+     * A registered worker's data is from another point in time than the coordinator's (restored to another point, or
+     * not restored with the cluster): disabled if it was active, never activated, until it is restored to the
+     * coordinator's point.
+     */
+    WORKER_RESTORE_MISMATCH("worker-restore-mismatch"),
+    /**
+     * Such a worker could not be disabled (Citus refuses while it holds the only copy of shards): said once; it keeps
+     * serving until it is restored to the coordinator's point.
+     */
+    WORKER_DISABLE_FAILED("worker-disable-failed"),
     /** A pass failed for an unexpected reason; retried with backoff. */
     PASS_FAILED("pass-failed");
 

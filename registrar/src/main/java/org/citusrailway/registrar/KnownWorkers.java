@@ -17,7 +17,7 @@ import java.util.Set;
 final class KnownWorkers {
     static final String REMOVED_NOTE = "removed from pg_dist_node outside the registrar";
 
-    private Map<HostPort, String> serverIds = new HashMap<>();
+    private Map<HostPort, CoordinatorSession.KnownWorker> rows = new HashMap<>();
     /** Compared since leadership started and not lost since. */
     private final Set<HostPort> verified = new HashSet<>();
     /** Workers whose server_id differs from the recorded one → the id they answer with now. */
@@ -25,17 +25,28 @@ final class KnownWorkers {
 
     /** At leadership: the table is the truth, and every worker is compared again. */
     void load(CoordinatorSession session) throws SQLException {
-        serverIds = session.knownWorkers();
+        rows = session.knownWorkers();
         verified.clear();
         reinitialised.clear();
     }
 
     List<HostPort> all() {
-        return List.copyOf(serverIds.keySet());
+        return List.copyOf(rows.keySet());
     }
 
     String recordedId(HostPort worker) {
-        return serverIds.get(worker);
+        CoordinatorSession.KnownWorker row = rows.get(worker);
+        return row == null ? null : row.serverId();
+    }
+
+    /** Whether the worker is in the table, and its row's restore point (see {@link RestoreTarget}). */
+    boolean knows(HostPort worker) {
+        return rows.containsKey(worker);
+    }
+
+    String seenUnder(HostPort worker) {
+        CoordinatorSession.KnownWorker row = rows.get(worker);
+        return row == null ? null : row.restorePoint();
     }
 
     boolean needsVerification(HostPort worker) {
@@ -63,10 +74,10 @@ final class KnownWorkers {
         if (currentId == null || currentId.isEmpty()) {
             return false;
         }
-        if (!serverIds.containsKey(worker)) {
+        if (!rows.containsKey(worker)) {
             remember(session, worker, currentId);
         }
-        String recorded = serverIds.get(worker);
+        String recorded = recordedId(worker);
         if (recorded == null || recorded.equals(currentId)) {
             verified.add(worker);
             reinitialised.remove(worker);
@@ -80,7 +91,7 @@ final class KnownWorkers {
     /** After citus_add_node: the id the probe just saw. */
     void remember(CoordinatorSession session, HostPort worker, String serverId) throws SQLException {
         session.rememberWorker(worker, serverId);
-        serverIds.putIfAbsent(worker, serverId);
+        rows.putIfAbsent(worker, new CoordinatorSession.KnownWorker(serverId, session.restoredTo()));
         verified.add(worker);
     }
 
@@ -96,7 +107,7 @@ final class KnownWorkers {
     }
 
     private void drop(HostPort worker) {
-        serverIds.remove(worker);
+        rows.remove(worker);
         verified.remove(worker);
         reinitialised.remove(worker);
     }

@@ -16,10 +16,22 @@ import java.util.Set;
  * @param coordinatorServerId the coordinator's Citus server_id
  * @param workerServerIds     server_id of registered workers (empty unless some new candidate reached the checks)
  * @param reinitialised       registered workers whose server_id differs from the one recorded at registration
+ * @param coordinatorRestoredTo the restore point the coordinator was restored to, or null
+ * @param restoreMismatch     registered workers probed this pass whose data is from another point in time than the
+ *                            coordinator's ({@link RestoreTarget})
  */
 record Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable,
         Map<HostPort, ProbeResult> probes, Set<String> retired, String coordinatorVersion, String coordinatorServerId,
-        Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised) {
+        Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised, String coordinatorRestoredTo,
+        Set<HostPort> restoreMismatch) {
+
+    /** A cluster that was never restored. */
+    Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable, Map<HostPort, ProbeResult> probes,
+            Set<String> retired, String coordinatorVersion, String coordinatorServerId,
+            Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised) {
+        this(coordinator, nodes, resolvable, probes, retired, coordinatorVersion, coordinatorServerId, workerServerIds,
+                reinitialised, null, Set.of());
+    }
 
     Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable, Map<HostPort, ProbeResult> probes,
             Set<String> retired, String coordinatorVersion, String coordinatorServerId,

@@ -33,6 +33,8 @@ final class Pass {
     private final DnsHealth dnsHealth;
     /** Workers whose add/activate failed transiently in this pass: retried soon, without backoff. */
     private final Set<HostPort> retrySoon = new HashSet<>();
+    /** Workers from another point in time that Citus would not disable (they hold the only copy of shards): said once. */
+    private final Set<HostPort> disableRefused = new HashSet<>();
     private List<ReadinessWatch.Target> pending = List.of();
     private HostPort triggeredBy;
 
@@ -155,7 +157,9 @@ final class Pass {
             throw new InterruptedException("stopping");
         }
         now = System.nanoTime();
-        verifyIdentities(session, toCheck, alive, resolutions, now);
+        Map<HostPort, ProbeResult> verified = verifyIdentities(session, toCheck, alive, resolutions, now);
+        Set<HostPort> restoreMismatch = restoreMismatches(session, registered, probes, verified);
+        disableRefused.removeIf(worker -> verified.containsKey(worker) && !restoreMismatch.contains(worker));
 
         boolean needServerIds = false;
         for (Map.Entry<HostPort, ProbeResult> entry : probes.entrySet()) {
@@ -173,7 +177,8 @@ final class Pass {
         Map<HostPort, String> serverIds = needServerIds ? session.workerServerIds() : Map.of();
 
         Decision decision = Reconciler.decide(new Observation(config.coordinator(), nodes, resolvable, probes, retired,
-                session.citusVersion(), session.serverId(), serverIds, known.reinitialised()));
+                session.citusVersion(), session.serverId(), serverIds, known.reinitialised(), session.restoredTo(),
+                restoreMismatch));
         decision.rejected().forEach((worker, reason) -> {
             workers.probeFailed(worker, reason, rejectionDetail(reason, probes.get(worker), session), System.nanoTime());
             if (reason == ProbeFailure.CITUS_VERSION_MISMATCH) {
@@ -299,12 +304,29 @@ final class Pass {
         }
     }
 
+    /** Registered workers probed this pass (inactive ones, and active ones being verified) from another time. */
+    private Set<HostPort> restoreMismatches(CoordinatorSession session, Map<HostPort, NodeRow> registered,
+            Map<HostPort, ProbeResult> probes, Map<HostPort, ProbeResult> verified) {
+        Set<HostPort> mismatched = new HashSet<>();
+        Map<HostPort, ProbeResult> seen = new HashMap<>(probes);
+        seen.putAll(verified);
+        seen.forEach((worker, result) -> {
+            if (registered.containsKey(worker) && result instanceof ProbeResult.Reached reached
+                    && reached.citusVersion() != null && RestoreTarget.mismatch(session.restoredTo(),
+                            reached.restoredTo(), known.knows(worker), known.seenUnder(worker))) {
+                mismatched.add(worker);
+            }
+        });
+        return mismatched;
+    }
+
     /**
      * Active registered workers that answer and have not had their server_id compared since leadership started or
-     * since they were last lost: one authenticated probe each, in parallel.
+     * since they were last lost: one authenticated probe each, in parallel. Returns what the probes saw.
      */
-    private void verifyIdentities(CoordinatorSession session, List<NodeRow> active, Map<HostPort, Boolean> alive,
-            Map<String, Resolution> resolutions, long now) throws SQLException, InterruptedException {
+    private Map<HostPort, ProbeResult> verifyIdentities(CoordinatorSession session, List<NodeRow> active,
+            Map<HostPort, Boolean> alive, Map<String, Resolution> resolutions, long now)
+            throws SQLException, InterruptedException {
         List<HostPort> toVerify = new ArrayList<>();
         for (NodeRow row : active) {
             HostPort key = row.key();
@@ -316,7 +338,7 @@ final class Pass {
             }
         }
         if (toVerify.isEmpty()) {
-            return;
+            return Map.of();
         }
         Map<HostPort, ProbeResult> results = new ConcurrentHashMap<>();
         try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -333,6 +355,7 @@ final class Pass {
                 compareIdentity(session, entry.getKey(), reached.serverId(), now);
             }
         }
+        return results;
     }
 
     private void compareIdentity(CoordinatorSession session, HostPort worker, String serverId, long now)
@@ -372,6 +395,15 @@ final class Pass {
                         retrySoon.add(activate.worker());
                     }
                 }
+                case Action.DisableNode disable -> {
+                    if (disableRefused.add(disable.worker())) {
+                        log.warn(Event.WORKER_DISABLE_FAILED, "worker " + disable.worker() + " has data from another"
+                                + " point in time than the coordinator's (" + restoreDetail(session) + "), but"
+                                + " citus_disable_node failed: " + error + ". Queries may return data from two points"
+                                + " in time until it is restored to the coordinator's point",
+                                "worker", disable.worker(), "error", error);
+                    }
+                }
             }
             return false;
         }
@@ -386,13 +418,32 @@ final class Pass {
                 }
             }
             case Action.ActivateNode activate -> workers.activated(activate.worker());
+            case Action.DisableNode disable -> {
+                disableRefused.remove(disable.worker());
+                known.lost(disable.worker()); // compared again when it is restored and comes back
+                log.warn(Event.WORKER_RESTORE_MISMATCH, "worker " + disable.worker() + " was disabled: its data is"
+                        + " from another point in time than the coordinator's (" + restoreDetail(session) + ");"
+                        + " queries that need its shards fail until it is restored to the same point, then it is"
+                        + " activated again", "worker", disable.worker(), "coordinatorRestoredTo",
+                        session.restoredTo());
+            }
         }
         return true;
+    }
+
+    private static String restoreDetail(CoordinatorSession session) {
+        return session.restoredTo() == null ? "the coordinator was not restored"
+                : "the coordinator was restored to '" + session.restoredTo() + "'; set BACKUP_RESTORE_POINT="
+                        + session.restoredTo() + " on the worker";
     }
 
     private static String rejectionDetail(ProbeFailure reason, ProbeResult result, CoordinatorSession session) {
         if (reason == ProbeFailure.CITUS_VERSION_MISMATCH && result instanceof ProbeResult.Reached reached) {
             return "worker has citus " + reached.citusVersion() + ", coordinator has " + session.citusVersion();
+        }
+        if (reason == ProbeFailure.RESTORE_POINT_MISMATCH && result instanceof ProbeResult.Reached reached) {
+            return reached.restoredTo() == null ? "not restored with the cluster; " + restoreDetail(session)
+                    : "restored to '" + reached.restoredTo() + "'; " + restoreDetail(session);
         }
         return switch (reason) {
             case CITUS_MISSING -> "the citus extension is not created in POSTGRES_DB on the worker";

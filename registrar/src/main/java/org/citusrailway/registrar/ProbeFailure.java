@@ -18,6 +18,8 @@ public enum ProbeFailure {
     IS_COORDINATOR("is-coordinator", true),
     /** Same Citus server_id as a registered worker or another candidate: a copy or a second name for one node. */
     DUPLICATE_SERVER_ID("duplicate-server-id", true),
+    /** Restored to another restore point than the coordinator, or not restored with it: data from another time. */
+    RESTORE_POINT_MISMATCH("restore-point-mismatch", true),
     /** Anything else; the detail says what. */
     PROBE_ERROR("probe-error", true);
 

@@ -3,8 +3,14 @@ package org.citusrailway.registrar;
 /** What an authenticated probe of a worker saw. */
 sealed interface ProbeResult {
 
-    /** Connected to POSTGRES_DB; citusVersion is null when the extension is not created there. */
-    record Reached(String citusVersion, String serverId) implements ProbeResult {
+    /**
+     * Connected to POSTGRES_DB; citusVersion is null when the extension is not created there. restoredTo: the restore
+     * point the node's volume was restored to (citus_node.restored_to), null when never restored.
+     */
+    record Reached(String citusVersion, String serverId, String restoredTo) implements ProbeResult {
+        Reached(String citusVersion, String serverId) {
+            this(citusVersion, serverId, null);
+        }
     }
 
     record Failed(ProbeFailure reason, String detail) implements ProbeResult {

@@ -11,8 +11,9 @@ import java.util.Set;
 
 /**
  * The decision of a pass as a pure function: desired state (what was discovered and probed healthy) diffed against
- * pg_dist_node. It only ever adds or activates; a worker that disappears is reported elsewhere, never removed, and a
- * worker whose data directory was re-initialised is never activated.
+ * pg_dist_node. It adds and activates; a worker that disappears is reported elsewhere, never removed, a worker whose
+ * data directory was re-initialised is never activated, and a worker whose data is from another point in time than
+ * the coordinator's (after a restore) is never activated and, if active, disabled.
  */
 final class Reconciler {
     private Reconciler() {
@@ -68,7 +69,11 @@ final class Reconciler {
                 }
             }
         }
+        List<Action> disables = new ArrayList<>();
         for (NodeRow row : o.nodes()) {
+            if (!row.isCoordinator() && row.active() && row.isPrimary() && o.restoreMismatch().contains(row.key())) {
+                disables.add(new Action.DisableNode(row.key(), row.name()));
+            }
             if (row.isCoordinator() || row.active() || !row.isPrimary()) {
                 continue;
             }
@@ -82,6 +87,10 @@ final class Reconciler {
                 reinitialised.add(key);
                 continue;
             }
+            if (o.restoreMismatch().contains(key)) {
+                rejected.put(key, ProbeFailure.RESTORE_POINT_MISMATCH);
+                continue;
+            }
             if (o.probes().get(key) instanceof ProbeResult.Reached reached) {
                 ProbeFailure problem = check(reached, key, o, owners);
                 if (problem == null) {
@@ -91,6 +100,7 @@ final class Reconciler {
                 }
             }
         }
+        actions.addAll(disables);
         actions.addAll(activations);
         return new Decision(List.copyOf(actions), Map.copyOf(rejected), Set.copyOf(retired), Set.copyOf(reinitialised));
     }
@@ -110,6 +120,9 @@ final class Reconciler {
         HostPort owner = id == null ? null : owners.get(id);
         if (owner != null && !Objects.equals(owner, self)) {
             return ProbeFailure.DUPLICATE_SERVER_ID;
+        }
+        if (reached.restoredTo() != null && !reached.restoredTo().equals(o.coordinatorRestoredTo())) {
+            return ProbeFailure.RESTORE_POINT_MISMATCH;
         }
         return null;
     }

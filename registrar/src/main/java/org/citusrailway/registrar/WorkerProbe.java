@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * An authenticated look at a worker before it is registered or re-activated: can we log in to POSTGRES_DB, which
- * Citus version is created there, and which Citus server_id does it carry (to tell copies and the coordinator apart).
+ * Citus version is created there, which Citus server_id does it carry (to tell copies and the coordinator apart), and
+ * which restore point was its volume restored to, if any.
  */
 final class WorkerProbe {
     private final PgConnector connector;
@@ -37,9 +38,10 @@ final class WorkerProbe {
             if (version == null) {
                 return new ProbeResult.Reached(null, null);
             }
-            try (ResultSet rs = statement.executeQuery(
-                    "select metadata->>'server_id' from pg_catalog.pg_dist_node_metadata")) {
-                return new ProbeResult.Reached(version, rs.next() ? rs.getString(1) : null);
+            try (ResultSet rs = statement.executeQuery("select metadata->>'server_id', nullif(current_setting("
+                    + "'" + RestoreTarget.SETTING + "', true), '') from pg_catalog.pg_dist_node_metadata")) {
+                return rs.next() ? new ProbeResult.Reached(version, rs.getString(1), rs.getString(2))
+                        : new ProbeResult.Reached(version, null);
             }
         } catch (SQLException e) {
             return new ProbeResult.Failed(SqlErrors.classify(e), SqlErrors.message(e));

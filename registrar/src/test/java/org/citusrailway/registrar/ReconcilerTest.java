@@ -39,9 +39,49 @@ class ReconcilerTest {
         probes.put(worker, new ProbeResult.Reached(VERSION, serverId));
     }
 
+    private String coordinatorRestoredTo;
+    private final Set<HostPort> restoreMismatch = new HashSet<>();
+
     private Decision decide() {
         return Reconciler.decide(new Observation(COORDINATOR, nodes, resolvable, probes, retired, VERSION, "coord-id",
-                workerIds, reinitialised));
+                workerIds, reinitialised, coordinatorRestoredTo, restoreMismatch));
+    }
+
+    @Test
+    void anActiveWorkerFromAnotherPointInTimeIsDisabledAndAnInactiveOneIsNotActivated() {
+        coordinatorRestoredTo = "citus-20261202T070000Z";
+        coordinatorRow("coordinator.railway.internal", 5432);
+        worker(W1, true);
+        worker(W2, false);
+        worker(W3, true);
+        resolvable.addAll(List.of(W1, W2, W3));
+        probes.put(W2, new ProbeResult.Reached(VERSION, "id-2", "citus-20261201T070000Z"));
+        restoreMismatch.addAll(Set.of(W1, W2));
+        Decision decision = decide();
+        assertEquals(List.of(new Action.DisableNode(W1, W1.host())), decision.actions());
+        assertEquals(Map.of(W2, ProbeFailure.RESTORE_POINT_MISMATCH), decision.rejected());
+
+        restoreMismatch.clear(); // W2 restored to the coordinator's point: activated again
+        probes.put(W2, new ProbeResult.Reached(VERSION, "id-2", coordinatorRestoredTo));
+        assertEquals(List.of(new Action.ActivateNode(W2, W2.host())), decide().actions());
+    }
+
+    @Test
+    void aNewWorkerRestoredToAnotherPointIsNotAddedButANeverRestoredOneIs() {
+        coordinatorRestoredTo = "citus-20261202T070000Z";
+        coordinatorRow("coordinator.railway.internal", 5432);
+        resolvable.addAll(List.of(W1, W2, W3));
+        probes.put(W1, new ProbeResult.Reached(VERSION, "id-1", "citus-20261201T070000Z"));
+        probes.put(W2, new ProbeResult.Reached(VERSION, "id-2", null));
+        probes.put(W3, new ProbeResult.Reached(VERSION, "id-3", coordinatorRestoredTo));
+        Decision decision = decide();
+        assertEquals(List.of(new Action.AddNode(W2), new Action.AddNode(W3)), decision.actions());
+        assertEquals(Map.of(W1, ProbeFailure.RESTORE_POINT_MISMATCH), decision.rejected());
+
+        coordinatorRestoredTo = null; // a worker restored alone, while the coordinator was not
+        probes.remove(W2);
+        probes.remove(W3);
+        assertEquals(Map.of(W1, ProbeFailure.RESTORE_POINT_MISMATCH), decide().rejected());
     }
 
     @Test

@@ -1,0 +1,92 @@
+package org.citusrailway.registrar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.LocalPostgres;
+import org.junit.jupiter.api.Test;
+
+/**
+ * After a restore from the bucket every node reports its restore point (citus_node.restored_to, set by
+ * node/lib/restore.sh). Against real Citus nodes whose setting is changed as a restore changes it: a worker whose data
+ * is from another point in time than the coordinator's is disabled, a new one restored elsewhere is not added, and
+ * each is taken back once it reports the coordinator's point.
+ */
+class RestoreMismatchTest {
+    private static final Duration SOON = Duration.ofSeconds(30);
+    private static final String POINT = "citus-20261202T070000Z";
+
+    private static void restoredTo(LocalPostgres node, String point) {
+        node.execute("postgres", "alter system set " + RestoreTarget.SETTING + " = '" + point + "'",
+                "select pg_reload_conf()");
+    }
+
+    private static boolean active(ScaleCluster cluster, HostPort worker) {
+        return "t".equals(ScaleCluster.scalar(cluster.coordinator, "select isactive from pg_dist_node where nodename = '"
+                + worker.host() + "' and nodeport = " + worker.port()));
+    }
+
+    @Test
+    void aWorkerNotRestoredWithTheCoordinatorIsDisabledUntilItIsRestoredToTheSamePoint() throws Exception {
+        try (ScaleCluster cluster = new ScaleCluster(); LogCapture logs = new LogCapture()) {
+            Map<String, String> env = cluster.registrarEnvironment();
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "both workers active", () -> active(cluster, cluster.w1()) && active(cluster,
+                        cluster.w2()));
+            }
+
+            // The coordinator and worker1 come back from the bucket at POINT; worker2 keeps its newer data.
+            restoredTo(cluster.coordinator, POINT);
+            restoredTo(cluster.worker1, POINT);
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "worker2 disabled", () -> !active(cluster, cluster.w2()));
+                assertEquals(1, logs.count(Event.WORKER_RESTORE_MISMATCH), logs.text());
+                assertTrue(logs.text().contains("worker " + cluster.w2() + " was disabled"), logs.text());
+                assertTrue(active(cluster, cluster.w1()), "worker1 was restored with the coordinator");
+                Await.until(SOON, "worker2's reason in /status", () -> registrar.status().toJson().contains(
+                        "not restored with the cluster; the coordinator was restored to '" + POINT + "'"));
+
+                // A new worker restored to another point is not added either.
+                cluster.worker3.start(); // without citus until its setting is in place: not addable before
+                restoredTo(cluster.worker3, "citus-20261201T070000Z");
+                cluster.worker3.execute("postgres", ScaleCluster.CREATE_CITUS);
+                Await.until(SOON, "worker3 rejected", () -> registrar.status().toJson().contains(
+                        "restored to 'citus-20261201T070000Z'"));
+                assertEquals("0", ScaleCluster.scalar(cluster.coordinator, "select count(*) from pg_dist_node"
+                        + " where nodeport = " + cluster.worker3.port()));
+
+                // worker2 restored to the coordinator's point: active again.
+                restoredTo(cluster.worker2, POINT);
+                Await.until(SOON, "worker2 active again", () -> active(cluster, cluster.w2()));
+            }
+        }
+    }
+
+    @Test
+    void aWorkerFromAnotherPointThatHoldsTheOnlyCopyOfShardsIsReportedOnce() throws Exception {
+        try (ScaleCluster cluster = new ScaleCluster(); LogCapture logs = new LogCapture()) {
+            Map<String, String> env = cluster.registrarEnvironment();
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "both workers active", () -> active(cluster, cluster.w1()) && active(cluster,
+                        cluster.w2()));
+            }
+            cluster.coordinator.execute("postgres", "create table orders (id bigint primary key, total int)",
+                    "select create_distributed_table('orders', 'id')",
+                    "insert into orders select i, i from generate_series(1, 1000) i");
+            restoredTo(cluster.worker2, "citus-20261201T070000Z"); // restored alone
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "worker-disable-failed", () -> logs.count(Event.WORKER_DISABLE_FAILED) == 1);
+                assertTrue(logs.text().contains("worker " + cluster.w2() + " has data from another point in time"),
+                        logs.text());
+                assertTrue(logs.text().contains("only shard placement"), logs.text());
+                Thread.sleep(2_000);
+                assertEquals(1, logs.count(Event.WORKER_DISABLE_FAILED), "said once: " + logs.text());
+                assertTrue(active(cluster, cluster.w2()), "Citus keeps it: it holds the only copy of shards");
+                assertEquals("1000", ScaleCluster.scalar(cluster.coordinator, "select count(*) from orders"));
+            }
+        }
+    }
+}
