@@ -72,6 +72,7 @@ main() {
   start_server postgres -c "config_file=$NODE_SETTINGS_FILE" "${@:2}"
   if await_server_ready; then
     finish_restore
+    confirm_cluster_restore
     start_backups
     finish_initialization
     if ((PGDATA_WAS_EMPTY == 0)); then

@@ -5,13 +5,15 @@
 # the newest point the registrar made at or before that time, from the notes in the bucket (lib/backup-ledger.sh),
 # which also name the backup to start from. The restore runs once per target: a file next to PGDATA records it and
 # whether it finished, so later boots with the variable still set start normally. Data already in PGDATA is never
-# deleted: it is moved aside first. The node then reports the point in citus_node.restored_to, which the registrar
-# compares with the coordinator's before it lets a worker serve.
+# deleted: it is moved aside first. The node then reports the point in citus_node.restored_to. A restored coordinator
+# takes no TCP connection (clients, the registrar) until every worker in its metadata reports the same point, so the
+# cluster is never live with shards from another time; the registrar holds the workers to the same rule.
 
 RESTORE_POINT=
 RESTORE_REQUEST=
 RESTORE_SET=
 RESTORING=0
+RESTORE_GATE=0
 
 restore_marker() {
   printf '%s/citus-node-restore\n' "$(dirname "$PGDATA")"
@@ -94,7 +96,7 @@ write_restore_state() {
 restored_to_setting() {
   local point state
   read -r point state _ <<<"$(restore_state)"
-  if [[ $state == "done" || $state == recovering ]]; then
+  if [[ $state == "done" || $state == recovering || $state == promoted ]]; then
     printf 'citus_node.restored_to = %s\n' "$(conf_quote "$point")"
   fi
 }
@@ -115,9 +117,15 @@ restore_if_asked() {
   case "$state" in
     done) return 0 ;;
     failed) refuse_unreached_restore_point ;;
+    promoted)
+      # At the point, but stopped before every worker was seen there.
+      RESTORE_GATE=$(is_coordinator)
+      return 0
+      ;;
     recovering)
       # Stopped or killed while replaying WAL: the server carries on from where it was.
       RESTORING=1
+      RESTORE_GATE=$(is_coordinator)
       return 0
       ;;
     restoring) resolve_restore_target ;; # interrupted while copying files: the partial copy is replaced below
@@ -146,6 +154,11 @@ restore_if_asked() {
   fi
   write_restore_state "$RESTORE_POINT" recovering
   RESTORING=1
+  RESTORE_GATE=$(is_coordinator)
+}
+
+is_coordinator() {
+  if [[ $CITUS_NODE_ROLE == coordinator ]]; then echo 1; else echo 0; fi
 }
 
 # PostgreSQL ended recovery without meeting the point: it is not in the WAL archived after the restored backup.
@@ -159,14 +172,63 @@ refuse_unreached_restore_point() {
 finish_restore() {
   ((RESTORING == 1)) || return 0
   while server_running && ((SERVER_STOPPING == 0)); do
-    if [[ "$(run_as_postgres psql -X -A -t -q -h "$SERVER_SOCKET_DIR" -p "$SERVER_PORT" -U "$POSTGRES_USER" \
-      -d "$POSTGRES_DB" -c 'select pg_is_in_recovery()' 2>/dev/null)" == f ]]; then
-      write_restore_state "$RESTORE_POINT" "done"
+    if [[ "$(local_query 'select pg_is_in_recovery()')" == f ]]; then
       RESTORING=0
-      say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT' and accepts writes"
+      if ((RESTORE_GATE == 1)); then
+        write_restore_state "$RESTORE_POINT" promoted
+        say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT'; waiting for every worker to be there too"
+      else
+        write_restore_state "$RESTORE_POINT" "done"
+        say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT' and accepts writes"
+      fi
       return 0
     fi
     sleep 0.2
   done
   ((SERVER_STOPPING == 1)) || refuse_unreached_restore_point
+}
+
+local_query() {
+  run_as_postgres psql -X -A -t -q -h "$SERVER_SOCKET_DIR" -p "$SERVER_PORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB" \
+    -c "$1" 2>/dev/null
+}
+
+# restore_point_of <host> <port>: the worker's citus_node.restored_to ("-" when never restored), or fails.
+restore_point_of() {
+  PGPASSFILE="$(postgres_home)/.pgpass" run_as_postgres psql -X -A -t -q -w \
+    "host=$1 port=$2 user=$POSTGRES_USER dbname=$POSTGRES_DB connect_timeout=5" \
+    -c "select coalesce(nullif(current_setting('citus_node.restored_to', true), ''), '-')" 2>&1
+}
+
+# A restored coordinator: waits until every active worker in its metadata reports the coordinator's restore point,
+# then opens to TCP connections. Each worker's state is said when it changes (unreachable while it restores, or at
+# another point: restored alone, to another point, or not at all).
+confirm_cluster_restore() {
+  local workers line host port answer problems said=""
+  ((RESTORE_GATE == 1)) || return 0
+  while server_running && ((SERVER_STOPPING == 0)); do
+    workers="$(local_query "select nodename || ' ' || nodeport from pg_dist_node where groupid <> 0 and isactive and noderole = 'primary' order by nodeid")" || workers=""
+    problems=""
+    while read -r host port; do
+      [[ -n $host ]] || continue
+      if ! answer="$(restore_point_of "$host" "$port")"; then
+        problems+="worker $host:$port is not reachable yet ($(head -n 1 <<<"$answer")); "
+      elif [[ $answer != "$RESTORE_POINT" ]]; then
+        problems+="worker $host:$port reports restore point '${answer/#-/none}'; "
+      fi
+    done <<<"$workers"
+    if [[ -z $problems ]]; then
+      write_restore_state "$RESTORE_POINT" "done"
+      RESTORE_GATE=0
+      write_hba_file "$(node_config_dir)/pg_hba.conf"
+      local_query 'select pg_reload_conf()' >/dev/null
+      say "restore: every worker is at restore point '$RESTORE_POINT'; the cluster accepts connections"
+      return 0
+    fi
+    if [[ $problems != "$said" ]]; then
+      warn '[restore-waiting-for-workers]' "${problems}this coordinator was restored to '$RESTORE_POINT' and takes no TCP connection until every worker is there too: set BACKUP_RESTORE_POINT=$RESTORE_POINT on each (or restore the coordinator to the workers' point)"
+      said=$problems
+    fi
+    sleep 2
+  done
 }

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
-import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
 import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.node.NodeCluster;
+import org.citusrailway.testkit.node.NodeUnderTest;
+import org.citusrailway.testkit.node.NodeUnderTest.NodeBinaries;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -16,10 +16,12 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
-import org.citusrailway.template.node.NodeUnderTest.Result;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.TestS3Server;
+import org.citusrailway.testkit.node.NodeCluster;
+import org.citusrailway.testkit.node.NodeUnderTest;
+import org.citusrailway.testkit.node.NodeUnderTest.NodeBinaries;
+import org.citusrailway.testkit.node.NodeUnderTest.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -269,11 +271,13 @@ class NodeBackupTest {
                 destroyVolume(node);
                 node.env("BACKUP_RESTORE_POINT", "before-the-mistake");
             }
-            for (NodeUnderTest node : cluster.nodes()) {
-                node.start();
-                awaitOutput(node, "restore: stanza '" + node.env("BACKUP_STANZA")
+            // All at once, as a redeploy of every service does: the coordinator waits for its workers.
+            cluster.nodes().forEach(NodeUnderTest::startInBackground);
+            for (NodeUnderTest worker : List.of(cluster.worker1, cluster.worker2)) {
+                awaitOutput(worker, "restore: stanza '" + worker.env("BACKUP_STANZA")
                         + "' is at restore point 'before-the-mistake' and accepts writes");
             }
+            awaitOutput(coordinator, "restore: every worker is at restore point 'before-the-mistake'");
 
             assertEquals("2000 2000", coordinator.query("select count(*) || ' ' || max(id) from orders"));
             assertEquals("0", coordinator.query("select count(*) from orders where note = 'after the point'"));
@@ -288,6 +292,122 @@ class NodeBackupTest {
             coordinator.start();
             assertEquals("2001", coordinator.query("select count(*) from orders"), "a restart must not restore again");
             assertFalse(coordinator.output().contains("restore: restoring"), coordinator.output());
+        }
+    }
+
+    /**
+     * The registrar's schedule by hand: backups, a restore point noted in every stanza (what the registrar does after
+     * backups), another backup, a second point. A restore to a time between the two points resolves to the first one
+     * and starts from the backup it was noted on (the newest backup is younger than the point). A worker left out
+     * keeps the coordinator closed to TCP until it is restored too.
+     */
+    @Test
+    void theWholeClusterComesBackToTheNewestPointBeforeATimeAndTheCoordinatorWaitsForEveryWorker() throws Exception {
+        assumeTrue(BINARIES.citus(), "needs Citus installed: " + org.citusrailway.testkit.PostgresBinaries.citusMissingReason());
+        try (NodeCluster cluster = new NodeCluster(BINARIES, node -> withBucket(node, "backups"))) {
+            for (NodeUnderTest node : cluster.nodes()) {
+                awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
+            }
+            NodeUnderTest coordinator = cluster.coordinator;
+            coordinator.execute("create table orders (id bigint primary key, batch int)",
+                    "select create_distributed_table('orders', 'id')",
+                    "insert into orders select g, 1 from generate_series(1, 500) g");
+            cluster.nodes().forEach(NodeBackupTest::backUp);
+            coordinator.execute("insert into orders select g, 2 from generate_series(501, 1000) g");
+            String first = notedRestorePoint(cluster, "citus-20261202T080000Z", "2026-12-02T08:00:00Z");
+            coordinator.execute("insert into orders select g, 3 from generate_series(1001, 1500) g");
+            cluster.nodes().forEach(NodeBackupTest::backUp);
+            notedRestorePoint(cluster, "citus-20261202T090000Z", "2026-12-02T09:00:00Z");
+            coordinator.execute("insert into orders select g, 4 from generate_series(1501, 2000) g");
+            cluster.nodes().forEach(NodeBackupTest::archiveCurrentWal);
+
+            for (NodeUnderTest node : cluster.nodes()) {
+                node.stop();
+                if (node != cluster.worker2) {
+                    destroyVolume(node);
+                    node.env("BACKUP_RESTORE_TIME", "2026-12-02 08:30:00+00");
+                }
+            }
+            cluster.nodes().forEach(NodeUnderTest::startInBackground);
+            awaitOutput(coordinator, "restore: 2026-12-02T08:30:00Z resolves to restore point '" + first + "'");
+            awaitOutput(coordinator, "[restore-waiting-for-workers]: worker 127.0.0.1:" + cluster.worker2.serverPort()
+                    + " reports restore point 'none'");
+            assertTrue(refusesTcp(coordinator), "closed to TCP while a worker holds data from another time");
+
+            cluster.worker2.stop();
+            destroyVolume(cluster.worker2);
+            cluster.worker2.env("BACKUP_RESTORE_TIME", "2026-12-02T08:30:00Z").startInBackground();
+            awaitOutput(cluster.worker2, "restore point '" + first + "' and accepts writes");
+            awaitOutput(coordinator, "restore: every worker is at restore point '" + first + "'");
+            Await.until(Duration.ofSeconds(30), "the coordinator open to TCP", () -> !refusesTcp(coordinator));
+
+            assertEquals("1000 2", coordinator.query("select count(*) || ' ' || max(batch) from orders"));
+            assertEquals("t", coordinator.query("select bool_and(result) from citus_check_cluster_node_health()"));
+            for (NodeUnderTest node : cluster.nodes()) {
+                assertEquals(first, node.show("citus_node.restored_to"));
+            }
+        }
+    }
+
+    @Test
+    void aRestoreTimeThatIsUnclearOrBeforeEveryPointIsRefusedWithOneLine() throws Exception {
+        try (NodeUnderTest node = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")) {
+            node.env("BACKUP_RESTORE_TIME", "yesterday-ish");
+            Result invalid = node.runToExit();
+            assertEquals(2, invalid.exitCode(), invalid.stderr());
+            assertEquals(List.of("citus-node: error [restore-time-invalid]: BACKUP_RESTORE_TIME='yesterday-ish' is not a"
+                    + " time (e.g. 2026-12-01T09:30:00Z)"), invalid.stderrLines());
+
+            node.env("BACKUP_RESTORE_POINT", "p1").env("BACKUP_RESTORE_TIME", "2026-12-01T09:30:00Z");
+            Result both = node.runToExit();
+            assertEquals(2, both.exitCode(), both.stderr());
+            assertTrue(both.stderr().contains("[restore-target-ambiguous]"), both.stderr());
+
+            node.withoutEnv("BACKUP_RESTORE_POINT").withoutEnv("BACKUP_RESTORE_TIME").start();
+            awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
+            backUp(node);
+            backupCommand(node, "record-point citus-20261202T080000Z 2026-12-02T08:00:00Z");
+            node.stop();
+            node.env("BACKUP_RESTORE_TIME", "2026-12-02T07:59:59Z");
+            Result early = node.runToExit();
+            assertEquals(1, early.exitCode(), early.stdout() + early.stderr());
+            assertTrue(early.stderr().contains("[restore-time-before-first-point]: stanza '" + node.env("BACKUP_STANZA")
+                    + "' has no restore point at or before 2026-12-02T07:59:59Z (the oldest noted:"
+                    + " 2026-12-02T08:00:00Z citus-20261202T080000Z)"), early.stderr());
+            assertTrue(Files.exists(node.pgdata.resolve("PG_VERSION")), "nothing moved or deleted");
+        }
+    }
+
+    /** citus_create_restore_point, then noted in every stanza through the node's backup command, as the registrar does. */
+    private static String notedRestorePoint(NodeCluster cluster, String name, String time) {
+        cluster.coordinator.execute("select citus_create_restore_point('" + name + "')");
+        for (NodeUnderTest node : cluster.nodes()) {
+            String answer = backupCommand(node, "record-point " + name + " " + time);
+            assertTrue(answer.startsWith("{\"ok\":true"), answer);
+        }
+        return name;
+    }
+
+    /** Runs the node's backup command as the registrar does (COPY FROM PROGRAM); its one line of JSON. */
+    private static String backupCommand(NodeUnderTest node, String action) {
+        String command = node.show("citus_node.backup_command");
+        try (var c = node.connect(); var s = c.createStatement()) {
+            s.execute("create temporary table answer (line text)");
+            s.execute("copy answer from program '" + command + " " + action
+                    + "' with (format csv, delimiter e'\\x01', quote e'\\x02')");
+            try (var rs = s.executeQuery("select line from answer")) {
+                return rs.next() ? rs.getString(1) : "";
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(action + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean refusesTcp(NodeUnderTest node) {
+        try (var ignored = node.connect()) {
+            return false;
+        } catch (java.sql.SQLException e) {
+            return true;
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.citusrailway.testkit.ResolverSandbox;
 import org.citusrailway.testkit.TestDnsServer;
+import org.citusrailway.testkit.node.NodeUnderTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

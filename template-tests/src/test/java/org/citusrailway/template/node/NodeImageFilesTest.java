@@ -16,7 +16,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.citusrailway.template.node.NodeUnderTest.Result;
+import org.citusrailway.testkit.node.NodeUnderTest;
+import org.citusrailway.testkit.node.NodeUnderTest.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,7 +33,7 @@ class NodeImageFilesTest {
         try (Stream<Path> files = Files.walk(ROOT.resolve("node"))) {
             files.filter(p -> p.toString().endsWith(".sh")).sorted().forEach(scripts::add);
         }
-        scripts.add(ROOT.resolve("template-tests/src/test/resources/node/docker-entrypoint-stand-in.sh"));
+        scripts.add(ROOT.resolve("testkit/src/main/resources/node/docker-entrypoint-stand-in.sh"));
         scripts.add(ROOT.resolve("registrar/aot-training.sh"));
         return scripts;
     }

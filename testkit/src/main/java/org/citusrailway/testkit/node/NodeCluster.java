@@ -1,21 +1,21 @@
-package org.citusrailway.template.node;
+package org.citusrailway.testkit.node;
 
 import java.util.List;
 import java.util.function.UnaryOperator;
-import org.citusrailway.template.node.NodeUnderTest.NodeBinaries;
+import org.citusrailway.testkit.node.NodeUnderTest.NodeBinaries;
 
 /** A coordinator and two workers, each under the wrapper (database app), the workers registered on loopback. */
-class NodeCluster implements AutoCloseable {
-    final NodeUnderTest coordinator;
-    final NodeUnderTest worker1;
-    final NodeUnderTest worker2;
+public class NodeCluster implements AutoCloseable {
+    public final NodeUnderTest coordinator;
+    public final NodeUnderTest worker1;
+    public final NodeUnderTest worker2;
 
-    NodeCluster(NodeBinaries binaries) {
+    public NodeCluster(NodeBinaries binaries) {
         this(binaries, node -> node);
     }
 
     /** Each node set up by {@code configure} before it first starts. */
-    NodeCluster(NodeBinaries binaries, UnaryOperator<NodeUnderTest> configure) {
+    public NodeCluster(NodeBinaries binaries, UnaryOperator<NodeUnderTest> configure) {
         coordinator = configure.apply(new NodeUnderTest(binaries, "coordinator").env("POSTGRES_DB", "app"));
         worker1 = configure.apply(new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app"));
         worker2 = configure.apply(new NodeUnderTest(binaries, "worker").env("POSTGRES_DB", "app"));
@@ -28,7 +28,7 @@ class NodeCluster implements AutoCloseable {
                 "select citus_add_node('127.0.0.1', " + worker2.serverPort() + ")");
     }
 
-    List<NodeUnderTest> nodes() {
+    public List<NodeUnderTest> nodes() {
         return List.of(coordinator, worker1, worker2);
     }
 

@@ -1,12 +1,8 @@
-package org.citusrailway.template.node;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+package org.citusrailway.testkit.node;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +22,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.citusrailway.testkit.PostgresUser;
 
@@ -33,26 +30,30 @@ import org.citusrailway.testkit.PostgresUser;
  * One Citus node as the image runs it: node/entrypoint.sh started as root with a Railway-like environment,
  * in a temporary directory that stands for the container (volume with lost+found, the postgres user's home,
  * a cgroup root, the generated-config directory). The official docker-entrypoint.sh is replaced by the
- * test resource docker-entrypoint-stand-in.sh, which execs postgres, so the wrapper's process becomes the
+ * resource node/docker-entrypoint-stand-in.sh, which execs postgres, so the wrapper's process becomes the
  * postmaster.
  */
-final class NodeUnderTest implements AutoCloseable {
-    static final Path PROJECT_ROOT = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
-    static final Path NODE_DIR = PROJECT_ROOT.resolve("node");
-    static final Path ENTRYPOINT = NODE_DIR.resolve("entrypoint.sh");
-    static final Path HEALTHCHECK = NODE_DIR.resolve("healthcheck.sh");
-    static final Path INITDB_DIR = NODE_DIR.resolve("initdb");
+public final class NodeUnderTest implements AutoCloseable {
+    /**
+     * The repository root, whose node/ scripts run: system property {@code project.root}; without it the working
+     * directory when it holds node/entrypoint.sh (programs run from the root), else its parent (a module's tests).
+     */
+    public static final Path PROJECT_ROOT = projectRoot();
+    public static final Path NODE_DIR = PROJECT_ROOT.resolve("node");
+    public static final Path ENTRYPOINT = NODE_DIR.resolve("entrypoint.sh");
+    public static final Path HEALTHCHECK = NODE_DIR.resolve("healthcheck.sh");
+    public static final Path INITDB_DIR = NODE_DIR.resolve("initdb");
 
-    final NodeBinaries binaries;
-    final Path root;
-    final Path volume;
-    final Path pgdata;
-    final Path home;
-    final Path cgroup;
-    final Path configDir;
-    final Path socketDir;
-    final Path log;
-    final int port;
+    public final NodeBinaries binaries;
+    public final Path root;
+    public final Path volume;
+    public final Path pgdata;
+    public final Path home;
+    public final Path cgroup;
+    public final Path configDir;
+    public final Path socketDir;
+    public final Path log;
+    public final int port;
     private final Path standIn;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private final List<String> extraArguments = new ArrayList<>();
@@ -60,7 +61,7 @@ final class NodeUnderTest implements AutoCloseable {
     private Process process;
     private final StringBuilder killedRuns = new StringBuilder();
 
-    NodeUnderTest(NodeBinaries binaries, String role) {
+    public NodeUnderTest(NodeBinaries binaries, String role) {
         this.binaries = binaries;
         try {
             root = Files.createTempDirectory("citus-node-");
@@ -103,47 +104,47 @@ final class NodeUnderTest implements AutoCloseable {
         memoryLimitV2(1L << 30);
     }
 
-    NodeUnderTest env(String name, String value) {
+    public NodeUnderTest env(String name, String value) {
         environment.put(name, value);
         return this;
     }
 
-    NodeUnderTest withoutEnv(String name) {
+    public NodeUnderTest withoutEnv(String name) {
         environment.remove(name);
         return this;
     }
 
-    String env(String name) {
+    public String env(String name) {
         return environment.get(name);
     }
 
-    String password() {
+    public String password() {
         return environment.get("POSTGRES_PASSWORD");
     }
 
-    String database() {
+    public String database() {
         return environment.getOrDefault("POSTGRES_DB", "postgres");
     }
 
     /** Leaves the port to the generated configuration (5432) instead of passing -c port=... */
-    NodeUnderTest onDefaultPort() {
+    public NodeUnderTest onDefaultPort() {
         usePort = false;
         return this;
     }
 
-    int serverPort() {
+    public int serverPort() {
         return usePort ? port : 5432;
     }
 
-    NodeUnderTest memoryLimitV2(long bytes) {
+    public NodeUnderTest memoryLimitV2(long bytes) {
         return cgroupFiles(Map.of("memory.max", Long.toString(bytes)));
     }
 
-    NodeUnderTest memoryLimitV1(long bytes) {
+    public NodeUnderTest memoryLimitV1(long bytes) {
         return cgroupFiles(Map.of("memory/memory.limit_in_bytes", Long.toString(bytes)));
     }
 
-    NodeUnderTest noMemoryLimitV2() {
+    public NodeUnderTest noMemoryLimitV2() {
         return cgroupFiles(Map.of("memory.max", "max"));
     }
 
@@ -185,7 +186,7 @@ final class NodeUnderTest implements AutoCloseable {
     }
 
     /** Starts the node and waits until it accepts password logins over TCP. */
-    NodeUnderTest start() {
+    public NodeUnderTest start() {
         startInBackground();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         SQLException last = null;
@@ -204,7 +205,7 @@ final class NodeUnderTest implements AutoCloseable {
     }
 
     /** Runs the wrapper to its end (for boots it must refuse). */
-    Result runToExit() {
+    public Result runToExit() {
         try {
             Path out = root.resolve("refused.out");
             Path err = root.resolve("refused.err");
@@ -222,18 +223,18 @@ final class NodeUnderTest implements AutoCloseable {
         }
     }
 
-    record Result(int exitCode, String stdout, String stderr) {
-        List<String> stderrLines() {
+    public record Result(int exitCode, String stdout, String stderr) {
+        public List<String> stderrLines() {
             return stderr.lines().filter(l -> !l.isBlank()).toList();
         }
     }
 
-    Process process() {
+    public Process process() {
         return process;
     }
 
     /** Starts the wrapper and returns at once, for kills during the boot steps. */
-    NodeUnderTest startInBackground() {
+    public NodeUnderTest startInBackground() {
         try {
             Files.deleteIfExists(log);
             process = processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -247,7 +248,7 @@ final class NodeUnderTest implements AutoCloseable {
      * SIGKILL to the wrapper and every process under it at once, as an OOM kill, a host crash or the
      * runtime's SIGKILL after the draining time does to a container. The output of the killed run is kept.
      */
-    void kill() {
+    public void kill() {
         if (process == null) {
             return;
         }
@@ -280,30 +281,32 @@ final class NodeUnderTest implements AutoCloseable {
     }
 
     /** Output of every run killed so far, then of the current one. */
-    String allOutput() {
+    public String allOutput() {
         return killedRuns + output();
     }
 
     /** SIGTERM, what Railway and Docker send to stop a container. Returns the exit code. */
-    int stop() {
+    public int stop() {
         return stop("TERM");
     }
 
     /** Sends the signal to the entrypoint process and waits for the exit. */
-    int stop(String signal) {
+    public int stop(String signal) {
         if (process == null || !process.isAlive()) {
             return process == null ? 0 : process.exitValue();
         }
         run(List.of("kill", "-" + signal, Long.toString(process.pid())), Map.of());
         try {
-            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the node did not stop on SIG" + signal + ":\n" + output());
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the node did not stop on SIG" + signal + ":\n" + output());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return process.exitValue();
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.exists(log) ? Files.readString(log) : "";
         } catch (IOException e) {
@@ -311,11 +314,11 @@ final class NodeUnderTest implements AutoCloseable {
         }
     }
 
-    Connection connect() throws SQLException {
+    public Connection connect() throws SQLException {
         return connect(database(), password(), "");
     }
 
-    Connection connect(String database, String password, String options) throws SQLException {
+    public Connection connect(String database, String password, String options) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", environment.getOrDefault("POSTGRES_USER", "postgres"));
         if (password != null) {
@@ -327,7 +330,7 @@ final class NodeUnderTest implements AutoCloseable {
                 "jdbc:postgresql://127.0.0.1:" + serverPort() + "/" + database + options, props);
     }
 
-    String query(String sql) {
+    public String query(String sql) {
         try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         } catch (SQLException e) {
@@ -335,7 +338,7 @@ final class NodeUnderTest implements AutoCloseable {
         }
     }
 
-    void execute(String... statements) {
+    public void execute(String... statements) {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             for (String sql : statements) {
                 s.execute(sql);
@@ -345,16 +348,16 @@ final class NodeUnderTest implements AutoCloseable {
         }
     }
 
-    String show(String setting) {
+    public String show(String setting) {
         return query("show " + setting);
     }
 
     /** Runs a command as the postgres OS user with only the given environment (plus PATH). */
-    static Result runAsPostgres(List<String> command, Map<String, String> env) {
+    public static Result runAsPostgres(List<String> command, Map<String, String> env) {
         return run(PostgresUser.command(command), env);
     }
 
-    static Result run(List<String> command, Map<String, String> env) {
+    public static Result run(List<String> command, Map<String, String> env) {
         try {
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear();
@@ -378,7 +381,7 @@ final class NodeUnderTest implements AutoCloseable {
     }
 
     /** psql over TCP as the postgres OS user, with this node's home (its .pgpass) and no password given. */
-    Result psqlWithPgpassTo(NodeUnderTest target, String sql) {
+    public Result psqlWithPgpassTo(NodeUnderTest target, String sql) {
         return runAsPostgres(List.of("psql", "-X", "-A", "-t", "-w", "-h", "127.0.0.1", "-p",
                 Integer.toString(target.serverPort()), "-U", target.environment.getOrDefault("POSTGRES_USER", "postgres"),
                 "-d", target.database(), "-c", sql), Map.of("HOME", home.toString()));
@@ -389,7 +392,7 @@ final class NodeUnderTest implements AutoCloseable {
         if (process != null && process.isAlive()) {
             try {
                 stop();
-            } catch (AssertionError | RuntimeException e) {
+            } catch (RuntimeException e) {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
             }
@@ -398,11 +401,20 @@ final class NodeUnderTest implements AutoCloseable {
         deleteTree(socketDir);
     }
 
-    static int freePort() {
-        return org.citusrailway.testkit.FreePorts.next();
+    private static Path projectRoot() {
+        String property = System.getProperty("project.root");
+        if (property != null) {
+            return Path.of(property).toAbsolutePath().normalize();
+        }
+        Path here = Path.of("").toAbsolutePath();
+        return Files.isRegularFile(here.resolve("node/entrypoint.sh")) ? here : here.getParent();
     }
 
-    static void deleteTree(Path path) {
+    public static int freePort() {
+        return FreePorts.next();
+    }
+
+    public static void deleteTree(Path path) {
         if (!Files.exists(path)) {
             return;
         }
@@ -413,7 +425,7 @@ final class NodeUnderTest implements AutoCloseable {
         }
     }
 
-    static void sleep(long millis) {
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
@@ -425,8 +437,8 @@ final class NodeUnderTest implements AutoCloseable {
      * The PostgreSQL installation the nodes run on: Debian's with Citus when installed, else the embedded
      * PostgreSQL 17 (the image's major version; force it with -Dnode.postgres=embedded).
      */
-    record NodeBinaries(PostgresBinaries postgres, boolean citus) {
-        static NodeBinaries best() {
+    public record NodeBinaries(PostgresBinaries postgres, boolean citus) {
+        public static NodeBinaries best() {
             if ("embedded".equals(System.getProperty("node.postgres"))) {
                 return new NodeBinaries(PostgresBinaries.embedded(), false);
             }
