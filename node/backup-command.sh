@@ -11,6 +11,7 @@
 set -uo pipefail
 
 NODE_LIB_DIR="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib"
+OUTPUT=
 # shellcheck source=lib/backup-ledger.sh
 source "$NODE_LIB_DIR/backup-ledger.sh"
 
@@ -87,7 +88,9 @@ main() {
     answer_error "usage: backup-command.sh <config> <stanza> <pgdata> backup|info|record-point|disk ..."
     return 0
   fi
-  CONFIG=$1 STANZA=$2 PGDATA_DIR=$3
+  CONFIG=$1
+  STANZA=$2
+  PGDATA_DIR=$3
   shift 3
   case "$1" in
     backup) take_backup "${2:-}" ;;

@@ -43,7 +43,7 @@ check_restore_settings() {
 stanza_restore_points() {
   local output
   if ! output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" info --output=json 2>&1)"; then
-    fail 1 '[restore-failed]' "pgBackRest could not read stanza '$BACKUP_STANZA': $(pgbackrest_error "$output"); the next boot tries again"
+    fail 1 '[restore-stanza-unreadable]' "pgBackRest could not read stanza '$BACKUP_STANZA' to find the restore point: $(pgbackrest_error "$output"); nothing was moved, the next boot tries again"
   fi
   restore_point_ledger <<<"$output"
 }
@@ -88,7 +88,7 @@ write_restore_state() {
   local marker temporary
   marker="$(restore_marker)"
   temporary="$(mktemp "$marker.XXXXXX")"
-  printf '%s %s %s\n' "$1" "$2" "${RESTORE_REQUEST:--}" >"$temporary"
+  printf '%s %s %s\n' "$1" "$2" "$(if [[ -n $RESTORE_REQUEST ]]; then echo "$RESTORE_REQUEST"; else echo -; fi)" >"$temporary"
   mv -f "$temporary" "$marker"
 }
 
