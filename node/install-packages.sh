@@ -2,18 +2,75 @@
 # Debian packages the node images add to the Citus image, at pinned upstream versions (the Debian revision may
 # move: security updates keep the version and bump "+debNNuN"). citusdata/citus:13.2.0 is Debian bookworm; a
 # base rebuilt on trixie gets trixie's build of the same programs.
-#   unbound   the local DNS cache in front of the platform's resolver (node/lib/resolver.sh)
+#   unbound     the local DNS cache in front of the platform's resolver (node/lib/resolver.sh)
+#   pgbackrest  WAL archiving to the bucket (node/lib/backup.sh); PostgreSQL 17 needs 2.52 or newer. Bookworm's
+#               own is 2.45, so there it is PGDG's build. A pin that can no longer be installed never fails the
+#               build: the newest pgbackrest >= 2.52 apt offers instead, or none (nodes then log backup-unavailable).
 set -eu
+export DEBIAN_FRONTEND=noninteractive
+readonly pgbackrest_minimum=2.52
+readonly pgdg_list=/etc/apt/sources.list.d/pgdg.list
+readonly pgdg_archive_list=/etc/apt/sources.list.d/pgdg-archive.list
+
+# For the build log; the nodes' own messages at run time are node/lib/messages.sh's.
+build_warning() {
+  echo "node/install-packages.sh: warning: $*" >&2
+}
+
+# PGDG's main index drops a version once a newer one is out; its archive repository keeps every version, signed
+# with the same key, so the archive is added with the keyring the base image's PGDG source already uses.
+# Not exercised by ImageBackupTest where PGDG is out of reach (it then tests a trixie base's path only).
+add_pgdg_archive() {
+  keyring="$(sed -n 's/.*signed-by=\([^] ]*\).*/\1/p' "$pgdg_list" 2>/dev/null | head -n 1)"
+  if [ -z "$keyring" ] || [ ! -r "$keyring" ]; then
+    build_warning "no signed-by keyring in $pgdg_list; PGDG's archive repository is not added"
+    return 0
+  fi
+  echo "deb [ signed-by=$keyring ] http://apt-archive.postgresql.org/pub/repos/apt $1-pgdg-archive main" \
+    >"$pgdg_archive_list"
+}
+
+install_pgbackrest() {
+  pin=$1
+  if ! apt-get install -y --no-install-recommends "pgbackrest=$pin"; then
+    newest="$(apt-cache policy pgbackrest | sed -n 's/^ *Candidate: //p')"
+    if [ -z "$newest" ] || [ "$newest" = '(none)' ] || ! dpkg --compare-versions "$newest" ge "$pgbackrest_minimum"; then
+      build_warning "pgbackrest=$pin cannot be installed and apt offers no pgbackrest $pgbackrest_minimum or newer" \
+        "(newest: ${newest:-none}): this image has NO pgBackRest; its nodes log backup-unavailable and archive no WAL"
+      return 0
+    fi
+    build_warning "pgbackrest=$pin cannot be installed; installing pgbackrest=$newest, the newest apt offers"
+    apt-get install -y --no-install-recommends "pgbackrest=$newest"
+  fi
+  # An installed binary that does not run would fail every archive attempt; better to fail the build.
+  pgbackrest version
+}
+
 codename="$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)"
 case "$codename" in
-  bookworm) packages='unbound=1.17.1-2+deb12u*' ;;
-  trixie) packages='unbound=1.26.2-0+deb13u*' ;;
+  bookworm)
+    unbound_version='1.17.1-2+deb12u*'
+    pgbackrest_version='2.59.1-1.pgdg12+1'
+    add_pgdg_archive "$codename"
+    ;;
+  trixie)
+    unbound_version='1.26.2-0+deb13u*'
+    pgbackrest_version='2.55.1-1*'
+    ;;
   *)
     echo "node/install-packages.sh: no pinned versions for Debian $codename" >&2
     exit 1
     ;;
 esac
-apt-get update
-# shellcheck disable=SC2086 # one word per package
-apt-get install -y --no-install-recommends $packages
+if ! apt-get update; then
+  # An unreachable source is only a warning to apt; a source it refuses (key, index) fails the update.
+  [ -f "$pgdg_archive_list" ] || exit 1
+  build_warning "apt-get update failed; retrying without PGDG's archive repository"
+  rm -f "$pgdg_archive_list"
+  apt-get update
+fi
+apt-get install -y --no-install-recommends "unbound=$unbound_version"
+install_pgbackrest "$pgbackrest_version"
+# The image keeps the base's package sources as they were.
+rm -f "$pgdg_archive_list"
 rm -rf /var/lib/apt/lists/*

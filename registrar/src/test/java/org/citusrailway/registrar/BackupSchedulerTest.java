@@ -140,21 +140,30 @@ class BackupSchedulerTest {
         }
     }
 
+    /** Also: a volume with less free space than VOLUME_FREE_ALERT_PERCENT is reported once per node. */
     @Test
     void aClusterWhereOnlySomeNodesHaveABucketIsReportedOnce() throws Exception {
         Path repository = shared(dir.resolve("repository"));
+        var store = Files.getFileStore(dir);
+        long percentFree = store.getUsableSpace() * 100 / store.getTotalSpace();
+        assumeTrue(percentFree < 89, "the test volume is " + percentFree + " % free: no alert threshold above it");
         try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
                 LogCapture logs = new LogCapture()) {
             giveBucket(cluster.coordinator, repository, true);
             giveBucket(cluster.worker1, repository, true);
             Map<String, String> env = cluster.registrarEnvironment();
             env.put("BACKUP_CHECK_INTERVAL", "1s");
+            env.put("VOLUME_FREE_ALERT_PERCENT", Long.toString(percentFree + 2));
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "volume-nearly-full for the two nodes with a bucket",
+                        () -> logs.count(Event.VOLUME_NEARLY_FULL) == 2);
+                assertTrue(logs.text().contains("node " + cluster.w1() + " has "), logs.text());
                 Await.until(SOON, "backups-incomplete", () -> logs.count(Event.BACKUPS_INCOMPLETE) == 1);
                 assertTrue(logs.text().contains("nodes [" + cluster.w2() + "] have no bucket"), logs.text());
                 Await.until(SOON, "the two backups", () -> logs.count(Event.BACKUP_COMPLETED) == 2);
                 Thread.sleep(3_000);
                 assertEquals(1, logs.count(Event.BACKUPS_INCOMPLETE), "said once: " + logs.text());
+                assertEquals(2, logs.count(Event.VOLUME_NEARLY_FULL), "said once per node: " + logs.text());
                 BackupScheduler.NodeBackups worker2 = registrar.status().backups().nodes().stream()
                         .filter(n -> n.node().equals(cluster.w2())).findFirst().orElseThrow();
                 assertTrue(worker2.reachable() && !worker2.configured(), worker2.toString());

@@ -8,15 +8,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * A real S3 API server on loopback for the tests: S3Proxy (org.gaul:s3proxy, its jar with dependencies, copied by
  * the build to the path in the system property {@value #JAR_PROPERTY}) in a child process, storing objects in a
  * directory, over HTTPS with a self-signed certificate made by keytool, AWS signature v4. {@link #stop()} and
- * {@link #start()} make an outage on the same port.
+ * {@link #start()} make an outage on the same port. It listens on loopback, or on another address of this machine
+ * (the Docker bridge's gateway, for containers) with the names clients use for it in its certificate.
  */
 public final class TestS3Server implements AutoCloseable {
     public static final String JAR_PROPERTY = "s3proxy.jar";
@@ -24,17 +28,25 @@ public final class TestS3Server implements AutoCloseable {
     public static final String ACCESS_KEY_ID = "test-access-key";
     public static final String SECRET_ACCESS_KEY = "test-secret-key-0123456789";
 
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
     private final Path dir;
+    private final String address;
     private final int port;
     private Process process;
 
-    private TestS3Server(Path dir) throws IOException {
+    private TestS3Server(Path dir, String address, List<String> names) throws IOException {
         this.dir = dir;
+        this.address = address;
         this.port = FreePorts.next();
+        Set<String> san = new LinkedHashSet<>(List.of("dns:127.0.0.1", "ip:127.0.0.1", "dns:localhost"));
+        for (String name : names) {
+            san.add((IPV4.matcher(name).matches() ? "ip:" : "dns:") + name);
+        }
         Files.createDirectories(dir.resolve("objects"));
         Path keystore = dir.resolve("keystore.p12");
         keytool("-genkeypair", "-alias", "s3", "-keyalg", "RSA", "-keysize", "2048", "-validity", "30", "-dname",
-                "CN=127.0.0.1", "-ext", "SAN=dns:127.0.0.1,ip:127.0.0.1,dns:localhost", "-keystore", keystore.toString(),
+                "CN=127.0.0.1", "-ext", "SAN=" + String.join(",", san), "-keystore", keystore.toString(),
                 "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit");
         keytool("-exportcert", "-rfc", "-alias", "s3", "-keystore", keystore.toString(), "-storepass", "changeit",
                 "-file", caFile().toString());
@@ -42,7 +54,7 @@ public final class TestS3Server implements AutoCloseable {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.setPosixFilePermissions(caFile(), PosixFilePermissions.fromString("rw-r--r--"));
         Files.writeString(dir.resolve("s3proxy.properties"), String.join("\n",
-                "s3proxy.secure-endpoint=https://127.0.0.1:" + port,
+                "s3proxy.secure-endpoint=https://" + address + ":" + port,
                 "s3proxy.keystore-path=" + keystore,
                 "s3proxy.keystore-password=changeit",
                 "s3proxy.authorization=aws-v4",
@@ -70,10 +82,20 @@ public final class TestS3Server implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** A running server with objects under dir. */
+    /** A running server on loopback with objects under dir. */
     public static TestS3Server start(Path dir) {
+        return start(dir, "127.0.0.1", List.of());
+    }
+
+    /**
+     * A running server with objects under dir, listening on address (an IPv4 address of this machine); its
+     * certificate names loopback, address and the extra names (host names or IPv4 addresses) clients reach it by.
+     */
+    public static TestS3Server start(Path dir, String address, List<String> names) {
+        List<String> all = new java.util.ArrayList<>(List.of(address));
+        all.addAll(names);
         try {
-            TestS3Server server = new TestS3Server(dir);
+            TestS3Server server = new TestS3Server(dir, address, all);
             server.start();
             return server;
         } catch (IOException e) {
@@ -91,11 +113,21 @@ public final class TestS3Server implements AutoCloseable {
     }
 
     public String endpoint() {
-        return "https://127.0.0.1:" + port;
+        return endpoint(address);
+    }
+
+    /** The endpoint as a client reaches it by another name (one in the certificate). */
+    public String endpoint(String host) {
+        return "https://" + host + ":" + port;
     }
 
     public int port() {
         return port;
+    }
+
+    /** Where the server keeps the objects of a bucket, one file per object key. */
+    public Path bucketDirectory(String bucket) {
+        return dir.resolve("objects").resolve(bucket);
     }
 
     /** The PEM certificate the server presents, for clients that verify it. */
@@ -123,7 +155,7 @@ public final class TestS3Server implements AutoCloseable {
                 throw new IllegalStateException("S3Proxy exited: " + log());
             }
             try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                socket.connect(new InetSocketAddress(address, port), 200);
                 return true;
             } catch (IOException e) {
                 return false;

@@ -87,10 +87,12 @@ class NodeImageFilesTest {
             assertFalse(words[1].startsWith("--"), "no COPY options expected: " + copy);
             String destination = words[words.length - 1];
             for (int i = 1; i < words.length - 1; i++) {
-                Path source = ROOT.resolve(words[i]);
-                assertTrue(Files.exists(source), "COPY source missing relative to the repository root: " + words[i]);
-                if (words[i].endsWith(".sh")) {
-                    copiedScripts.add(destination + source.getFileName());
+                List<Path> sources = expand(words[i]);
+                assertFalse(sources.isEmpty(), "COPY source missing relative to the repository root: " + words[i]);
+                for (Path source : sources) {
+                    if (source.toString().endsWith(".sh")) {
+                        copiedScripts.add(destination + source.getFileName());
+                    }
                 }
             }
         }
@@ -102,6 +104,19 @@ class NodeImageFilesTest {
         assertTrue(exec.find(), "HEALTHCHECK must use exec form: " + healthcheck);
         assertTrue(copiedScripts.contains(exec.group(1)), exec.group(1) + " is not copied: " + copiedScripts);
         assertTrue(copiedScripts.contains("/opt/citus-node/entrypoint.sh"), copiedScripts.toString());
+    }
+
+    /** A COPY source as the builder reads it: a path, or a glob in its last part (node/*.sh). */
+    private static List<Path> expand(String source) throws IOException {
+        Path path = ROOT.resolve(source);
+        if (!source.contains("*")) {
+            return Files.exists(path) ? List.of(path) : List.of();
+        }
+        List<Path> matches = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(path.getParent(), path.getFileName().toString())) {
+            entries.forEach(matches::add);
+        }
+        return matches;
     }
 
     @Test
