@@ -25,7 +25,9 @@ class StatusAndMetricsTest {
                 + "\"nodes\":[{\"nodeid\":1,\"groupid\":0,\"nodename\":\"coordinator\",\"nodeport\":5432,\"isactive\":true,"
                 + "\"metadatasynced\":true,\"shouldhaveshards\":false,\"noderole\":\"primary\",\"reachable\":null,"
                 + "\"retired\":false,\"lastError\":null,\"reinitialised\":false}],\"rebalance\":null,"
-                + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]}}", status.toJson());
+                + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]},"
+                + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"nodes\":[]}}",
+                status.toJson());
         assertTrue(Status.STARTING.toJson().startsWith("{\"role\":\"starting\""));
         Status pending = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), null,
                 List.of("worker3.railway.internal:5432"));
@@ -47,7 +49,9 @@ class StatusAndMetricsTest {
                 + "\"tasks\":{\"blocked\":14,\"done\":5,\"runnable\":1,\"running\":1},"
                 + "\"workersWithoutShards\":[\"worker3.railway.internal:5432\"],\"blockedTables\":[\"public.nopk\"],"
                 + "\"fix\":\"fix it\",\"error\":null,\"lastCheckAt\":null},"
-                + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]}}"), json);
+                + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]},"
+                + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"nodes\":[]}}"),
+                json);
         assertEquals(Map.of("done", 5L, "blocked", 14L), RebalanceJob.counts("blocked=14,done=5"));
         RebalanceJob job = new RebalanceJob(1, "running", null, null, RebalanceJob.counts("blocked=14,done=5,running=1"),
                 null);
