@@ -195,7 +195,10 @@ local_query() {
 
 # restore_point_of <host> <port>: the worker's citus_node.restored_to ("-" when never restored), or fails.
 restore_point_of() {
-  PGPASSFILE="$(postgres_home)/.pgpass" run_as_postgres psql -X -A -t -q -w \
+  local home
+  home="$(postgres_home)"
+  # The postgres user's own HOME: libpq looks for client certificates there, and root's is not readable to it.
+  HOME=$home PGPASSFILE=$home/.pgpass run_as_postgres psql -X -A -t -q -w \
     "host=$1 port=$2 user=$POSTGRES_USER dbname=$POSTGRES_DB connect_timeout=5" \
     -c "select coalesce(nullif(current_setting('citus_node.restored_to', true), ''), '-')" 2>&1
 }
