@@ -62,6 +62,7 @@ main() {
   guard_against_cloned_volume
   restore_if_asked
   begin_initialization_if_empty
+  BACKUP_ARCHIVE_DEFERRED=$PGDATA_WAS_EMPTY
   detect_memory_limit
   compute_memory_settings
   ensure_tls_certificate

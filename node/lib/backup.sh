@@ -9,6 +9,10 @@ readonly BACKUP_VARIABLES=(BUCKET ACCESS_KEY_ID SECRET_ACCESS_KEY REGION ENDPOIN
 readonly BACKUP_REPOSITORY_PATH=/pgbackrest
 
 BACKUP_ENABLED=0
+# On a first boot the official entrypoint's temporary server (initdb scripts) must not archive: its segments cannot
+# reach the bucket before the stanza exists, and with an unreachable bucket its shutdown outlasts pg_ctl's wait and
+# the boot fails. archive_command stays empty (WAL is kept, nothing is tried) until the real server is up.
+BACKUP_ARCHIVE_DEFERRED=0
 
 backup_config_file() {
   printf '%s/pgbackrest.conf\n' "$(node_config_dir)"
@@ -128,7 +132,11 @@ backup_settings() {
   fi
   printf '\n# WAL archiving to the bucket (pgBackRest stanza %s); see node/lib/backup.sh.\n' "$BACKUP_STANZA"
   printf 'archive_mode = on\n'
-  printf 'archive_command = %s\n' "$(conf_quote "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
+  if ((BACKUP_ARCHIVE_DEFERRED == 1)); then
+    printf "archive_command = ''  # first boot: set once the server is up\n"
+  else
+    printf 'archive_command = %s\n' "$(conf_quote "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
+  fi
   printf "archive_timeout = '60s'\n"
   # How the registrar reaches this node's backups (node/backup-command.sh, run through COPY ... FROM PROGRAM).
   printf 'citus_node.backup_command = %s\n' "$(conf_quote "$(printf '%q ' "$(dirname "$NODE_LIB_DIR")/backup-command.sh" \
@@ -149,6 +157,17 @@ create_backup_stanza() {
 start_backups() {
   if ((BACKUP_ENABLED == 1)); then
     write_backup_config "$SERVER_SOCKET_DIR" "$SERVER_PORT"
-    create_backup_stanza &
+    # The stanza first, so the kept WAL's first archive attempts find it.
+    { create_backup_stanza; resume_archiving; } &
   fi
+}
+
+# After a first boot's initialization: the real archive_command, taken by the running server on reload; the WAL kept
+# meanwhile is archived from then on.
+resume_archiving() {
+  ((BACKUP_ARCHIVE_DEFERRED == 1)) || return 0
+  BACKUP_ARCHIVE_DEFERRED=0
+  write_settings_file "$NODE_SETTINGS_FILE" "$(node_config_dir)/pg_hba.conf"
+  run_as_postgres psql -X -A -t -q -h "$SERVER_SOCKET_DIR" -p "$SERVER_PORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB" \
+    -c 'select pg_reload_conf()' >/dev/null 2>&1 || true
 }
