@@ -309,7 +309,7 @@ class NodeBackupTest {
      * The registrar's schedule by hand: backups, a restore point noted in every stanza (what the registrar does after
      * backups), another backup, a second point. A restore to a time between the two points resolves to the first one
      * and starts from the backup it was noted on (the newest backup is younger than the point). A worker left out
-     * keeps the coordinator closed to TCP until it is restored too.
+     * keeps the coordinator closed to TCP until it is restored too, in place on its volume.
      */
     @Test
     void theWholeClusterComesBackToTheNewestPointBeforeATimeAndTheCoordinatorWaitsForEveryWorker() throws Exception {
@@ -344,10 +344,14 @@ class NodeBackupTest {
                     + " reports restore point 'none'");
             assertTrue(refusesTcp(coordinator), "closed to TCP while a worker holds data from another time");
 
+            // worker2 in place, on its volume: its newer data is moved aside, not deleted.
             cluster.worker2.stop();
-            destroyVolume(cluster.worker2);
             cluster.worker2.env("BACKUP_RESTORE_TIME", "2026-12-02T08:30:00Z").startInBackground();
             awaitOutput(cluster.worker2, "restore point '" + first + "' and accepts writes");
+            try (var entries = Files.list(cluster.worker2.volume)) {
+                assertEquals(1, entries.filter(p -> p.getFileName().toString().startsWith("pgdata.before-restore-"))
+                        .count(), "worker2's data from before the restore, kept aside");
+            }
             awaitOutput(coordinator, "restore: every worker is at restore point '" + first + "'");
             Await.until(Duration.ofSeconds(30), "the coordinator open to TCP", () -> !refusesTcp(coordinator));
 
