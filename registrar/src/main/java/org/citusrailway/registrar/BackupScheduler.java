@@ -36,11 +36,11 @@ final class BackupScheduler {
     /** One node's backups as last seen, for /status and /metrics. */
     record NodeBackups(HostPort node, boolean reachable, boolean configured, String running,
             NodeBackupCommand.Backup newest, Instant newestFullAt, int count, String lastError, Instant lastErrorAt,
-            int failures, Instant retryAfter, NodeBackupCommand.Disk disk) {
+            int failures, Instant retryAfter, NodeBackupCommand.Disk disk, boolean stanzaReady) {
 
         NodeBackups running(String type) {
             return new NodeBackups(node, reachable, configured, type, newest, newestFullAt, count, lastError,
-                    lastErrorAt, failures, retryAfter, disk);
+                    lastErrorAt, failures, retryAfter, disk, stanzaReady);
         }
     }
 
@@ -126,7 +126,7 @@ final class BackupScheduler {
         List<BackupPlan.NodeSeen> input = new ArrayList<>();
         for (HostPort node : nodes) {
             NodeBackups n = seen.get(node);
-            input.add(new BackupPlan.NodeSeen(node, n.reachable() && n.configured(), n.newestFullAt(),
+            input.add(new BackupPlan.NodeSeen(node, n.reachable() && n.configured() && n.stanzaReady(), n.newestFullAt(),
                     n.newest() == null ? null : n.newest().finishedAt(), n.retryAfter()));
         }
         BackupPlan.Plan plan = BackupPlan.plan(input, lastPointAt, now, config.backupSchedule());
@@ -159,7 +159,8 @@ final class BackupScheduler {
         try (Connection connection = open(node)) {
             NodeBackupCommand command = NodeBackupCommand.of(connection);
             if (command == null) {
-                seen.put(node, new NodeBackups(node, true, false, null, null, null, 0, null, null, 0, null, null));
+                seen.put(node, new NodeBackups(node, true, false, null, null, null, 0, null, null, 0, null, null,
+                        false));
                 return;
             }
             NodeBackupCommand.Disk disk = command.disk();
@@ -169,18 +170,25 @@ final class BackupScheduler {
                 lastPointAt = info.newestPointAt();
             }
             int failures = before == null ? 0 : before.failures();
+            if (info.stanzaMissing()) {
+                // The node creates it in the background after boot (or says backup-bucket-unreachable): not yet.
+                seen.put(node, new NodeBackups(node, true, true, null, null, null, 0, "stanza not created yet ("
+                        + info.stanzaMessage() + "); see the node's backup-bucket-unreachable line if it stays",
+                        Instant.now(), failures, before == null ? null : before.retryAfter(), disk, false));
+                return;
+            }
             // A failed backup's error stands until a backup succeeds; a failed look at the stanza only this round.
             boolean keep = info.error() == null && failures > 0;
             String error = keep ? before.lastError() : info.error();
             Instant errorAt = keep ? before.lastErrorAt() : error == null ? null : Instant.now();
             seen.put(node, new NodeBackups(node, true, true, null, info.newest(), info.newestFullAt(), info.count(),
-                    error, errorAt, failures, before == null ? null : before.retryAfter(), disk));
+                    error, errorAt, failures, before == null ? null : before.retryAfter(), disk, true));
         } catch (SQLException e) {
             String error = SqlErrors.message(e);
             seen.put(node, new NodeBackups(node, false, before != null && before.configured(), null,
                     before == null ? null : before.newest(), before == null ? null : before.newestFullAt(),
                     before == null ? 0 : before.count(), error, Instant.now(), before == null ? 0 : before.failures(),
-                    before == null ? null : before.retryAfter(), before == null ? null : before.disk()));
+                    before == null ? null : before.retryAfter(), before == null ? null : before.disk(), false));
         } finally {
             current = null;
         }
@@ -205,7 +213,7 @@ final class BackupScheduler {
         if (error == null) {
             metrics.backupCompleted();
             seen.put(node, new NodeBackups(node, true, true, null, before.newest(), before.newestFullAt(),
-                    before.count(), null, null, 0, null, before.disk()));
+                    before.count(), null, null, 0, null, before.disk(), true));
             observe(node);
             NodeBackupCommand.Backup newest = seen.get(node).newest();
             log.info(Event.BACKUP_COMPLETED, type + " backup of node " + node + " done in " + seconds + " s"
@@ -218,7 +226,7 @@ final class BackupScheduler {
         Instant retryAfter = Instant.now().plus(RETRY.delay(failures));
         metrics.backupFailed();
         seen.put(node, new NodeBackups(node, before.reachable(), true, null, before.newest(), before.newestFullAt(),
-                before.count(), error, Instant.now(), failures, retryAfter, before.disk()));
+                before.count(), error, Instant.now(), failures, retryAfter, before.disk(), before.stanzaReady()));
         if (Backoff.powerOfTwo(failures)) {
             log.warn(Event.BACKUP_FAILED, type + " backup of node " + node + " failed (" + failures
                     + (failures == 1 ? " time" : " times in a row") + "): " + error + "; tried again after "

@@ -26,7 +26,12 @@ final class NodeBackupCommand {
      * error is set (and the rest empty) when pgBackRest could not read the stanza.
      */
     record Info(Backup newest, Instant newestFullAt, int count, String newestPoint, Instant newestPointAt,
-            String error) {
+            String error, int stanzaCode, String stanzaMessage) {
+
+        /** pgBackRest's "missing stanza path" / "missing stanza data": the node has not created its stanza yet. */
+        boolean stanzaMissing() {
+            return stanzaCode == 1 || stanzaCode == 3;
+        }
     }
 
     /** The volume holding PGDATA: its size and free bytes, and the size of pg_wal. */
@@ -66,7 +71,8 @@ final class NodeBackupCommand {
                        newest.label, newest.type, newest.stop, newest.size,
                        (select max(to_timestamp((b->'timestamp'->>'stop')::bigint)) from backups where b->>'type' = 'full'),
                        (select count(*) from backups),
-                       point.name, point.at
+                       point.name, point.at,
+                       coalesce((j->'info'->0->'status'->>'code')::int, -1), j->'info'->0->'status'->>'message'
                 from answer
                 left join lateral (select b->>'label' as label, b->>'type' as type,
                                           to_timestamp((b->'timestamp'->>'stop')::bigint) as stop,
@@ -81,7 +87,7 @@ final class NodeBackupCommand {
             Backup newest = rs.getString(2) == null ? null
                     : new Backup(rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4)), rs.getLong(5));
             return new Info(newest, instant(rs.getTimestamp(6)), rs.getInt(7), rs.getString(8),
-                    instant(rs.getTimestamp(9)), error);
+                    instant(rs.getTimestamp(9)), error, rs.getInt(10), rs.getString(11));
         }
     }
 

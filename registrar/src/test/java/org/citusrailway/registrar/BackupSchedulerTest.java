@@ -109,35 +109,48 @@ class BackupSchedulerTest {
     }
 
     @Test
-    void aNodeWhoseBackupFailsIsReportedAndRetriedLaterWhileTheOthersAreBackedUp() throws Exception {
+    void aNodeWhoseBackupFailsIsRetriedLaterAndOneWithoutItsStanzaYetIsWaitedFor() throws Exception {
         Path repository = shared(dir.resolve("repository"));
         try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
                 LogCapture logs = new LogCapture()) {
             giveBucket(cluster.coordinator, repository, true);
-            giveBucket(cluster.worker1, repository, true);
-            giveBucket(cluster.worker2, repository, false); // its stanza was never created: every backup fails
+            // worker1's stanza exists, but pgBackRest cannot reach its server: every backup fails.
+            Path broken = giveBucket(cluster.worker1, repository, true);
+            Files.writeString(broken, Files.readString(broken).replace("pg1-port=" + cluster.worker1.port(),
+                    "pg1-port=1"));
+            // worker2 has not created its stanza yet (a node does so in the background after it boots).
+            giveBucket(cluster.worker2, repository, false);
             Map<String, String> env = cluster.registrarEnvironment();
             env.put("BACKUP_CHECK_INTERVAL", "2s");
             env.put("RESTORE_POINT_INTERVAL", "0");
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
-                Await.until(SOON, "backup-failed for worker2", () -> logs.count(Event.BACKUP_FAILED) == 1);
+                Await.until(SOON, "backup-failed for worker1", () -> logs.count(Event.BACKUP_FAILED) == 1);
                 Await.until(SOON, "the restore point after the round", () -> logs.count(Event.RESTORE_POINT_UNNOTED) == 1);
-                assertEquals(2, logs.count(Event.BACKUP_COMPLETED), logs.text());
-                assertTrue(logs.text().contains("backup of node " + cluster.w2() + " failed (1 time)"), logs.text());
-                BackupScheduler.NodeBackups worker2 = registrar.status().backups().nodes().stream()
-                        .filter(n -> n.node().equals(cluster.w2())).findFirst().orElseThrow();
-                assertEquals(1, worker2.failures(), worker2.toString());
-                assertTrue(worker2.lastError() != null && worker2.lastError().contains("ERROR: ["), worker2.toString());
-                assertNotNull(worker2.retryAfter(), worker2.toString());
-                assertNull(worker2.newest(), worker2.toString());
+                assertEquals(1, logs.count(Event.BACKUP_COMPLETED), logs.text());
+                assertTrue(logs.text().contains("backup of node " + cluster.w1() + " failed (1 time)"), logs.text());
+                BackupScheduler.NodeBackups worker1 = node(registrar, cluster.w1());
+                assertEquals(1, worker1.failures(), worker1.toString());
+                assertTrue(worker1.lastError() != null && worker1.lastError().contains("ERROR: ["), worker1.toString());
+                assertNotNull(worker1.retryAfter(), worker1.toString());
+                assertNull(worker1.newest(), worker1.toString());
                 assertTrue(registrar.registrar.metricsText().contains(
-                        "citus_registrar_backup_failing{node=\"" + cluster.w2() + "\"} 1"), registrar.registrar.metricsText());
-                // Retried after five minutes, not on every round.
-                Thread.sleep(6_000);
-                assertEquals(1, logs.count(Event.BACKUP_FAILED), logs.text());
-                assertEquals(2, logs.count(Event.BACKUP_COMPLETED), logs.text());
+                        "citus_registrar_backup_failing{node=\"" + cluster.w1() + "\"} 1"), registrar.registrar.metricsText());
+                BackupScheduler.NodeBackups worker2 = node(registrar, cluster.w2());
+                assertTrue(worker2.lastError().startsWith("stanza not created yet"), worker2.toString());
+                assertEquals(0, worker2.failures(), "waited for, not failed: " + worker2);
+
+                // worker2's stanza appears: it is backed up on the next round. worker1 waits for its retry time.
+                createStanza(cluster.worker2);
+                Await.until(SOON, "worker2 backed up", () -> logs.count(Event.BACKUP_COMPLETED) == 2);
+                assertTrue(logs.text().contains("full backup of node " + cluster.w2() + " done"), logs.text());
+                assertEquals(1, logs.count(Event.BACKUP_FAILED), "retried after five minutes, not every round");
             }
         }
+    }
+
+    private static BackupScheduler.NodeBackups node(RunningRegistrar registrar, HostPort node) {
+        return registrar.status().backups().nodes().stream().filter(n -> n.node().equals(node)).findFirst()
+                .orElseThrow();
     }
 
     /** Also: a volume with less free space than VOLUME_FREE_ALERT_PERCENT is reported once per node. */
@@ -183,7 +196,7 @@ class BackupSchedulerTest {
      * What node/lib/backup.sh does for a node with a bucket: a pgBackRest configuration, archiving into the stanza,
      * the backup command in citus_node.backup_command, and the stanza itself (unless {@code createStanza} is false).
      */
-    private void giveBucket(LocalPostgres node, Path repository, boolean createStanza) throws Exception {
+    private Path giveBucket(LocalPostgres node, Path repository, boolean createStanza) throws Exception {
         String stanza = "node-" + node.port();
         Path config = dir.resolve(stanza + ".conf");
         Files.writeString(config, String.join("\n", "[global]", "repo1-path=" + repository, "start-fast=y",
@@ -198,9 +211,15 @@ class BackupSchedulerTest {
                         + " " + node.dataDir() + "'",
                 "select pg_reload_conf()");
         if (createStanza) {
-            node.execute("postgres", "create temporary table out (line text)",
-                    "copy out from program '" + pgbackrest + " stanza-create'");
+            createStanza(node);
         }
+        return config;
+    }
+
+    private void createStanza(LocalPostgres node) {
+        String stanza = "node-" + node.port();
+        node.execute("postgres", "create temporary table out (line text)", "copy out from program 'pgbackrest --config="
+                + dir.resolve(stanza + ".conf") + " --stanza=" + stanza + " stanza-create'");
     }
 
     private static String backupCommand(LocalPostgres node, String action) throws SQLException {
