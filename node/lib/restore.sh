@@ -193,14 +193,16 @@ local_query() {
     -c "$1" 2>/dev/null
 }
 
-# restore_point_of <host> <port>: the worker's citus_node.restored_to ("-" when never restored), or fails.
+# restore_point_of <host> <port>: the worker's citus_node.restored_to ("-" when never restored; "recovering" while it
+# still replays WAL and takes no writes), or fails.
 restore_point_of() {
   local home
   home="$(postgres_home)"
   # The postgres user's own HOME: libpq looks for client certificates there, and root's is not readable to it.
   HOME=$home PGPASSFILE=$home/.pgpass run_as_postgres psql -X -A -t -q -w \
     "host=$1 port=$2 user=$POSTGRES_USER dbname=$POSTGRES_DB connect_timeout=5" \
-    -c "select coalesce(nullif(current_setting('citus_node.restored_to', true), ''), '-')" 2>&1
+    -c "select case when pg_is_in_recovery() then 'recovering'
+             else coalesce(nullif(current_setting('citus_node.restored_to', true), ''), '-') end" 2>&1
 }
 
 # A restored coordinator: waits until every active worker in its metadata reports the coordinator's restore point,
@@ -216,6 +218,8 @@ confirm_cluster_restore() {
       [[ -n $host ]] || continue
       if ! answer="$(restore_point_of "$host" "$port")"; then
         problems+="worker $host:$port is not reachable yet ($(head -n 1 <<<"$answer")); "
+      elif [[ $answer == recovering ]]; then
+        problems+="worker $host:$port is still replaying WAL; "
       elif [[ $answer != "$RESTORE_POINT" ]]; then
         problems+="worker $host:$port reports restore point '${answer/#-/none}'; "
       fi
@@ -232,6 +236,6 @@ confirm_cluster_restore() {
       warn '[restore-waiting-for-workers]' "${problems}this coordinator was restored to '$RESTORE_POINT' and takes no TCP connection until every worker is there too: set BACKUP_RESTORE_POINT=$RESTORE_POINT on each (or restore the coordinator to the workers' point)"
       said=$problems
     fi
-    sleep 2
+    sleep 0.5
   done
 }

@@ -2,9 +2,11 @@ package org.citusrailway.testkit;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.Assertions;
 
-/** Polls a condition until it holds or the time is up. */
+/**
+ * Polls a condition until it holds or the time is up. Fails with a plain AssertionError, which test frameworks report
+ * as a failure and the benchmark (no JUnit on its class path) prints as it is.
+ */
 public final class Await {
     private Await() {
     }
@@ -20,13 +22,13 @@ public final class Await {
                 // not yet
             }
             if (System.nanoTime() > deadline) {
-                Assertions.fail("within " + timeout.toMillis() + "ms: " + what);
+                throw new AssertionError("within " + timeout.toMillis() + "ms: " + what);
             }
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                Assertions.fail("interrupted waiting for " + what);
+                throw new AssertionError("interrupted waiting for " + what);
             }
         }
     }

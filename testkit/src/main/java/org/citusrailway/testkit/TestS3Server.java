@@ -77,7 +77,7 @@ public final class TestS3Server implements AutoCloseable {
         String jar = System.getProperty(JAR_PROPERTY);
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             return Optional.of("no S3Proxy jar (system property " + JAR_PROPERTY + "=" + jar
-                    + "; the template-tests build copies it)");
+                    + "; the template-tests and benchmark builds copy it)");
         }
         return Optional.empty();
     }
