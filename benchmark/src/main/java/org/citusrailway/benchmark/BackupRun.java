@@ -306,14 +306,7 @@ public final class BackupRun {
         String stanza = stanzaPrefix + name;
         // pgBackRest's lock directory (lock-path in node/lib/backup.sh) outlives the nodes.
         cleanup.register(() -> NodeUnderTest.deleteTree(Path.of("/tmp/pgbackrest-" + stanza)));
-        return node.env("BUCKET", BUCKET)
-                .env("ACCESS_KEY_ID", TestS3Server.ACCESS_KEY_ID)
-                .env("SECRET_ACCESS_KEY", TestS3Server.SECRET_ACCESS_KEY)
-                .env("REGION", TestS3Server.REGION)
-                .env("ENDPOINT", s3.endpoint())
-                .env("BACKUP_S3_URI_STYLE", "path")
-                .env("BACKUP_CA_FILE", s3.caFile().toString())
-                .env("BACKUP_STANZA", stanza);
+        return node.env(s3.nodeVariables(BUCKET, stanza));
     }
 
     /**

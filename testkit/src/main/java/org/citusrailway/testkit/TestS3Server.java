@@ -135,6 +135,23 @@ public final class TestS3Server implements AutoCloseable {
         return dir.resolve("ca.pem");
     }
 
+    /**
+     * What a node is given for this server's bucket: the five variables a Railway Bucket gives its services, path
+     * style, the CA file, and its own stanza.
+     */
+    public java.util.Map<String, String> nodeVariables(String bucket, String stanza) {
+        java.util.Map<String, String> variables = new java.util.LinkedHashMap<>();
+        variables.put("BUCKET", bucket);
+        variables.put("ACCESS_KEY_ID", ACCESS_KEY_ID);
+        variables.put("SECRET_ACCESS_KEY", SECRET_ACCESS_KEY);
+        variables.put("REGION", REGION);
+        variables.put("ENDPOINT", endpoint());
+        variables.put("BACKUP_S3_URI_STYLE", "path");
+        variables.put("BACKUP_CA_FILE", caFile().toString());
+        variables.put("BACKUP_STANZA", stanza);
+        return variables;
+    }
+
     /** Starts the server again on the same port (after {@link #stop()}); waits until it accepts connections. */
     public synchronized void start() {
         if (process != null && process.isAlive()) {

@@ -43,6 +43,7 @@ class NodeBackupTest {
         s3Dir = Files.createTempDirectory("citus-node-s3-");
         s3 = TestS3Server.start(s3Dir);
         s3.createBucket("backups");
+        s3.createBucket("encrypted");
     }
 
     @AfterAll
@@ -67,14 +68,7 @@ class NodeBackupTest {
     }
 
     private static NodeUnderTest withBucket(NodeUnderTest node, String bucket) {
-        return node.env("BUCKET", bucket)
-                .env("ACCESS_KEY_ID", TestS3Server.ACCESS_KEY_ID)
-                .env("SECRET_ACCESS_KEY", TestS3Server.SECRET_ACCESS_KEY)
-                .env("REGION", TestS3Server.REGION)
-                .env("ENDPOINT", s3.endpoint())
-                .env("BACKUP_S3_URI_STYLE", "path")
-                .env("BACKUP_CA_FILE", s3.caFile().toString())
-                .env("BACKUP_STANZA", "worker-" + STANZAS.incrementAndGet());
+        return node.env(s3.nodeVariables(bucket, "worker-" + STANZAS.incrementAndGet()));
     }
 
     private static Result pgbackrest(NodeUnderTest node, String... arguments) {
@@ -257,11 +251,7 @@ class NodeBackupTest {
      */
     @Test
     void theWholeClusterComesBackToOneRestorePoint() throws Exception {
-        assumeTrue(BINARIES.citus(), "needs Citus installed: " + org.citusrailway.testkit.PostgresBinaries.citusMissingReason());
-        try (NodeCluster cluster = new NodeCluster(BINARIES, node -> withBucket(node, "backups"))) {
-            for (NodeUnderTest node : cluster.nodes()) {
-                awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
-            }
+        try (NodeCluster cluster = clusterWithBucket("backups", null)) {
             NodeUnderTest coordinator = cluster.coordinator;
             coordinator.execute("create table orders (id bigint primary key, note text)",
                     "select create_distributed_table('orders', 'id')",
@@ -313,11 +303,7 @@ class NodeBackupTest {
      */
     @Test
     void theWholeClusterComesBackToTheNewestPointBeforeATimeAndTheCoordinatorWaitsForEveryWorker() throws Exception {
-        assumeTrue(BINARIES.citus(), "needs Citus installed: " + org.citusrailway.testkit.PostgresBinaries.citusMissingReason());
-        try (NodeCluster cluster = new NodeCluster(BINARIES, node -> withBucket(node, "backups"))) {
-            for (NodeUnderTest node : cluster.nodes()) {
-                awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
-            }
+        try (NodeCluster cluster = clusterWithBucket("encrypted", "a-passphrase-every-node-shares")) {
             NodeUnderTest coordinator = cluster.coordinator;
             coordinator.execute("create table orders (id bigint primary key, batch int)",
                     "select create_distributed_table('orders', 'id')",
@@ -325,6 +311,8 @@ class NodeBackupTest {
             cluster.nodes().forEach(NodeBackupTest::backUp);
             coordinator.execute("insert into orders select g, 2 from generate_series(501, 1000) g");
             String first = notedRestorePoint(cluster, "citus-20261202T080000Z", "2026-12-02T08:00:00Z");
+            assertTrue(backupCommand(coordinator, "info").contains("\"cipher\":\"aes-256-cbc\""),
+                    "the repository is encrypted");
             coordinator.execute("insert into orders select g, 3 from generate_series(1001, 1500) g");
             cluster.nodes().forEach(NodeBackupTest::backUp);
             notedRestorePoint(cluster, "citus-20261202T090000Z", "2026-12-02T09:00:00Z");
@@ -423,6 +411,22 @@ class NodeBackupTest {
         } catch (java.sql.SQLException e) {
             return true;
         }
+    }
+
+    /** A coordinator and two workers with the bucket (its repository encrypted with a passphrase), every stanza created. */
+    private static NodeCluster clusterWithBucket(String bucket, String passphrase) {
+        assumeTrue(BINARIES.citus(), "needs Citus installed: " + org.citusrailway.testkit.PostgresBinaries.citusMissingReason());
+        NodeCluster cluster = new NodeCluster(BINARIES, node -> passphrase == null ? withBucket(node, bucket)
+                : withBucket(node, bucket).env("BACKUP_ENCRYPTION_PASSPHRASE", passphrase));
+        try {
+            for (NodeUnderTest node : cluster.nodes()) {
+                awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
+            }
+        } catch (RuntimeException | AssertionError e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
     }
 
     /** A point that is not in the archive: one clear refusal, the data from before kept, no loop of restores. */

@@ -109,6 +109,11 @@ public final class NodeUnderTest implements AutoCloseable {
         return this;
     }
 
+    public NodeUnderTest env(Map<String, String> variables) {
+        environment.putAll(variables);
+        return this;
+    }
+
     public NodeUnderTest withoutEnv(String name) {
         environment.remove(name);
         return this;
