@@ -260,8 +260,8 @@ final class BackupScheduler {
         List<String> unnoted = new ArrayList<>();
         for (HostPort node : nodes) {
             NodeBackups n = seen.get(node);
-            if (n == null || !n.configured()) {
-                continue;
+            if (n == null || !n.configured() || n.newest() == null) {
+                continue; // no backup to restore from: the point means nothing to this node yet
             }
             try (Connection connection = open(node)) {
                 NodeBackupCommand command = NodeBackupCommand.of(connection);
@@ -280,7 +280,7 @@ final class BackupScheduler {
         metrics.restorePointCreated();
         if (unnoted.isEmpty()) {
             log.info(Event.RESTORE_POINT_CREATED, "restore point " + name + " created on every node and noted in every"
-                    + " stanza", "point", name);
+                    + " stanza that has a backup", "point", name);
         } else {
             log.warn(Event.RESTORE_POINT_UNNOTED, "restore point " + name + " created, but not noted in the stanza of "
                     + String.join(", ", unnoted) + "; a restore to " + name + " needs BACKUP_RESTORE_SET on those nodes",
