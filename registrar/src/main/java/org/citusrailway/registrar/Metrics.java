@@ -232,14 +232,14 @@ final class Metrics {
                 .append("citus_registrar_dns_names_unanswered{result=\"failed\"} ").append(dnsFailedNow).append('\n');
         counter(out, "citus_registrar_dns_queries_total", "DNS queries sent (A and AAAA, first tries and retries).",
                 dnsQueries);
-        List<ArchiveRow> archives = archiveRows;
-        labelled(out, "citus_registrar_wal_archive_failing",
+        List<ArchiveRow> archives = archiveRows.stream().filter(ArchiveRow::answered).toList();
+        perNode(out, "citus_registrar_wal_archive_failing",
                 "1 while the node's latest WAL archive attempt failed (its WAL piles up in pg_wal).", archives,
-                a -> a.failing() ? 1 : 0);
-        labelled(out, "citus_registrar_wal_ready_segments", "WAL segments the node has not archived yet.", archives,
-                ArchiveRow::readySegments);
-        labelled(out, "citus_registrar_wal_bytes", "Size of the node's pg_wal directory.", archives,
-                ArchiveRow::walBytes);
+                ArchiveRow::node, a -> a.failing() ? 1 : 0);
+        perNode(out, "citus_registrar_wal_ready_segments", "WAL segments the node has not archived yet.", archives,
+                ArchiveRow::node, ArchiveRow::readySegments);
+        perNode(out, "citus_registrar_wal_bytes", "Size of the node's pg_wal directory.", archives,
+                ArchiveRow::node, ArchiveRow::walBytes);
         BackupScheduler.View backupView = backups;
         counter(out, "citus_registrar_backups_total", "Scheduled backups that succeeded.", backupsCompleted.get());
         counter(out, "citus_registrar_backup_failures_total", "Scheduled backups that failed.", backupFailures.get());
@@ -255,40 +255,28 @@ final class Metrics {
                 .filter(BackupScheduler.NodeBackups::configured).toList();
         perNode(out, "citus_registrar_backup_last_timestamp_seconds",
                 "When the node's newest backup finished; 0 before the first.", nodes,
-                n -> n.newest() == null ? 0 : n.newest().finishedAt().getEpochSecond());
+                BackupScheduler.NodeBackups::node, n -> n.newest() == null ? 0 : n.newest().finishedAt().getEpochSecond());
         perNode(out, "citus_registrar_backup_last_full_timestamp_seconds",
                 "When the node's newest full backup finished; 0 before the first.", nodes,
-                n -> n.newestFullAt() == null ? 0 : n.newestFullAt().getEpochSecond());
+                BackupScheduler.NodeBackups::node, n -> n.newestFullAt() == null ? 0 : n.newestFullAt().getEpochSecond());
         perNode(out, "citus_registrar_backup_failing", "1 while the node's latest scheduled backup failed.", nodes,
-                n -> n.failures() > 0 ? 1 : 0);
+                BackupScheduler.NodeBackups::node, n -> n.failures() > 0 ? 1 : 0);
         List<BackupScheduler.NodeBackups> measured = backupView.nodes().stream().filter(n -> n.disk() != null).toList();
         perNode(out, "citus_registrar_volume_bytes", "Size of the node's volume (the file system holding PGDATA).",
-                measured, n -> n.disk().volumeBytes());
+                measured, BackupScheduler.NodeBackups::node, n -> n.disk().volumeBytes());
         perNode(out, "citus_registrar_volume_free_bytes", "Free bytes on the node's volume.", measured,
-                n -> n.disk().freeBytes());
+                BackupScheduler.NodeBackups::node, n -> n.disk().freeBytes());
         return out.toString();
     }
 
-    private static void perNode(StringBuilder out, String name, String help, List<BackupScheduler.NodeBackups> rows,
-            java.util.function.ToLongFunction<BackupScheduler.NodeBackups> value) {
+    /** One gauge per node (label node="host:port"). */
+    private static <T> void perNode(StringBuilder out, String name, String help, List<T> rows,
+            java.util.function.Function<T, HostPort> node, java.util.function.ToLongFunction<T> value) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n')
                 .append("# TYPE ").append(name).append(" gauge\n");
-        for (BackupScheduler.NodeBackups row : rows) {
-            out.append(name).append("{node=\"").append(row.node()).append("\"} ").append(value.applyAsLong(row))
+        for (T row : rows) {
+            out.append(name).append("{node=\"").append(node.apply(row)).append("\"} ").append(value.applyAsLong(row))
                     .append('\n');
-        }
-    }
-
-    /** One gauge per node that answered (label node="host:port"). */
-    private static void labelled(StringBuilder out, String name, String help, List<ArchiveRow> rows,
-            java.util.function.ToLongFunction<ArchiveRow> value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(" gauge\n");
-        for (ArchiveRow row : rows) {
-            if (row.answered()) {
-                out.append(name).append("{node=\"").append(row.node()).append("\"} ")
-                        .append(value.applyAsLong(row)).append('\n');
-            }
         }
     }
 
