@@ -10,7 +10,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,7 +54,7 @@ final class BackupScheduler {
     private final EventLog log;
     private final Metrics metrics;
     private final Supplier<Status> status;
-    private final Map<HostPort, NodeBackups> seen = new HashMap<>();
+    private final Map<HostPort, NodeBackups> seen = new LinkedHashMap<>(); // in the order of the nodes
     private final Set<HostPort> volumeLow = new HashSet<>();
     private Set<HostPort> withoutBucket = Set.of();
     private String lastPoint;
