@@ -193,7 +193,8 @@ abstract class CitusScenarios {
         HostPort w2 = cluster.worker(2);
         coordinatorSql("select citus_disable_node(?, ?, synchronous := true)", w2.host(), w2.port());
         Await.until(SOON, "worker 2 active again", () -> active(w2));
-        assertTrue(logs.count(Event.WORKER_ACTIVATED, w2.toString()) >= 1);
+        // The line follows the commit that the catalog already shows.
+        Await.until(SOON, "worker-activated for worker 2", () -> logs.count(Event.WORKER_ACTIVATED, w2.toString()) >= 1);
     }
 
     @Test
