@@ -168,6 +168,5 @@ resume_archiving() {
   ((BACKUP_ARCHIVE_DEFERRED == 1)) || return 0
   BACKUP_ARCHIVE_DEFERRED=0
   write_settings_file "$NODE_SETTINGS_FILE" "$(node_config_dir)/pg_hba.conf"
-  run_as_postgres psql -X -A -t -q -h "$SERVER_SOCKET_DIR" -p "$SERVER_PORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB" \
-    -c 'select pg_reload_conf()' >/dev/null 2>&1 || true
+  local_query 'select pg_reload_conf()' >/dev/null || true
 }
