@@ -24,6 +24,10 @@ import org.citusrailway.testkit.LocalPostgres;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.citusrailway.registrar.backup.BackupScheduler;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.backup.NodeBackupCommand;
 
 /**
  * The leader's backup schedule against real Citus nodes, each with real pgBackRest (a repository in a local

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.citusrailway.registrar.config.Config;
 
 /**
  * Bad configurations: each must end with exit code 2 and exactly one stderr line naming the variable, never the

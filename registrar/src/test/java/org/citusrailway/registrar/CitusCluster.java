@@ -3,6 +3,7 @@ package org.citusrailway.registrar;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
+import org.citusrailway.registrar.config.HostPort;
 
 /**
  * A Citus coordinator with workers, for the scenario suite. Every worker is named as Citus (libpq, the OS resolver)

@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.report.Status;
 
 /**
  * The registrar against real Citus, one story in order: registration from scratch, a no-op re-run, a worker added

@@ -17,6 +17,7 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
+import org.citusrailway.registrar.config.HostPort;
 
 /**
  * Containers of the citusdata/citus:13.2.0 image on one Docker network, each with network aliases as its Railway private names. Citus

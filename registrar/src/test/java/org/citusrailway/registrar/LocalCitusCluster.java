@@ -9,6 +9,7 @@ import java.util.Map;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.junit.jupiter.api.Assumptions;
+import org.citusrailway.registrar.config.HostPort;
 
 /**
  * Citus as local processes on 127.0.0.1 with distinct ports, scram password authentication, and node-to-node

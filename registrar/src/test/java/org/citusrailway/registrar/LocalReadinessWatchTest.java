@@ -18,6 +18,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.coordinator.PgConnector;
 
 /**
  * The readiness watch against real Citus: with a long SCAN_INTERVAL (30 s) a pending worker (its name resolves, its

@@ -7,13 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
+import org.citusrailway.registrar.report.Event;
 
 /** Collects the registrar's log lines in memory for assertions. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
     private final Logger logger = (Logger) LoggerFactory.getLogger("registrar");
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    LogCapture() {
+    public LogCapture() {
         appender.start();
         logger.addAppender(appender);
     }
@@ -35,17 +36,17 @@ final class LogCapture implements AutoCloseable {
         return null;
     }
 
-    long count(Event event) {
+    public long count(Event event) {
         return lines().stream().filter(line -> event.id().equals(field(line, "event"))).count();
     }
 
-    long count(Event event, String worker) {
+    public long count(Event event, String worker) {
         return lines().stream().filter(line -> event.id().equals(field(line, "event"))
                 && worker.equals(field(line, "worker"))).count();
     }
 
     /** Every line as written, message and fields, for secret checks. */
-    String text() {
+    public String text() {
         StringBuilder out = new StringBuilder();
         for (ILoggingEvent line : lines()) {
             out.append(line.getFormattedMessage()).append(' ').append(line.getKeyValuePairs()).append('\n');

@@ -24,6 +24,21 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.citusrailway.registrar.discovery.Addresses;
+import org.citusrailway.registrar.discovery.CandidateNames;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.reconcile.Decision;
+import org.citusrailway.registrar.discovery.Discovery;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.report.HttpEndpoints;
+import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.coordinator.PgConnector;
+import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.reconcile.Reconciler;
+import org.citusrailway.registrar.discovery.Resolution;
+import org.citusrailway.registrar.probe.WorkerProbe;
 
 /** Real PostgreSQL 17 (no Citus) from Maven Central: connections, probe failures, the lock, restarts, HTTP. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

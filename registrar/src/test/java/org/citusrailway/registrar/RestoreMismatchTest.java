@@ -8,6 +8,9 @@ import java.util.Map;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
 import org.junit.jupiter.api.Test;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.reconcile.RestoreTarget;
 
 /**
  * After a restore from the bucket every node reports its restore point (citus_node.restored_to, set by

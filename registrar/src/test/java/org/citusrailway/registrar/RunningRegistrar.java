@@ -2,14 +2,16 @@ package org.citusrailway.registrar;
 
 import java.time.Duration;
 import java.util.Map;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.report.Status;
 
 /** A registrar looping on its own thread, as Main runs it, for in-process tests. */
-final class RunningRegistrar implements AutoCloseable {
+public final class RunningRegistrar implements AutoCloseable {
     final Config config;
-    final Registrar registrar;
+    public final Registrar registrar;
     private final Thread thread;
 
-    RunningRegistrar(Map<String, String> env) {
+    public RunningRegistrar(Map<String, String> env) {
         this(Config.fromEnvironment(env), null);
     }
 
@@ -24,7 +26,7 @@ final class RunningRegistrar implements AutoCloseable {
         return registrar.role();
     }
 
-    Status status() {
+    public Status status() {
         return registrar.status();
     }
 

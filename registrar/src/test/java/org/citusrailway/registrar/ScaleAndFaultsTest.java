@@ -32,6 +32,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.coordinator.KnownWorkers;
+import org.citusrailway.registrar.report.Status;
 
 /**
  * Scale out and in without losing a row, and the ordinary faults, against real Citus as local processes. One story in

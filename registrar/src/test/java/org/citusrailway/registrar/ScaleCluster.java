@@ -10,6 +10,7 @@ import java.util.function.UnaryOperator;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.junit.jupiter.api.Assumptions;
+import org.citusrailway.registrar.config.HostPort;
 
 /**
  * Citus as local processes for the scale and fault suite: the coordinator and workers 1 and 2 under the machine's name
@@ -18,23 +19,23 @@ import org.junit.jupiter.api.Assumptions;
  * for the registrar (the JDK answers "localhost" with the loopback address even when no resolver knows it); Citus
  * resolves it through the OS. Worker 3 starts only when asked.
  */
-final class ScaleCluster implements AutoCloseable {
+public final class ScaleCluster implements AutoCloseable {
     static final String PASSWORD = "Scale-Fault-Secret-5150";
 
     final String coordinatorName = TestHosts.machineName();
     final LocalPostgres coordinator;
-    final LocalPostgres worker1;
+    public final LocalPostgres worker1;
     final LocalPostgres worker2;
     final LocalPostgres worker3;
     private final List<LocalPostgres> servers = new ArrayList<>();
     private final UnaryOperator<LocalPostgres.Builder> settings;
 
-    ScaleCluster() {
+    public ScaleCluster() {
         this(builder -> builder);
     }
 
     /** With more settings for every server ({@code settings} adds them to each builder). */
-    ScaleCluster(UnaryOperator<LocalPostgres.Builder> settings) {
+    public ScaleCluster(UnaryOperator<LocalPostgres.Builder> settings) {
         this.settings = settings;
         PostgresBinaries binaries = PostgresBinaries.withCitus().orElse(null);
         Assumptions.assumeTrue(binaries != null, PostgresBinaries.citusMissingReason());
@@ -77,7 +78,7 @@ final class ScaleCluster implements AutoCloseable {
         }
     }
 
-    HostPort w1() {
+    public HostPort w1() {
         return new HostPort(coordinatorName, worker1.port());
     }
 
@@ -89,7 +90,7 @@ final class ScaleCluster implements AutoCloseable {
         return new HostPort("127.0.0.1", worker3.port());
     }
 
-    Map<String, String> registrarEnvironment() {
+    public Map<String, String> registrarEnvironment() {
         Map<String, String> env = new HashMap<>();
         env.put("COORDINATOR_HOST", coordinatorName);
         env.put("COORDINATOR_PORT", Integer.toString(coordinator.port()));

@@ -7,6 +7,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.citusrailway.registrar.reconcile.CandidateState;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.Metrics;
+import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.rebalance.RebalanceJob;
+import org.citusrailway.registrar.rebalance.RebalancePlanner;
+import org.citusrailway.registrar.report.Redactor;
+import org.citusrailway.registrar.discovery.Resolution;
+import org.citusrailway.registrar.report.Status;
 
 class StatusAndMetricsTest {
 

@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 import org.citusrailway.testkit.Await;
 import org.junit.jupiter.api.Test;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.Status;
 
 /**
  * REBALANCE_TRANSFER_MODE=block_writes against real Citus: a table without a primary key or replica identity, which

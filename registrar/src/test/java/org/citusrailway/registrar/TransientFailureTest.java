@@ -7,6 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.EventLog;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.report.Metrics;
+import org.citusrailway.registrar.report.Redactor;
+import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.reconcile.WorkerStates;
 
 /** A citus_add_node that only met a restarting or refusing worker is retried at the next pass, without backoff. */
 class TransientFailureTest {

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.EventLog;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.report.Metrics;
+import org.citusrailway.registrar.report.Redactor;
+import org.citusrailway.registrar.reconcile.WorkerStates;
 
 /** A registered worker is lost only after its checks have failed for WORKER_LOST_AFTER without a break. */
 class WorkerLostTest {

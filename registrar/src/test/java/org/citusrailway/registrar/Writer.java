@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.TreeMap;
+import org.citusrailway.registrar.coordinator.SqlErrors;
 
 /**
  * An application writing throughout a rebalance: single-row autocommit INSERTs of (id, md5(id)) with ids counting up

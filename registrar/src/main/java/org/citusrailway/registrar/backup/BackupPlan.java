@@ -1,0 +1,63 @@
+package org.citusrailway.registrar.backup;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.citusrailway.registrar.config.BackupSchedule;
+import org.citusrailway.registrar.config.HostPort;
+
+/**
+ * What a backup round does, as a pure function of what the round saw: which backup each node needs, and whether to
+ * mark the cluster with a restore point. A point always follows the round's backups, so every node's newest backup
+ * precedes it and a restore to it can start there.
+ */
+final class BackupPlan {
+    private BackupPlan() {
+    }
+
+    /**
+     * One node as the round saw it.
+     *
+     * @param configured   the node has a bucket (its backup command is set) and answered
+     * @param newestFullAt when its newest full backup finished, or null
+     * @param newestAt     when its newest backup of any kind finished, or null
+     * @param retryAfter   after a failed backup: not before this time
+     */
+    record NodeSeen(HostPort node, boolean configured, Instant newestFullAt, Instant newestAt, Instant retryAfter) {
+    }
+
+    /** Backups to take, one node after the other in this order ("full" or "diff"), then a restore point or not. */
+    record Plan(Map<HostPort, String> backups, boolean restorePoint) {
+        static final Plan NOTHING = new Plan(Map.of(), false);
+    }
+
+    static Plan plan(List<NodeSeen> nodes, Instant newestPointAt, Instant now, BackupSchedule schedule) {
+        Map<HostPort, String> backups = new LinkedHashMap<>();
+        boolean anyBackup = false;
+        for (NodeSeen node : nodes) {
+            if (!node.configured()) {
+                continue;
+            }
+            anyBackup |= node.newestAt() != null;
+            if (node.retryAfter() != null && now.isBefore(node.retryAfter())) {
+                continue;
+            }
+            if (olderThan(node.newestFullAt(), schedule.fullEvery(), now)) {
+                backups.put(node.node(), "full");
+            } else if (!schedule.diffEvery().isZero() && olderThan(node.newestAt(), schedule.diffEvery(), now)) {
+                backups.put(node.node(), "diff");
+            }
+        }
+        boolean point = !backups.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
+                && olderThan(newestPointAt, schedule.restorePointEvery(), now);
+        return backups.isEmpty() && !point ? Plan.NOTHING : new Plan(Collections.unmodifiableMap(backups), point);
+    }
+
+    /** Never happened, or at least {@code every} ago. */
+    private static boolean olderThan(Instant at, Duration every, Instant now) {
+        return at == null || !at.plus(every).isAfter(now);
+    }
+}

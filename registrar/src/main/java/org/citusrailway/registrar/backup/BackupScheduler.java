@@ -1,0 +1,360 @@
+package org.citusrailway.registrar.backup;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.EventLog;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.report.Metrics;
+import org.citusrailway.registrar.coordinator.PgConnector;
+import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.report.Status;
+
+/**
+ * Backups of every node that has a bucket, and cluster-wide restore points, on the schedule of {@link BackupSchedule}.
+ * Only the leader (the registrar holding the advisory lock) schedules, on a thread of its own: a backup takes
+ * minutes to hours while passes go on. One round every {@code checkEvery}: observe (each active node's backup command,
+ * its stanza's backups, its volume) → plan ({@link BackupPlan}) → apply (backups one node at a time, so they never
+ * compete for the same disks and network; then {@code citus_create_restore_point}, noted in every stanza) → publish
+ * (events, {@code /status}, {@code /metrics}). What it knows of backups comes from the bucket each round, so a
+ * restarted or new leader carries on where the last one stopped.
+ */
+public final class BackupScheduler {
+    private static final Backoff RETRY = new Backoff(Duration.ofMinutes(5), Duration.ofHours(1));
+    private static final DateTimeFormatter POINT_NAME = DateTimeFormatter.ofPattern("'citus-'yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    /** One node's backups as last seen, for /status and /metrics. */
+    public record NodeBackups(HostPort node, boolean reachable, boolean configured, String running,
+            NodeBackupCommand.Backup newest, Instant newestFullAt, int count, String lastError, Instant lastErrorAt,
+            int failures, Instant retryAfter, NodeBackupCommand.Disk disk, boolean stanzaReady) {
+
+        NodeBackups running(String type) {
+            return new NodeBackups(node, reachable, configured, type, newest, newestFullAt, count, lastError,
+                    lastErrorAt, failures, retryAfter, disk, stanzaReady);
+        }
+    }
+
+    /** Everything /status shows of backups. */
+    public record View(Instant checkedAt, String lastRestorePoint, Instant lastRestorePointAt, List<NodeBackups> nodes) {
+        public static final View NONE = new View(null, null, null, List.of());
+    }
+
+    private final Config config;
+    private final PgConnector connector;
+    private final EventLog log;
+    private final Metrics metrics;
+    private final Supplier<Status> status;
+    private final Map<HostPort, NodeBackups> seen = new LinkedHashMap<>(); // in the order of the nodes
+    private final Set<HostPort> volumeLow = new HashSet<>();
+    private Set<HostPort> withoutBucket = Set.of();
+    private String lastPoint;
+    private Instant lastPointAt;
+    private volatile View view = View.NONE;
+    private volatile boolean stopped;
+    private volatile Thread thread;
+    private volatile Connection current;
+
+    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics, Supplier<Status> status) {
+        this.config = config;
+        this.connector = connector;
+        this.log = log;
+        this.metrics = metrics;
+        this.status = status;
+    }
+
+    public View view() {
+        return view;
+    }
+
+    public void start() {
+        thread = Thread.ofPlatform().name("backup-scheduler").daemon(true).start(this::loop);
+    }
+
+    /** Stops between rounds, or at once by dropping the connection in use (a backup in flight finishes on the node). */
+    public void stop() {
+        stopped = true;
+        Connection connection = current;
+        if (connection != null) {
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                // it is being dropped anyway
+            }
+        }
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    private void loop() {
+        long next = System.nanoTime();
+        while (!stopped) {
+            Status now = status.get();
+            boolean leading = "leader".equals(now.role()) && now.coordinatorReachable() && now.lastPassAt() != null;
+            if (leading && System.nanoTime() - next >= 0) {
+                try {
+                    round(now);
+                } catch (RuntimeException e) {
+                    log.warn(Event.BACKUP_FAILED, "backup round failed: " + e, "error", String.valueOf(e));
+                }
+                next = System.nanoTime() + config.backupSchedule().checkEvery().toNanos();
+            }
+            LockSupport.parkNanos(this, Duration.ofMillis(500).toNanos());
+        }
+    }
+
+    /** One round; runs only on the scheduler's thread. */
+    void round(Status pass) {
+        Instant now = Instant.now();
+        List<HostPort> nodes = activeNodes(pass);
+        for (HostPort node : nodes) {
+            observe(node);
+        }
+        seen.keySet().retainAll(new HashSet<>(nodes));
+        noticeNodesWithoutBucket(nodes);
+        List<BackupPlan.NodeSeen> input = new ArrayList<>();
+        for (HostPort node : nodes) {
+            NodeBackups n = seen.get(node);
+            input.add(new BackupPlan.NodeSeen(node, n.reachable() && n.configured() && n.stanzaReady(), n.newestFullAt(),
+                    n.newest() == null ? null : n.newest().finishedAt(), n.retryAfter()));
+        }
+        BackupPlan.Plan plan = BackupPlan.plan(input, lastPointAt, now, config.backupSchedule());
+        for (Map.Entry<HostPort, String> backup : plan.backups().entrySet()) {
+            if (stopped) {
+                return;
+            }
+            takeBackup(backup.getKey(), backup.getValue());
+        }
+        if (plan.restorePoint() && !stopped) {
+            createRestorePoint(nodes);
+        }
+        publish(nodes, now);
+    }
+
+    /** The coordinator and the active primary workers of the last pass. */
+    private List<HostPort> activeNodes(Status pass) {
+        Set<HostPort> nodes = new LinkedHashSet<>();
+        nodes.add(config.coordinator());
+        for (Status.Node node : pass.nodes()) {
+            if (node.isActive() && "primary".equals(node.role()) && node.groupId() != 0) {
+                nodes.add(new HostPort(node.name(), node.port()));
+            }
+        }
+        return List.copyOf(nodes);
+    }
+
+    private void observe(HostPort node) {
+        NodeBackups before = seen.get(node);
+        try (Connection connection = open(node)) {
+            NodeBackupCommand command = NodeBackupCommand.of(connection);
+            if (command == null) {
+                seen.put(node, new NodeBackups(node, true, false, null, null, null, 0, null, null, 0, null, null,
+                        false));
+                return;
+            }
+            NodeBackupCommand.Disk disk = command.disk();
+            NodeBackupCommand.Info info = command.info();
+            if (info.newestPointAt() != null && (lastPointAt == null || info.newestPointAt().isAfter(lastPointAt))) {
+                lastPoint = info.newestPoint();
+                lastPointAt = info.newestPointAt();
+            }
+            int failures = before == null ? 0 : before.failures();
+            if (info.stanzaMissing()) {
+                // The node creates it in the background after boot (or says backup-bucket-unreachable): not yet.
+                seen.put(node, new NodeBackups(node, true, true, null, null, null, 0, "stanza not created yet ("
+                        + info.stanzaMessage() + "); see the node's backup-bucket-unreachable line if it stays",
+                        Instant.now(), failures, before == null ? null : before.retryAfter(), disk, false));
+                return;
+            }
+            // A failed backup's error stands until a backup succeeds; a failed look at the stanza only this round.
+            boolean keep = info.error() == null && failures > 0;
+            String error = keep ? before.lastError() : info.error();
+            Instant errorAt = keep ? before.lastErrorAt() : error == null ? null : Instant.now();
+            seen.put(node, new NodeBackups(node, true, true, null, info.newest(), info.newestFullAt(), info.count(),
+                    error, errorAt, failures, before == null ? null : before.retryAfter(), disk, true));
+        } catch (SQLException e) {
+            String error = SqlErrors.message(e);
+            seen.put(node, new NodeBackups(node, false, before != null && before.configured(), null,
+                    before == null ? null : before.newest(), before == null ? null : before.newestFullAt(),
+                    before == null ? 0 : before.count(), error, Instant.now(), before == null ? 0 : before.failures(),
+                    before == null ? null : before.retryAfter(), before == null ? null : before.disk(), false));
+        } finally {
+            current = null;
+        }
+    }
+
+    private void takeBackup(HostPort node, String type) {
+        NodeBackups before = seen.get(node);
+        seen.put(node, before.running(type));
+        publish(List.copyOf(seen.keySet()), Instant.now());
+        log.info(Event.BACKUP_STARTED, "taking a " + type + " backup of node " + node, "node", node, "type", type);
+        long started = System.nanoTime();
+        String error;
+        try (Connection connection = open(node)) {
+            NodeBackupCommand command = NodeBackupCommand.of(connection);
+            error = command == null ? "the node no longer has a bucket" : command.backup(type);
+        } catch (SQLException e) {
+            error = SqlErrors.message(e);
+        } finally {
+            current = null;
+        }
+        long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        if (error == null) {
+            metrics.backupCompleted();
+            seen.put(node, new NodeBackups(node, true, true, null, before.newest(), before.newestFullAt(),
+                    before.count(), null, null, 0, null, before.disk(), true));
+            observe(node);
+            NodeBackupCommand.Backup newest = seen.get(node).newest();
+            log.info(Event.BACKUP_COMPLETED, type + " backup of node " + node + " done in " + seconds + " s"
+                    + (newest == null ? "" : " (" + newest.label() + ", " + newest.repositoryBytes() / (1024 * 1024)
+                            + " MB in the bucket)"), "node", node, "type", type, "seconds", seconds,
+                    "label", newest == null ? null : newest.label());
+            return;
+        }
+        int failures = before.failures() + 1;
+        Instant retryAfter = Instant.now().plus(RETRY.delay(failures));
+        metrics.backupFailed();
+        seen.put(node, new NodeBackups(node, before.reachable(), true, null, before.newest(), before.newestFullAt(),
+                before.count(), error, Instant.now(), failures, retryAfter, before.disk(), before.stanzaReady()));
+        if (Backoff.powerOfTwo(failures)) {
+            log.warn(Event.BACKUP_FAILED, type + " backup of node " + node + " failed (" + failures
+                    + (failures == 1 ? " time" : " times in a row") + "): " + error + "; tried again after "
+                    + retryAfter.truncatedTo(ChronoUnit.SECONDS), "node", node, "type", type, "failures", failures,
+                    "error", error);
+        }
+    }
+
+    /**
+     * citus_create_restore_point on the coordinator (Citus writes it on every node while distributed commits wait,
+     * so all nodes stop at the same transaction), then noted on every stanza's newest backup: the bucket is the
+     * record of which points exist and where a restore to each starts.
+     */
+    private void createRestorePoint(List<HostPort> nodes) {
+        Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        String name = POINT_NAME.format(at);
+        try (Connection connection = open(config.coordinator());
+                PreparedStatement statement = connection.prepareStatement("select citus_create_restore_point(?)")) {
+            statement.setString(1, name);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+            }
+        } catch (SQLException e) {
+            metrics.restorePointFailed();
+            log.warn(Event.RESTORE_POINT_FAILED, "citus_create_restore_point('" + name + "') failed: "
+                    + SqlErrors.message(e), "point", name, "error", SqlErrors.message(e));
+            return;
+        } finally {
+            current = null;
+        }
+        List<String> unnoted = new ArrayList<>();
+        for (HostPort node : nodes) {
+            NodeBackups n = seen.get(node);
+            if (n == null || !n.configured() || n.newest() == null) {
+                continue; // no backup to restore from: the point means nothing to this node yet
+            }
+            try (Connection connection = open(node)) {
+                NodeBackupCommand command = NodeBackupCommand.of(connection);
+                String error = command == null ? "no bucket" : command.recordPoint(name, at);
+                if (error != null) {
+                    unnoted.add(node + " (" + error + ")");
+                }
+            } catch (SQLException e) {
+                unnoted.add(node + " (" + SqlErrors.message(e) + ")");
+            } finally {
+                current = null;
+            }
+        }
+        lastPoint = name;
+        lastPointAt = at;
+        metrics.restorePointCreated();
+        if (unnoted.isEmpty()) {
+            log.info(Event.RESTORE_POINT_CREATED, "restore point " + name + " created on every node and noted in every"
+                    + " stanza that has a backup", "point", name);
+        } else {
+            log.warn(Event.RESTORE_POINT_UNNOTED, "restore point " + name + " created, but not noted in the stanza of "
+                    + String.join(", ", unnoted) + "; a restore to " + name + " needs BACKUP_RESTORE_SET on those nodes",
+                    "point", name, "nodes", String.join(", ", unnoted));
+        }
+    }
+
+    /** Said once per change: a cluster restore needs every node's backups. */
+    private void noticeNodesWithoutBucket(List<HostPort> nodes) {
+        Set<HostPort> with = new LinkedHashSet<>();
+        Set<HostPort> without = new LinkedHashSet<>();
+        for (HostPort node : nodes) {
+            NodeBackups n = seen.get(node);
+            if (n.reachable()) {
+                (n.configured() ? with : without).add(node);
+            }
+        }
+        if (with.isEmpty() || without.isEmpty()) {
+            withoutBucket = Set.of();
+            return;
+        }
+        if (!without.equals(withoutBucket)) {
+            log.warn(Event.BACKUPS_INCOMPLETE, "nodes " + without + " have no bucket while " + with + " do: the cluster"
+                    + " cannot be restored as a whole; reference the bucket's variables on every node",
+                    "nodes", without.toString());
+        }
+        withoutBucket = Set.copyOf(without);
+    }
+
+    private void publish(List<HostPort> nodes, Instant checkedAt) {
+        List<NodeBackups> rows = new ArrayList<>();
+        for (HostPort node : nodes) {
+            NodeBackups n = seen.get(node);
+            if (n == null) {
+                continue;
+            }
+            rows.add(n);
+            NodeBackupCommand.Disk disk = n.disk();
+            if (disk == null || disk.volumeBytes() <= 0) {
+                continue;
+            }
+            long percentFree = disk.freeBytes() * 100 / disk.volumeBytes();
+            if (percentFree < config.backupSchedule().volumeFreeAlertPercent() && volumeLow.add(node)) {
+                log.warn(Event.VOLUME_NEARLY_FULL, "node " + node + " has " + percentFree + " % of its volume free ("
+                        + disk.freeBytes() / (1024 * 1024) + " MB; pg_wal holds " + disk.walBytes() / (1024 * 1024)
+                        + " MB). When it is full the node stops. Fix: see wal-archive-failing for the node, or grow"
+                        + " the volume", "node", node, "freeBytes", disk.freeBytes(), "walBytes", disk.walBytes());
+            } else if (percentFree >= config.backupSchedule().volumeFreeAlertPercent() + 5 && volumeLow.remove(node)) {
+                log.info(Event.VOLUME_SPACE_RECOVERED, "node " + node + " has " + percentFree + " % of its volume free"
+                        + " again", "node", node, "freeBytes", disk.freeBytes());
+            }
+        }
+        volumeLow.retainAll(new HashSet<>(nodes));
+        View published = new View(checkedAt, lastPoint, lastPointAt, List.copyOf(rows));
+        view = published;
+        metrics.backups(published);
+    }
+
+    private Connection open(HostPort node) throws SQLException {
+        Connection connection = connector.openForBackups(node);
+        current = connection;
+        if (stopped) {
+            connection.abort(Runnable::run);
+            throw new SQLException("stopping");
+        }
+        return connection;
+    }
+}

@@ -1,0 +1,428 @@
+package org.citusrailway.registrar.rebalance;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.config.ShardTransferMode;
+import org.citusrailway.registrar.report.Status;
+
+/**
+ * The rebalancer's decisions as pure functions: what it remembers ({@link Memory}, immutable) and what one pass read
+ * ({@link Observation}) in, the next memory, the log lines and counters to publish, and whether to start a rebalance
+ * out ({@link Step}). No I/O here: {@link Rebalancer} reads, starts and publishes.
+ */
+public final class RebalancePlanner {
+    static final Duration IDLE_CHECK = Duration.ofSeconds(60);
+    static final Duration WAITING_CHECK = Duration.ofSeconds(5);
+    static final Backoff BLOCKED_RETRY = new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(60));
+    static final Backoff FAILED_RETRY = new Backoff(Duration.ofSeconds(15), Duration.ofMinutes(10));
+    static final long PROGRESS_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
+    static final String BLOCKED_FIX = "for each table: ALTER TABLE <table> REPLICA IDENTITY FULL; (or add a primary"
+            + " key); the registrar retries on its own. Or set REBALANCE_TRANSFER_MODE=block_writes on the registrar"
+            + " (writes to each shard pause while it moves)";
+    static final String NEEDED_FIX = "SELECT citus_rebalance_start();";
+    static final String FAILED_FIX = "see the error; the registrar retries with backoff (SELECT * FROM"
+            + " citus_rebalance_status(); shows the job)";
+
+    private final boolean onJoin;
+    private final ShardTransferMode mode;
+
+    RebalancePlanner(boolean onJoin, ShardTransferMode mode) {
+        this.onJoin = onJoin;
+        this.mode = mode;
+    }
+
+    public enum Phase {
+        IDLE, NEEDED, WAITING, BLOCKED, RUNNING, FAILED;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * @param following      the job being followed to its end, or null
+     * @param settledFor     the workers the last started (or found needless) rebalance was for: no second start
+     * @param neededReported the workers last reported as owed a rebalance (REBALANCE_ON_JOIN=false): said once
+     */
+    record Memory(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
+            RebalanceJob job, List<HostPort> settledFor, List<HostPort> withoutShards, List<HostPort> neededReported,
+            List<String> blocked, int blockedChecks, int failures, Phase phase, String detail, String fix, String error,
+            Instant lastCheckAt) {
+
+        static Memory initial() {
+            return new Memory(true, 0, null, -1, 0, null, null, List.of(), null, List.of(), 0, 0, Phase.IDLE,
+                    "not checked yet", null, null, null);
+        }
+
+        boolean due(long now) {
+            return checkNow || now - nextCheckAt >= 0;
+        }
+
+        /** Whether this pass has anything to read: a job to follow, or a check that is due. */
+        boolean wantsLook(long now) {
+            return following != null || due(now);
+        }
+
+        /** Check what is owed on the next pass (after an add or activation, and when leadership starts). */
+        Memory nudged() {
+            Draft d = new Draft(this);
+            d.checkNow = true;
+            return d.memory();
+        }
+    }
+
+    /**
+     * What one pass read.
+     *
+     * @param latest                 the newest rebalance job, or null
+     * @param withoutShards          active workers holding no shards; read only when {@link #needsCatalog} says so
+     * @param tablesWithoutIdentity  tables that cannot move online; read with withoutShards when the mode needs it
+     * @param retired                names in retired_workers: never a reason to rebalance
+     * @param unreachable            registered active workers that failed this pass's check: a rebalance would fail
+     */
+    record Observation(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
+            Set<String> retired, List<HostPort> unreachable, Instant at) {
+    }
+
+    sealed interface Effect {
+        record Log(boolean warn, Event event, String message, List<Object> fields) implements Effect {
+        }
+
+        record Started() implements Effect {
+        }
+
+        record Failed() implements Effect {
+        }
+    }
+
+    /** @param startFor the workers to start a rebalance for now (then call {@link #started}), or null */
+    record Step(Memory memory, List<Effect> effects, List<HostPort> startFor) {
+    }
+
+    /** What citus_rebalance_start() did. */
+    sealed interface StartResult {
+        record Job(long id) implements StartResult {
+        }
+
+        record NoMoves() implements StartResult {
+        }
+
+        record AlreadyRunning() implements StartResult {
+        }
+
+        record NoIdentity(String table) implements StartResult {
+        }
+
+        record Refused(String message) implements StartResult {
+        }
+    }
+
+    ShardTransferMode mode() {
+        return mode;
+    }
+
+    /** Whether the pass must also read the tables that cannot move online: only when they could stop the start. */
+    boolean needsIdentityCheck(List<HostPort> withoutShards) {
+        return mode.needsReplicaIdentity() && !withoutShards.isEmpty();
+    }
+
+    /** Whether the pass must read the catalog (workers without shards, tables) before {@link #plan}. */
+    boolean needsCatalog(Memory m, RebalanceJob latest, long now) {
+        if (latest != null && latest.active()) {
+            return false;
+        }
+        if (m.following() != null) {
+            return latest != null && latest.finished();
+        }
+        return m.due(now);
+    }
+
+    /** One pass, given that {@link Memory#wantsLook} was true and the observation was read. */
+    Step plan(Memory m, Observation o, long now) {
+        Draft d = new Draft(m);
+        boolean due = m.due(now);
+        d.checkNow = false;
+        if (o.latest() != null) {
+            d.job = o.latest();
+        }
+        if (o.latest() != null && o.latest().active()) {
+            follow(d, o.latest(), now);
+            return d.step(null);
+        }
+        if (d.following != null) {
+            due = ended(d, o.latest(), now);
+        }
+        return d.step(due ? check(d, o, now) : null);
+    }
+
+    /** The answer to a start the previous step asked for. */
+    Step started(Memory m, List<HostPort> lacking, StartResult result, long now) {
+        Draft d = new Draft(m);
+        switch (result) {
+            case StartResult.AlreadyRunning ignored -> d.checkNow = true; // started elsewhere: follow it next pass
+            case StartResult.NoIdentity n -> blocked(d, List.of(n.table()), now);
+            case StartResult.Refused r -> failed(d, "citus_rebalance_start() failed: " + r.message(), r.message(), now);
+            case StartResult.NoMoves ignored -> {
+                startedReset(d, lacking);
+                settle(d, Phase.IDLE, "Citus found no moves to make for " + lacking);
+                d.log(false, Event.REBALANCE_FINISHED, "rebalance for " + lacking + ": Citus found no moves to make",
+                        "workers", lacking);
+            }
+            case StartResult.Job job -> {
+                startedReset(d, lacking);
+                d.following = job.id();
+                d.lastDoneLogged = -1;
+                d.lastProgressAt = now;
+                d.effects.add(new Effect.Started());
+                d.phase = Phase.RUNNING;
+                d.detail = "job " + job.id() + " started for " + lacking;
+                d.checkNow = true;
+                d.log(false, Event.REBALANCE_STARTED, "rebalance job " + job.id() + " started (citus_rebalance_start, "
+                        + mode.citusValue() + ", parallel transfers) for workers " + lacking + " without shards",
+                        "job", job.id(), "workers", lacking, "startedBy", "registrar", "transferMode", mode.citusValue());
+            }
+        }
+        return d.step(null);
+    }
+
+    /** A read of this pass failed (the session itself is fine). */
+    Step checkFailed(Memory m, String message, long now) {
+        Draft d = new Draft(m);
+        d.checkNow = false; // retried on the failure backoff, not on the next pass
+        failed(d, "rebalance check failed: " + message, message, now);
+        return d.step(null);
+    }
+
+    /** /status's view; {@code tasks} etc. also feed /metrics. */
+    Status.Rebalance view(Memory m) {
+        RebalanceJob job = m.job();
+        List<String> workers = new ArrayList<>();
+        m.withoutShards().forEach(w -> workers.add(w.toString()));
+        return new Status.Rebalance(onJoin, mode.citusValue(), m.phase().id(), m.detail(),
+                job == null ? null : job.jobId(), job == null ? null : job.state(), job == null ? null : job.startedAt(),
+                job == null ? null : job.finishedAt(), job == null ? 0 : job.done(), job == null ? 0 : job.total(),
+                job == null ? Map.of() : job.taskCounts(), List.copyOf(workers), m.blocked(), m.fix(),
+                m.error(), m.lastCheckAt());
+    }
+
+    private void follow(Draft d, RebalanceJob latest, long now) {
+        if (d.following == null || d.following != latest.jobId()) {
+            d.following = latest.jobId();
+            d.lastDoneLogged = -1;
+            d.log(false, Event.REBALANCE_STARTED, "rebalance job " + latest.jobId() + " is " + latest.state()
+                    + " (not started by this registrar); following it, no second one is started",
+                    "job", latest.jobId(), "startedBy", "other");
+        }
+        d.phase = Phase.RUNNING;
+        d.detail = "job " + latest.jobId() + " " + latest.state() + ": " + latest.done() + "/" + latest.total()
+                + " tasks done";
+        d.fix = null;
+        d.error = latest.error();
+        if (latest.done() != d.lastDoneLogged || now - d.lastProgressAt >= PROGRESS_EVERY_NANOS) {
+            d.lastDoneLogged = latest.done();
+            d.lastProgressAt = now;
+            d.log(false, Event.REBALANCE_PROGRESS, "rebalance job " + latest.jobId() + ": " + latest.done() + "/"
+                    + latest.total() + " tasks done " + latest.taskCounts(), "job", latest.jobId(),
+                    "done", latest.done(), "total", latest.total(), "jobState", latest.state(), "error", latest.error());
+        }
+    }
+
+    /** The followed job is over. Returns whether to check right away if more is owed. */
+    private boolean ended(Draft d, RebalanceJob latest, long now) {
+        long id = d.following;
+        d.following = null;
+        if (latest != null && latest.finished()) {
+            d.failures = 0;
+            d.phase = Phase.IDLE;
+            d.detail = "job " + id + " finished";
+            d.error = null;
+            d.fix = null;
+            Duration took = latest.startedAt() == null || latest.finishedAt() == null ? null
+                    : Duration.between(latest.startedAt(), latest.finishedAt());
+            d.log(false, Event.REBALANCE_FINISHED, "rebalance job " + id + " finished: " + latest.done() + " tasks"
+                    + (took == null ? "" : " in " + took.toMillis() / 1000.0 + " s"), "job", id,
+                    "tasks", latest.done(), "seconds", took == null ? null : took.toMillis() / 1000.0);
+            return true;
+        }
+        String jobState = latest == null ? "gone" : latest.state();
+        String why = latest != null && latest.error() != null ? latest.error() : "job " + jobState;
+        d.effects.add(new Effect.Failed());
+        if ("cancelled".equals(jobState)) {
+            // Someone stopped it on purpose (citus_rebalance_stop): not restarted until the set of workers changes.
+            d.phase = Phase.IDLE;
+            d.detail = "job " + id + " was cancelled; not restarted for the same workers";
+            d.log(true, Event.REBALANCE_FAILED, "rebalance job " + id + " was cancelled; the registrar does not restart"
+                    + " it for the same workers (SELECT citus_rebalance_start(); to run it)", "job", id,
+                    "jobState", jobState, "error", why);
+            d.nextCheckAt = now + IDLE_CHECK.toNanos();
+            return false;
+        }
+        d.settledFor = null;
+        failed(d, "rebalance job " + id + " " + jobState + ": " + why, why, now);
+        return false;
+    }
+
+    /** Returns the workers to start a rebalance for, or null. */
+    private List<HostPort> check(Draft d, Observation o, long now) {
+        d.lastCheckAt = o.at();
+        List<HostPort> lacking = new ArrayList<>();
+        for (HostPort worker : o.withoutShards()) {
+            if (!o.retired().contains(worker.host())) {
+                lacking.add(worker);
+            }
+        }
+        d.withoutShards = List.copyOf(lacking);
+        d.nextCheckAt = now + IDLE_CHECK.toNanos();
+        if (lacking.isEmpty()) {
+            settle(d, Phase.IDLE, "every active worker holds shards (or there are no distributed tables)");
+            d.settledFor = null;
+            d.neededReported = null;
+            return null;
+        }
+        if (lacking.equals(d.settledFor)) {
+            settle(d, Phase.IDLE, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
+            return null;
+        }
+        if (!onJoin) {
+            d.phase = Phase.NEEDED;
+            d.detail = "workers without shards: " + lacking + "; REBALANCE_ON_JOIN=false";
+            d.fix = NEEDED_FIX;
+            if (!lacking.equals(d.neededReported)) {
+                d.neededReported = lacking;
+                d.log(false, Event.REBALANCE_NEEDED, "workers " + lacking + " hold no shards; REBALANCE_ON_JOIN=false,"
+                        + " so start it yourself: SELECT citus_rebalance_start();", "workers", lacking);
+            }
+            return null;
+        }
+        if (!o.unreachable().isEmpty()) {
+            d.phase = Phase.WAITING;
+            d.detail = "workers without shards: " + lacking + "; waiting for unreachable " + o.unreachable()
+                    + " (a rebalance now would fail)";
+            d.fix = null;
+            d.nextCheckAt = now + WAITING_CHECK.toNanos();
+            return null;
+        }
+        if (mode.needsReplicaIdentity() && !o.tablesWithoutIdentity().isEmpty()) {
+            blocked(d, o.tablesWithoutIdentity(), now);
+            return null;
+        }
+        return List.copyOf(lacking);
+    }
+
+    private static void startedReset(Draft d, List<HostPort> lacking) {
+        d.settledFor = lacking;
+        d.blocked = List.of();
+        d.blockedChecks = 0;
+        d.failures = 0;
+        d.error = null;
+        d.fix = null;
+    }
+
+    private static void blocked(Draft d, List<String> tables, long now) {
+        d.blockedChecks++;
+        boolean changed = !tables.equals(d.blocked);
+        d.blocked = List.copyOf(tables);
+        d.phase = Phase.BLOCKED;
+        d.detail = "tables without primary key or replica identity cannot move online: " + String.join(", ", tables);
+        d.fix = BLOCKED_FIX;
+        d.nextCheckAt = now + BLOCKED_RETRY.delay(d.blockedChecks).toNanos();
+        if (changed || Backoff.powerOfTwo(d.blockedChecks)) {
+            StringBuilder fixes = new StringBuilder();
+            for (String table : tables) {
+                fixes.append(" ALTER TABLE ").append(table).append(" REPLICA IDENTITY FULL;");
+            }
+            d.log(true, Event.REBALANCE_BLOCKED, "rebalance blocked: " + String.join(", ", tables) + " cannot move"
+                    + " online (no primary key or replica identity). Fix:" + fixes + " (or add a primary key); or set"
+                    + " REBALANCE_TRANSFER_MODE=block_writes on the registrar (writes to each shard pause while it"
+                    + " moves). The worker stays registered; the registrar retries.", "tables", String.join(",", tables),
+                    "checks", d.blockedChecks);
+        }
+    }
+
+    private static void failed(Draft d, String message, String citusError, long now) {
+        d.failures++;
+        d.phase = Phase.FAILED;
+        d.detail = message;
+        d.error = citusError;
+        d.fix = FAILED_FIX;
+        d.nextCheckAt = now + FAILED_RETRY.delay(d.failures).toNanos();
+        if (Backoff.powerOfTwo(d.failures)) {
+            d.log(true, Event.REBALANCE_FAILED, message, "error", citusError, "failures", d.failures);
+        }
+    }
+
+    private static void settle(Draft d, Phase phase, String why) {
+        d.phase = phase;
+        d.detail = why;
+        d.fix = null;
+        d.error = null;
+        d.blocked = List.of();
+        d.blockedChecks = 0;
+    }
+
+    /** A memory being changed inside one pure step; never escapes it. */
+    private static final class Draft {
+        boolean checkNow;
+        long nextCheckAt;
+        Long following;
+        long lastDoneLogged;
+        long lastProgressAt;
+        RebalanceJob job;
+        List<HostPort> settledFor;
+        List<HostPort> withoutShards;
+        List<HostPort> neededReported;
+        List<String> blocked;
+        int blockedChecks;
+        int failures;
+        Phase phase;
+        String detail;
+        String fix;
+        String error;
+        Instant lastCheckAt;
+        final List<Effect> effects = new ArrayList<>();
+
+        Draft(Memory m) {
+            checkNow = m.checkNow();
+            nextCheckAt = m.nextCheckAt();
+            following = m.following();
+            lastDoneLogged = m.lastDoneLogged();
+            lastProgressAt = m.lastProgressAt();
+            job = m.job();
+            settledFor = m.settledFor();
+            withoutShards = m.withoutShards();
+            neededReported = m.neededReported();
+            blocked = m.blocked();
+            blockedChecks = m.blockedChecks();
+            failures = m.failures();
+            phase = m.phase();
+            detail = m.detail();
+            fix = m.fix();
+            error = m.error();
+            lastCheckAt = m.lastCheckAt();
+        }
+
+        void log(boolean warn, Event event, String message, Object... fields) {
+            effects.add(new Effect.Log(warn, event, message, Arrays.asList(fields)));
+        }
+
+        Memory memory() {
+            return new Memory(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, settledFor,
+                    withoutShards, neededReported, blocked, blockedChecks, failures, phase, detail, fix, error,
+                    lastCheckAt);
+        }
+
+        Step step(List<HostPort> startFor) {
+            return new Step(memory(), List.copyOf(effects), startFor);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package org.citusrailway.registrar.reconcile;
+
+import java.util.Objects;
+
+/**
+ * Whether a worker's data comes from the same point in time as the coordinator's after a restore from the bucket
+ * (node/lib/restore.sh sets {@value #SETTING} on a restored node). A worker restored to another point, or one the
+ * coordinator already knew before its own restore that was not restored with it, holds shards from another time
+ * than the coordinator's metadata: it is refused.
+ */
+public final class RestoreTarget {
+    public static final String SETTING = "citus_node.restored_to";
+
+    private RestoreTarget() {
+    }
+
+    /**
+     * @param coordinatorPoint the coordinator's restore point, or null
+     * @param workerPoint      the worker's restore point, or null
+     * @param known            whether citus_registrar.known_workers has a row for the worker
+     * @param seenUnder        that row's restore point: the coordinator's when the worker was first seen
+     */
+    static boolean mismatch(String coordinatorPoint, String workerPoint, boolean known, String seenUnder) {
+        if (workerPoint != null) {
+            return !workerPoint.equals(coordinatorPoint);
+        }
+        return coordinatorPoint != null && known && !Objects.equals(coordinatorPoint, seenUnder);
+    }
+}
