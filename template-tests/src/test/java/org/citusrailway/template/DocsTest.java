@@ -149,6 +149,95 @@ class DocsTest {
         assertTrue(missing.isEmpty(), "docs name files that do not exist: " + missing);
     }
 
+    /**
+     * The reverse of the message-id tests above, for every doc: a kebab-case word written alone in backticks
+     * ({@code `worker-lost`}, or {@code `[volume-from-another-service]`} as a node prints it) is a cited message id
+     * and must be one the code prints. The docs also show a few kebab-case words that are not messages (status values
+     * such as {@code not-found}, marker files such as {@code citus-node-identity}); those pass only where the shipped
+     * sources spell the word out as a literal (quoted, or the last part of a path), so an invented word always fails.
+     */
+    @Test
+    void everyMessageIdADocCitesIsPrintedByTheCode() throws IOException {
+        Pattern cited = Pattern.compile("`\\[?([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\\]?`");
+        Set<String> printed = MessageIds.all();
+        String sources = shippedSources();
+        Set<String> unknown = new TreeSet<>();
+        int count = 0;
+        for (String doc : DOCS) {
+            Matcher m = cited.matcher(ProjectFiles.read(doc));
+            while (m.find()) {
+                count++;
+                String word = m.group(1);
+                if (!printed.contains(word) && !Pattern.compile("[\"'/]" + Pattern.quote(word) + "[\"'\\\\\\s]")
+                        .matcher(sources).find()) {
+                    unknown.add(doc + " -> " + word);
+                }
+            }
+        }
+        assertTrue(count > 100, "too few cited ids found: the extraction is broken");
+        assertTrue(unknown.isEmpty(), "docs cite message ids nothing prints: " + unknown);
+    }
+
+    /**
+     * A doc cites a repository file when a backticked span, outside fenced code, is a path whose first part is an
+     * entry of the repository's root ({@code `node/lib/restore.sh`}, {@code `registrar/Dockerfile`},
+     * {@code `docker-compose.yml`}), except what a build makes (a path through a {@code target/} directory);
+     * relative links are checked above. Each must exist, and none may point into the
+     * registrar's Java sources, whose files move as the code is restructured: describe the behaviour instead.
+     */
+    @Test
+    void everyRepositoryFileADocCitesExists() throws IOException {
+        Set<String> roots = new TreeSet<>();
+        try (Stream<Path> entries = Files.list(ProjectFiles.root())) {
+            entries.map(p -> p.getFileName().toString()).filter(name -> !name.equals(".git")).forEach(roots::add);
+        }
+        Pattern span = Pattern.compile("`([\\w.-]+(?:/[\\w.-]+)*/?)`");
+        Pattern link = Pattern.compile("\\]\\(([^)#:]+)(?:#[^)]*)?\\)");
+        Set<String> missing = new TreeSet<>();
+        Set<String> javaSources = new TreeSet<>();
+        int count = 0;
+        for (String doc : DOCS) {
+            String text = ProjectFiles.read(doc).replaceAll("(?ms)^```.*?^```", "");
+            Matcher m = span.matcher(text);
+            while (m.find()) {
+                String path = m.group(1);
+                if (roots.contains(path.split("/")[0]) && !path.contains("/target/")) {
+                    count++;
+                    if (!Files.exists(ProjectFiles.resolve(path))) {
+                        missing.add(doc + " -> " + path);
+                    }
+                    if (path.startsWith("registrar/src/main/java")) {
+                        javaSources.add(doc + " -> " + path);
+                    }
+                }
+            }
+            Path base = ProjectFiles.resolve(doc).getParent();
+            Matcher l = link.matcher(text);
+            while (l.find()) {
+                String target = ProjectFiles.root().relativize(base.resolve(l.group(1)).normalize()).toString();
+                if (target.startsWith("registrar/src/main/java")) {
+                    javaSources.add(doc + " -> " + l.group(1));
+                }
+            }
+        }
+        assertTrue(count > 10, "too few cited files found: the extraction is broken");
+        assertTrue(missing.isEmpty(), "docs cite files that do not exist: " + missing);
+        assertTrue(javaSources.isEmpty(), "docs cite registrar Java files, which move: " + javaSources);
+    }
+
+    /** The text of what the project ships: the registrar's and the benchmark's main sources, the node scripts. */
+    private static String shippedSources() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (String directory : List.of("registrar/src/main", "benchmark/src/main", "node")) {
+            try (Stream<Path> files = files(directory, "")) {
+                for (Path file : files.sorted().toList()) {
+                    text.append(Files.readString(file)).append('\n');
+                }
+            }
+        }
+        return text.toString();
+    }
+
     static Stream<Path> files(String directory, String suffix) throws IOException {
         Path dir = ProjectFiles.resolve(directory);
         if (!Files.isDirectory(dir)) {
