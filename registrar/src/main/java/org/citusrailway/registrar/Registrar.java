@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.backup.BackupScheduler;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.coordinator.CoordinatorHeadStart;
@@ -23,7 +24,6 @@ import org.citusrailway.registrar.report.Redactor;
 import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.report.Status;
 import org.citusrailway.registrar.probe.WorkerProbe;
-import org.citusrailway.registrar.reconcile.WorkerStates;
 
 /**
  * The loop: keep a coordinator session, hold the advisory lock (or stand by), run a pass each SCAN_INTERVAL. Between
@@ -67,9 +67,8 @@ public final class Registrar {
         this.connector = new PgConnector(config);
         this.headStart = connectAhead ? CoordinatorHeadStart.begin(connector) : null;
         this.log = new EventLog(new Redactor(config.password()));
-        WorkerStates workers = new WorkerStates(config.probeRetryMax(), config.workerLostAfter(), log, metrics);
         WorkerProbe probe = new WorkerProbe(connector);
-        this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, workers, metrics, log);
+        this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
         this.backups = new BackupScheduler(config, connector, log, metrics, () -> status);
     }
@@ -253,7 +252,7 @@ public final class Registrar {
 
     /** Logs a repeated problem once when it changes, then again only at growing failure counts (1, 2, 4, 8 …). */
     private void report(Event event, String message) {
-        if (!message.equals(lastProblem) || failures == 0 || Backoff.powerOfTwo(failures)) {
+        if (!message.equals(lastProblem) || failures == 0 || Throttle.onDoubling(failures)) {
             log.warn(event, message, "failures", failures);
         }
         lastProblem = message;

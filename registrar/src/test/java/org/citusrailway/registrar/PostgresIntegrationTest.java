@@ -89,7 +89,8 @@ class PostgresIntegrationTest {
         ProbeResult result = probe().probe(target);
         assertEquals(new ProbeResult.Reached(null, null), result);
         Decision decision = Reconciler.decide(new Observation(new HostPort("c", 1), List.of(), List.of(target),
-                Map.of(target, result), java.util.Set.of(), "13.2-1", "id", Map.of()));
+                Map.of(target, result), java.util.Set.of(), "13.2-1", "id", Map.of(), java.util.Set.of(), null,
+                java.util.Set.of()));
         assertEquals(Map.of(target, ProbeFailure.CITUS_MISSING), decision.rejected());
     }
 

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.KnownWorkers;
+import org.citusrailway.registrar.reconcile.KnownWorkers;
 import org.citusrailway.registrar.report.Status;
 
 /**

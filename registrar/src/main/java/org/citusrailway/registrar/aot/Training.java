@@ -72,12 +72,14 @@ public final class Training {
                 new NodeRow(2, 1, "worker1.railway.internal", 5432, false, "primary", false, true));
         HostPort worker = new HostPort("worker2.railway.internal", 5432);
         Reconciler.decide(new Observation(config.coordinator(), rows, List.of(worker),
-                Map.of(worker, new ProbeResult.Reached("13.2-1", "a")), java.util.Set.of(), "13.2-1", "b", Map.of()));
+                Map.of(worker, new ProbeResult.Reached("13.2-1", "a", null)), java.util.Set.of(), "13.2-1", "b", Map.of(),
+                java.util.Set.of(), null, java.util.Set.of()));
         new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(5)).delay(3);
         new RebalanceJob(1, "running", null, null, RebalanceJob.counts("done=1,running=1"), null).total();
         try {
             // Port 1 on loopback refuses at once: the unreachable-worker path.
-            new PgConnector(config.withCoordinator(new HostPort("127.0.0.1", 1))).openCoordinator().close();
+            new PgConnector(config).openWorker(new HostPort("localhost", 1),
+                    List.of(java.net.InetAddress.getLoopbackAddress())).close();
         } catch (SQLException expected) {
             SqlErrors.classify(expected);
             SqlErrors.message(expected);

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
@@ -236,7 +237,7 @@ public final class BackupScheduler {
         metrics.backupFailed();
         seen.put(node, new NodeBackups(node, before.reachable(), true, null, before.newest(), before.newestFullAt(),
                 before.count(), error, Instant.now(), failures, retryAfter, before.disk(), before.stanzaReady()));
-        if (Backoff.powerOfTwo(failures)) {
+        if (Throttle.onDoubling(failures)) {
             log.warn(Event.BACKUP_FAILED, type + " backup of node " + node + " failed (" + failures
                     + (failures == 1 ? " time" : " times in a row") + "): " + error + "; tried again after "
                     + retryAfter.truncatedTo(ChronoUnit.SECONDS), "node", node, "type", type, "failures", failures,

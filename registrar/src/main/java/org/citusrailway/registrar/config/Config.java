@@ -98,14 +98,6 @@ public record Config(
         }
     }
 
-    /** The same settings with another coordinator address (tests and the training run, which must not resolve). */
-    public Config withCoordinator(HostPort other) {
-        return new Config(other, user, password, database, workerNamePatterns, workerIndexMax, privateDomain,
-                workerPort, workerHosts, scanInterval, readyCheckInterval, httpPort, logFormat, connectTimeout, dnsTimeout,
-                statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode, rebalanceOnJoin,
-                rebalanceTransferMode, backupSchedule);
-    }
-
     @Override
     public String toString() {
         return "Config[coordinator=" + coordinator + ", user=" + user + ", database=" + database

@@ -11,7 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.reconcile.Action;
 import org.citusrailway.registrar.discovery.DnsName;
 import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.rebalance.RebalanceJob;
@@ -104,11 +103,11 @@ public final class CoordinatorSession implements AutoCloseable {
     }
 
     /** A row of citus_registrar.known_workers: the server_id and the coordinator's restore point when first seen. */
-    record KnownWorker(String serverId, String restorePoint) {
+    public record KnownWorker(String serverId, String restorePoint) {
     }
 
     /** citus_registrar.known_workers: worker → what was recorded when it was first seen registered. */
-    Map<HostPort, KnownWorker> knownWorkers() throws SQLException {
+    public Map<HostPort, KnownWorker> knownWorkers() throws SQLException {
         Map<HostPort, KnownWorker> known = new HashMap<>();
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
                 "select nodename, nodeport, server_id, restore_point from " + KNOWN_TABLE)) {
@@ -121,7 +120,7 @@ public final class CoordinatorSession implements AutoCloseable {
     }
 
     /** Records a registered worker once; an existing row (and its server_id) is never overwritten. */
-    void rememberWorker(HostPort worker, String serverId) throws SQLException {
+    public void rememberWorker(HostPort worker, String serverId) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("insert into " + KNOWN_TABLE
                 + " (nodename, nodeport, server_id, restore_point) values (?, ?, ?, ?)"
                 + " on conflict (nodename, nodeport) do nothing")) {
@@ -133,7 +132,7 @@ public final class CoordinatorSession implements AutoCloseable {
         }
     }
 
-    void forgetWorker(HostPort worker) throws SQLException {
+    public void forgetWorker(HostPort worker) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("delete from " + KNOWN_TABLE
                 + " where nodename = ? and nodeport = ?")) {
             ps.setString(1, worker.host());
@@ -143,7 +142,7 @@ public final class CoordinatorSession implements AutoCloseable {
     }
 
     /** In one transaction: the name goes to retired_workers (unless already there) and leaves known_workers. */
-    void retireRemovedWorker(HostPort worker, String note) throws SQLException {
+    public void retireRemovedWorker(HostPort worker, String note) throws SQLException {
         inTransaction(s -> {
             try (PreparedStatement ps = connection.prepareStatement("insert into " + RETIRED_TABLE
                     + " (nodename, note) values (?, ?) on conflict (nodename) do nothing")) {
@@ -360,16 +359,21 @@ public final class CoordinatorSession implements AutoCloseable {
         return epochMillis.isEmpty() ? null : java.time.Instant.ofEpochMilli(Long.parseLong(epochMillis));
     }
 
-    public void apply(Action action) throws SQLException {
-        switch (action) {
-            case Action.SetCoordinatorHost set -> call("select citus_set_coordinator_host(?, ?)", set.coordinator().host(),
-                    set.coordinator().port());
-            case Action.AddNode add -> call("select citus_add_node(?, ?)", add.worker().host(), add.worker().port());
-            case Action.ActivateNode activate -> call("select citus_activate_node(?, ?)", activate.storedName(),
-                    activate.worker().port());
-            case Action.DisableNode disable -> call("select citus_disable_node(?, ?, synchronous := true)",
-                    disable.storedName(), disable.worker().port());
-        }
+    public void setCoordinatorHost(HostPort coordinator) throws SQLException {
+        call("select citus_set_coordinator_host(?, ?)", coordinator.host(), coordinator.port());
+    }
+
+    public void addNode(HostPort worker) throws SQLException {
+        call("select citus_add_node(?, ?)", worker.host(), worker.port());
+    }
+
+    /** By the name as stored in pg_dist_node. */
+    public void activateNode(String storedName, int port) throws SQLException {
+        call("select citus_activate_node(?, ?)", storedName, port);
+    }
+
+    public void disableNode(String storedName, int port) throws SQLException {
+        call("select citus_disable_node(?, ?, synchronous := true)", storedName, port);
     }
 
     private void call(String sql, String host, int port) throws SQLException {

@@ -44,10 +44,6 @@ public final class PgConnector {
         return driver.connect(url(config.coordinator()), props);
     }
 
-    /** A short-lived connection to a worker for a probe. */
-    public Connection openWorker(HostPort worker) throws SQLException {
-        return openWorker(worker, List.of());
-    }
 
     /**
      * A probe connection to the worker's addresses, tried in order (by name when none are given, or when

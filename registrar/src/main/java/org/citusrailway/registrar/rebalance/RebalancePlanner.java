@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.reconcile.Observation;
@@ -336,7 +337,7 @@ public final class RebalancePlanner {
         d.detail = "tables without primary key or replica identity cannot move online: " + String.join(", ", tables);
         d.fix = BLOCKED_FIX;
         d.nextCheckAt = now + BLOCKED_RETRY.delay(d.blockedChecks).toNanos();
-        if (changed || Backoff.powerOfTwo(d.blockedChecks)) {
+        if (changed || Throttle.onDoubling(d.blockedChecks)) {
             StringBuilder fixes = new StringBuilder();
             for (String table : tables) {
                 fixes.append(" ALTER TABLE ").append(table).append(" REPLICA IDENTITY FULL;");
@@ -356,7 +357,7 @@ public final class RebalancePlanner {
         d.error = citusError;
         d.fix = FAILED_FIX;
         d.nextCheckAt = now + FAILED_RETRY.delay(d.failures).toNanos();
-        if (Backoff.powerOfTwo(d.failures)) {
+        if (Throttle.onDoubling(d.failures)) {
             d.log(true, Event.REBALANCE_FAILED, message, "error", citusError, "failures", d.failures);
         }
     }

@@ -27,19 +27,4 @@ public record Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPo
         Map<HostPort, ProbeResult> probes, Set<String> retired, String coordinatorVersion, String coordinatorServerId,
         Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised, String coordinatorRestoredTo,
         Set<HostPort> restoreMismatch) {
-
-    /** A cluster that was never restored. */
-    public Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable, Map<HostPort, ProbeResult> probes,
-            Set<String> retired, String coordinatorVersion, String coordinatorServerId,
-            Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised) {
-        this(coordinator, nodes, resolvable, probes, retired, coordinatorVersion, coordinatorServerId, workerServerIds,
-                reinitialised, null, Set.of());
-    }
-
-    public Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable, Map<HostPort, ProbeResult> probes,
-            Set<String> retired, String coordinatorVersion, String coordinatorServerId,
-            Map<HostPort, String> workerServerIds) {
-        this(coordinator, nodes, resolvable, probes, retired, coordinatorVersion, coordinatorServerId, workerServerIds,
-                Set.of());
-    }
 }

@@ -18,11 +18,4 @@ public record Backoff(Duration initial, Duration max) {
         return Duration.ofMillis(delayed);
     }
 
-    /**
-     * Whether the n-th failure in a row is worth a log line: the 1st, 2nd, 4th, 8th … so a lasting problem is
-     * repeated at growing intervals instead of on every pass.
-     */
-    public static boolean powerOfTwo(int n) {
-        return n > 0 && (n & (n - 1)) == 0;
-    }
 }

@@ -1,0 +1,32 @@
+package org.citusrailway.registrar.reconcile;
+
+import java.util.Arrays;
+import java.util.List;
+import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.report.Event;
+
+/** What a pass publishes besides /status: a log line, or a counter to bump. Planned, then published in order. */
+public sealed interface Effect {
+
+    record Log(boolean warn, Event event, String message, List<Object> fields) implements Effect {
+        static Log info(Event event, String message, Object... fields) {
+            return new Log(false, event, message, Arrays.asList(fields));
+        }
+
+        static Log warn(Event event, String message, Object... fields) {
+            return new Log(true, event, message, Arrays.asList(fields));
+        }
+    }
+
+    record ProbeFailed(ProbeFailure reason) implements Effect {
+    }
+
+    record Added() implements Effect {
+    }
+
+    record Activated() implements Effect {
+    }
+
+    record RemovedByUser() implements Effect {
+    }
+}

@@ -1,0 +1,40 @@
+package org.citusrailway.registrar.reconcile;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.citusrailway.registrar.config.HostPort;
+
+/**
+ * What a pass decided ({@link Planner#plan}): the writes to apply, in order, and the memory and effects of deciding.
+ *
+ * @param actions          bookkeeping of the registrar's own tables first, then the coordinator row, additions,
+ *                         disabling, activations
+ * @param serverIds        the server_id each worker to add answered with: recorded once it is added
+ * @param retired          retired names, with those retired by this plan
+ * @param memory           the memory after deciding, before the outcome of the actions is known
+ * @param effects          log lines and counters of deciding
+ * @param rereadCoordinator the coordinator's identity must be read again (a worker had another citus version)
+ */
+public record Plan(List<Action> actions, Map<HostPort, String> serverIds, Set<String> retired, Memory memory,
+        List<Effect> effects, boolean rereadCoordinator) {
+
+    /** How an action went: applied, or failed with the coordinator's error (transient: the worker was restarting). */
+    public sealed interface Outcome {
+        record Applied(Action action) implements Outcome {
+        }
+
+        record Failed(Action action, String error, boolean transientFailure) implements Outcome {
+        }
+    }
+
+    /**
+     * After the actions: the next memory and what to publish.
+     *
+     * @param nudgeRebalance a worker joined, came back or was disabled: the rebalancer should check what is owed
+     * @param unreachable    active workers that failed this pass's check: a rebalance now would fail
+     */
+    public record Settled(Memory memory, List<Effect> effects, boolean nudgeRebalance, int active, int inactive,
+            int lost, List<HostPort> unreachable) {
+    }
+}
