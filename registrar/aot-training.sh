@@ -2,9 +2,11 @@
 # Runs the registrar once for real so that the JVM can write its AOT cache (JDK 25, -XX:AOTCacheOutput=…): a
 # throwaway Citus coordinator and worker on loopback, the registrar in --train mode until it has registered the
 # worker, then a normal exit. Used by the training stage of registrar/Dockerfile (FROM citusdata/citus, so PostgreSQL
-# and Citus are the ones the registrar meets in production); the benchmark replays that step with local binaries.
+# and Citus are the ones the registrar meets in production); the benchmark runs it the same way with local binaries.
 #
 # usage: aot-training.sh JAVA [JVM-OPTION…] -jar REGISTRAR-JAR
+#   e.g.  aot-training.sh java @registrar/jvm.options -XX:AOTCacheOutput=registrar.aot -jar registrar.jar
+#         (the JVM options must be those the cache will run with: registrar/jvm.options, as an argument file)
 #   PG_BIN         PostgreSQL's bin directory (default: where `postgres` is on PATH); citus must be installed there
 #   TRAINING_PORT  the coordinator's port (default 55432); the worker uses the next one
 set -eu

@@ -1,12 +1,10 @@
 package org.citusrailway.benchmark;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -14,7 +12,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.PostgresBinaries;
 
 /**
@@ -27,6 +24,8 @@ public final class Benchmark {
     private static final double PASS_TARGET_MS = 50;
     private static final double IDLE_CPU_TARGET_PERCENT = 0.2;
     private static final double READY_TARGET_MS = 2000;
+
+    private static final Path REGISTRAR_JAR = Path.of("registrar/target/registrar.jar");
 
     private final Options options;
     private final Path work;
@@ -59,35 +58,33 @@ public final class Benchmark {
     }
 
     private void run() throws Exception {
-        if (!Files.isRegularFile(options.registrarJar())) {
-            throw new IllegalStateException(options.registrarJar() + " is missing: build it first (see docs/benchmark.md)"
+        if (!Files.isRegularFile(REGISTRAR_JAR)) {
+            throw new IllegalStateException(REGISTRAR_JAR + " is missing: build it first (see docs/benchmark.md)"
                     + " and run from the repository root");
         }
-        Path jdk = Path.of(System.getProperty("java.home"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String hostsFlag = LocalNames.hostsFileFlag(work.resolve("registrar-hosts"), LocalNames.machineName());
         List<String> notes = new ArrayList<>();
         Optional<PostgresBinaries> citus = PostgresBinaries.withCitus();
-        // The Dockerfile's AOT training runs a throwaway Citus coordinator and worker: here, from these binaries.
-        Map<String, String> trainingEnv = citus.map(b -> Map.of("PG_BIN", b.binDir().toString(),
-                "TRAINING_PORT", Integer.toString(FreePorts.pair()))).orElse(Map.of());
-        JvmCommand fromDockerfile = imageCommand(jdk, notes, trainingEnv);
-        JvmCommand image = fromDockerfile.withFlags("Dockerfile flags", List.of(hostsFlag));
-        // The same java as the image's (its runtime, its default CDS archive), without the flags: what the flags buy.
-        JvmCommand plain = JvmCommand.plain(fromDockerfile.command().get(0),
-                options.registrarJar().toAbsolutePath().toString(), work).withFlags("plain java -jar", List.of(hostsFlag));
-        JvmCommand extra = options.extraFlags().isEmpty() ? null
-                : image.withFlags("Dockerfile flags + " + String.join(" ", options.extraFlags()), options.extraFlags());
+        if (citus.isPresent()) {
+            progress("training the AOT cache with " + RegistrarJvm.OPTIONS + " (registrar/aot-training.sh)");
+        }
+        JvmCommand image = RegistrarJvm.image(java, REGISTRAR_JAR, work, citus, notes)
+                .withFlags("image options", List.of(hostsFlag));
+        // The same java without the options file and cache: what they buy.
+        JvmCommand plain = JvmCommand.plain(java, REGISTRAR_JAR.toAbsolutePath().toString(), work)
+                .withFlags("plain java -jar", List.of(hostsFlag));
 
         PostgresBinaries binaries = citus.orElseGet(PostgresBinaries::embedded);
-        int clusterCount = citus.isEmpty() ? 1 : extra == null ? 3 : 4;
+        int clusterCount = citus.isEmpty() ? 1 : 3;
         progress("starting " + clusterCount + (citus.isPresent() ? " Citus clusters (coordinator + 2 workers each)"
                 : " PostgreSQL server (no Citus installed)") + " from " + binaries.label());
         List<Cluster> clusters = startClusters(binaries, citus.isPresent(), clusterCount);
 
-        header(fromDockerfile.flags(), image, plain, extra, notes, hostsFlag, clusters.get(0), citus.isPresent());
-        startup(clusters.get(0), image, plain, extra);
+        header(image, plain, notes, hostsFlag, clusters.get(0), citus.isPresent());
+        startup(clusters.get(0), image, plain);
         if (citus.isPresent()) {
-            longRuns(clusters, image, plain, extra);
+            longRuns(clusters, image, plain);
         } else {
             String why = PostgresBinaries.citusMissingReason() + "; without Citus the registrar makes no passes";
             report.skipped("Steady RSS after " + options.passes() + " passes", "<= 48 MB", why);
@@ -100,68 +97,38 @@ public final class Benchmark {
         report.print(System.out);
     }
 
-    private JvmCommand imageCommand(Path jdk, List<String> notes, Map<String, String> trainingEnv)
-            throws IOException, InterruptedException {
-        if (!Files.isRegularFile(options.dockerfile())) {
-            notes.add(options.dockerfile() + " not found: the image's JVM flags are unknown, so the \"Dockerfile flags\""
-                    + " runs use none (same as plain)");
-            return JvmCommand.plain(jdk.resolve("bin/java").toString(), options.registrarJar().toAbsolutePath().toString(),
-                    work);
-        }
-        progress("reading " + options.dockerfile() + " and building image-only files locally");
-        Dockerfile dockerfile = Dockerfile.read(options.dockerfile());
-        return ImageJvm.prepare(dockerfile, jdk, options.registrarJar(), work, notes, trainingEnv);
-    }
-
     private List<Cluster> startClusters(PostgresBinaries binaries, boolean citus, int count) throws Exception {
         String coordinatorName = LocalNames.machineName();
         List<Callable<Cluster>> starts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             starts.add(() -> {
-                Cluster cluster = cleanup.register(Cluster.start(binaries, citus, citus ? 2 : 0, coordinatorName));
-                for (String setting : options.coordinatorSettings()) {
-                    String[] nameValue = setting.split("=", 2);
-                    cluster.coordinator().execute("postgres", "alter system set " + nameValue[0] + " = '" + nameValue[1]
-                            + "'", "select pg_reload_conf()");
-                }
-                return cluster;
+                return cleanup.register(Cluster.start(binaries, citus, citus ? 2 : 0, coordinatorName));
             });
         }
         return all(starts, 3);
     }
 
-    private void header(List<String> imageFlags, JvmCommand image, JvmCommand plain, JvmCommand extra, List<String> notes,
-            String hostsFlag, Cluster cluster, boolean citus) {
+    private void header(JvmCommand image, JvmCommand plain, List<String> notes, String hostsFlag, Cluster cluster,
+            boolean citus) {
         report.detail("Machine:   " + Machine.describe());
         report.detail("Cluster:   " + cluster.versions() + (citus ? "; coordinator + 2 workers on 127.0.0.1 per run"
                 : "; a single server, Citus not installed"));
-        report.detail("Registrar: " + options.registrarJar() + "; 80 default candidate names (4 patterns x WORKER_INDEX_MAX"
+        report.detail("Registrar: " + REGISTRAR_JAR + "; 80 default candidate names (4 patterns x WORKER_INDEX_MAX"
                 + " 20 in railway.internal, none resolve) + the 2 real workers in WORKER_HOSTS = 82 names per pass");
-        report.detail("JVM flags from " + options.dockerfile() + " (ENTRYPOINT): "
-                + (imageFlags.isEmpty() ? "(none)" : String.join(" ", imageFlags)));
-        notes.forEach(n -> report.detail("  note: " + n));
-        if (!options.coordinatorSettings().isEmpty()) {
-            report.detail("What-if coordinator settings (ALTER SYSTEM): " + String.join(", ", options.coordinatorSettings()));
-        }
+        notes.forEach(n -> report.detail("Note:      " + n));
         report.detail("Every run also gets " + hostsFlag + " (names resolve from that file: no DNS traffic; only"
                 + " localhost and this machine's name resolve)");
         report.detail("Commands:  " + String.join(" ", image.command()));
         report.detail("           " + String.join(" ", plain.command()));
-        if (extra != null) {
-            report.detail("           " + String.join(" ", extra.command()));
-        }
         report.detail("");
     }
 
-    private void startup(Cluster cluster, JvmCommand image, JvmCommand plain, JvmCommand extra) throws Exception {
+    private void startup(Cluster cluster, JvmCommand image, JvmCommand plain) throws Exception {
         StartupTimer timer = new StartupTimer(cluster.coordinator(), cluster.registrarEnv(), work);
         int others = Math.max(3, options.startupRuns() / 2);
-        progress("start-up: " + options.startupRuns() + " starts with the Dockerfile flags, " + others + " plain");
+        progress("start-up: " + options.startupRuns() + " starts with the image options, " + others + " plain");
         startupFigures(image, timer.measure(image, options.startupRuns()), true);
         startupFigures(plain, timer.measure(plain, others), false);
-        if (extra != null) {
-            startupFigures(extra, timer.measure(extra, others), false);
-        }
     }
 
     private void startupFigures(JvmCommand command, List<StartupTimer.Start> starts, boolean judged) {
@@ -186,10 +153,9 @@ public final class Benchmark {
      * default-settings run measures it first, then the hour-equivalent footprint runs start, each on its own cluster,
      * beside its ready -> active rounds; once they are done it measures idle CPU again, in the steady state.
      */
-    private void longRuns(List<Cluster> clusters, JvmCommand image, JvmCommand plain, JvmCommand extra)
-            throws Exception {
+    private void longRuns(List<Cluster> clusters, JvmCommand image, JvmCommand plain) throws Exception {
         CountDownLatch firstIdleMeasured = new CountDownLatch(1);
-        CountDownLatch footprintsDone = new CountDownLatch(extra == null ? 2 : 3);
+        CountDownLatch footprintsDone = new CountDownLatch(2);
         progress("default settings: idle CPU first, alone; then footprint runs: " + options.passes()
                 + " passes at SCAN_INTERVAL=100ms (about " + Math.round(options.passes() / 10.0 / 60)
                 + " min) beside ready -> active at defaults; then idle CPU again");
@@ -198,30 +164,22 @@ public final class Benchmark {
         jobs.add(() -> footprint(clusters.get(1), plain, firstIdleMeasured, footprintsDone));
         jobs.add(() -> new ReadinessRun(clusters.get(2), work, this::progress).run(image, options.idleSeconds(),
                 options.latencyRounds(), firstIdleMeasured::countDown, footprintsDone));
-        if (extra != null) {
-            jobs.add(() -> footprint(clusters.get(3), extra, firstIdleMeasured, footprintsDone));
-        }
         List<Object> results = all(jobs, jobs.size());
         FootprintRun.Result imageRun = (FootprintRun.Result) results.get(0);
         FootprintRun.Result plainRun = (FootprintRun.Result) results.get(1);
         ReadinessRun.Result readiness = (ReadinessRun.Result) results.get(2);
 
-        report.target("Steady RSS after " + imageRun.passes() + " passes (Dockerfile flags)", Report.mb(imageRun.rssKb())
+        report.target("Steady RSS after " + imageRun.passes() + " passes (image options)", Report.mb(imageRun.rssKb())
                 + ", peak VmHWM " + Report.mb(imageRun.peakRssKb()), "<= 48 MB", imageRun.rssKb() <= RSS_TARGET_KB);
         report.info("Steady RSS after " + plainRun.passes() + " passes (plain java -jar)", Report.mb(plainRun.rssKb())
                 + ", peak VmHWM " + Report.mb(plainRun.peakRssKb()));
-        if (extra != null) {
-            FootprintRun.Result extraRun = (FootprintRun.Result) results.get(3);
-            report.info("Steady RSS after " + extraRun.passes() + " passes (" + extra.label() + ")",
-                    Report.mb(extraRun.rssKb()) + ", peak VmHWM " + Report.mb(extraRun.peakRssKb()));
-        }
         Percentiles pass = imageRun.passMillis();
-        report.target("Discovery pass over 82 names (Dockerfile flags)", "median " + Report.ms(pass.median()) + ", p95 "
+        report.target("Discovery pass over 82 names (image options)", "median " + Report.ms(pass.median()) + ", p95 "
                 + Report.ms(pass.at(95)) + ", max " + Report.ms(pass.max()) + " (" + pass.count() + " passes)",
                 "<= 50 ms p95", pass.at(95) <= PASS_TARGET_MS);
-        report.info("CPU per pass at SCAN_INTERVAL=100ms (Dockerfile flags)", Report.ms(imageRun.cpuMillisPerPass()));
+        report.info("CPU per pass at SCAN_INTERVAL=100ms (image options)", Report.ms(imageRun.cpuMillisPerPass()));
         ReadinessRun.IdleWindow steady = readiness.steadyIdle();
-        report.target("Idle CPU, default SCAN_INTERVAL=5s, steady (Dockerfile flags)", Report.percent(steady.cpuPercent())
+        report.target("Idle CPU, default SCAN_INTERVAL=5s, steady (image options)", Report.percent(steady.cpuPercent())
                 + " of a core (" + Math.round(steady.seconds()) + " s, " + steady.passes() + " passes, from minute "
                 + Math.round(steady.startedAfterSeconds() / 60) + ")", "<= 0.2 %",
                 steady.cpuPercent() <= IDLE_CPU_TARGET_PERCENT);

@@ -78,13 +78,11 @@ public final class DnsRun {
         try (ResolverSandbox sandbox = ResolverSandbox.create(dir, DOMAIN, null);
                 TestDnsServer dns = TestDnsServer.start(new InetSocketAddress(sandbox.nameserver(), 53))) {
             try {
-                // The image's JVM flags (one home: registrar/Dockerfile) without its AOT cache, which only the
-                // image build makes: the idle CPU figure is the image's, less the cache's head start.
-                List<String> imageFlags = Dockerfile.read(Path.of("registrar/Dockerfile")).jvmFlags().stream()
-                        .filter(flag -> !flag.startsWith("-XX:AOTCache")).toList();
+                // The image's JVM options file without its AOT cache: the idle CPU figure is the image's, less the
+                // cache's head start.
                 new DnsRun().run(sandbox, dns, binaries, servers, dir, JvmCommand.plain(java,
-                        Path.of(jar).toAbsolutePath().toString(), dir).withFlags("image flags", imageFlags),
-                        passes, rounds, quietMinutes, idleMinutes);
+                        Path.of(jar).toAbsolutePath().toString(), dir).withFlags("image options",
+                        List.of(RegistrarJvm.optionsArgument())), passes, rounds, quietMinutes, idleMinutes);
             } finally {
                 servers.forEach(LocalPostgres::close);
             }
@@ -94,7 +92,7 @@ public final class DnsRun {
     private void run(ResolverSandbox sandbox, TestDnsServer dns, PostgresBinaries binaries, List<LocalPostgres> servers,
             Path dir, JvmCommand plain, int passes, int rounds, int quietMinutes, int idleMinutes) throws Exception {
         JvmCommand command = new JvmCommand("java -jar in the resolver sandbox", sandbox.wrap(plain.command()),
-                Map.of(), dir);
+                dir);
         // The nodes resolve through the node images' own DNS cache (node/lib/resolver.sh), the registrar does not.
         UnaryOperator<List<String>> nodeResolver = sandbox.nodeDnsCache(Path.of("node/lib"));
         LocalPostgres coordinator = node(binaries, sandbox, nodeResolver, dns, "coordinator", 0x10, servers);

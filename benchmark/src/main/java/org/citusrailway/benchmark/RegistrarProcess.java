@@ -46,7 +46,6 @@ final class RegistrarProcess implements AutoCloseable {
                 .redirectError(stderr.toFile());
         Map<String, String> childEnv = pb.environment();
         childEnv.keySet().removeIf(k -> !k.equals("PATH"));
-        childEnv.putAll(command.env());
         childEnv.putAll(env);
         childEnv.put("PORT", Integer.toString(httpPort));
         try {

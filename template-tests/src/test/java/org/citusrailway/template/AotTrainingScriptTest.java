@@ -19,12 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * registrar/aot-training.sh, the Dockerfile's training step, run for real: it starts a Citus coordinator and worker
- * from local binaries, the real registrar jar registers the worker under -XX:AOTCacheOutput, and the cache it leaves
- * is one the JVM accepts with -XX:AOTMode=on (which refuses a cache that does not fit).
+ * from local binaries, the real registrar jar registers the worker under -XX:AOTCacheOutput with the image's JVM
+ * options file (registrar/jvm.options), and the cache it leaves is one the JVM accepts with the same file and
+ * -XX:AOTMode=on (which refuses a cache that does not fit).
  */
 class AotTrainingScriptTest {
     private static final Path SCRIPT = ProjectFiles.resolve("registrar/aot-training.sh");
     private static final Path JAR = ProjectFiles.resolve("registrar/target/registrar.jar");
+    private static final String JVM_OPTIONS = "@" + ProjectFiles.resolve("registrar/jvm.options");
 
     @Test
     void trainsAgainstARealCitusClusterAndLeavesACacheTheJvmAccepts(@TempDir Path dir) throws Exception {
@@ -36,15 +38,16 @@ class AotTrainingScriptTest {
         Path jar = Files.copy(JAR, dir.resolve("registrar.jar"));
         Path cache = dir.resolve("registrar.aot");
 
-        Result training = run(List.of(SCRIPT.toString(), java(), "-XX:+UseSerialGC", "-Xmx32m",
-                "-XX:AOTCacheOutput=" + cache, "-jar", jar.toString()),
+        // As the Dockerfile does: the image's JVM options file, plus the cache option of each step.
+        Result training = run(List.of(SCRIPT.toString(), java(), JVM_OPTIONS, "-XX:AOTCacheOutput=" + cache, "-jar",
+                jar.toString()),
                 Map.of("PG_BIN", citus.binDir().toString(), "TRAINING_PORT", Integer.toString(FreePorts.pair())));
         assertEquals(0, training.exit(), training.output());
         assertTrue(training.output().contains("\"event\":\"worker-added\""), training.output());
         assertTrue(Files.size(cache) > 1_000_000, "cache size " + Files.size(cache));
 
-        Result check = run(List.of(java(), "-XX:+UseSerialGC", "-Xmx32m", "-XX:AOTCache=" + cache, "-XX:AOTMode=on",
-                "-jar", jar.toString(), "--version"), Map.of());
+        Result check = run(List.of(java(), JVM_OPTIONS, "-XX:AOTCache=" + cache, "-XX:AOTMode=on", "-jar",
+                jar.toString(), "--version"), Map.of());
         assertEquals(0, check.exit(), check.output());
         assertTrue(check.output().startsWith("citus-registrar "), check.output());
     }

@@ -3,6 +3,7 @@ package org.citusrailway.template;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * registrar/Dockerfile cannot be built here (no Docker engine), so check what a build would trip over: its COPY
  * sources exist in the build context Railway uses (the repository root), Maven finds every module the root pom
- * lists, base images are pinned, and the entrypoint is in exec form.
+ * lists, base images are pinned, the entrypoint is in exec form, and the JVM options file the AOT cache depends on
+ * is the one every step uses.
  */
 class RegistrarDockerfileTest {
     private static final List<String> INSTRUCTIONS = instructions();
@@ -56,26 +58,54 @@ class RegistrarDockerfileTest {
     }
 
     /**
-     * An AOT cache only fits the JVM options it was made with: the training run and the build-time check must use the
-     * ENTRYPOINT's options, apart from the cache options themselves.
+     * An AOT cache only fits the JVM options it was made with: the training run, the build-time check and the
+     * ENTRYPOINT take them from one argument file, registrar/jvm.options, and add only their own cache options.
      */
     @Test
-    void trainsAndChecksTheAotCacheWithTheEntrypointsJvmOptions() {
+    void trainsChecksAndRunsWithTheSameJvmOptionsFile() {
+        assertTrue(INSTRUCTIONS.contains("COPY registrar/jvm.options /app/jvm.options"),
+                "the training stage must copy the JVM options file next to the jar: " + INSTRUCTIONS);
+        assertTrue(INSTRUCTIONS.contains("COPY registrar/aot-training.sh /usr/local/bin/aot-training.sh"),
+                "the training script must be on PATH in the training stage");
         String entrypoint = INSTRUCTIONS.stream().filter(i -> i.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
-        List<String> runtime = jvmOptions(List.of(entrypoint.replaceAll("[\\[\\]\",]", " ").trim().split("\\s+")));
-        assertTrue(entrypoint.contains("\"-XX:AOTCache=/app/registrar.aot\""), entrypoint);
+        assertEquals("ENTRYPOINT [\"java\", \"@/app/jvm.options\", \"-XX:AOTCache=/app/registrar.aot\", \"-jar\","
+                + " \"/app/registrar.jar\"]", entrypoint);
 
         String training = INSTRUCTIONS.stream().filter(i -> i.startsWith("RUN aot-training.sh ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no RUN aot-training.sh step"));
-        assertTrue(training.contains("-XX:AOTCacheOutput=/app/registrar.aot"), training);
-        assertTrue(INSTRUCTIONS.contains("COPY registrar/aot-training.sh /usr/local/bin/aot-training.sh"),
-                "the training script must be on PATH in the training stage");
+        assertEquals(List.of("@/app/jvm.options", "-XX:AOTCacheOutput=/app/registrar.aot"),
+                jvmOptions(List.of(training.split("\\s+"))), training);
         String check = INSTRUCTIONS.stream().filter(i -> i.startsWith("RUN java ") && i.contains("-XX:AOTMode=on"))
                 .findFirst().orElseThrow(() -> new AssertionError("no build-time check of the AOT cache"));
-        for (String step : List.of(training, check)) {
-            List<String> options = jvmOptions(List.of(step.split("\\s+")));
-            assertEquals(runtime.stream().filter(o -> !o.startsWith("-XX:AOT"))
-                    .toList(), options.stream().filter(o -> !o.startsWith("-XX:AOT")).toList(), step);
+        assertEquals(List.of("@/app/jvm.options", "-XX:AOTCache=/app/registrar.aot", "-XX:AOTMode=on"),
+                jvmOptions(List.of(check.split("\\s+"))), check);
+    }
+
+    /** The options file holds options only (cache options stay on each command line), each line with its reason. */
+    @Test
+    void jvmOptionsFileHoldsTheSharedOptionsWithTheirReasons() {
+        List<String> options = ProjectFiles.read("registrar/jvm.options").lines()
+                .filter(line -> !line.isBlank() && !line.strip().startsWith("#")).toList();
+        assertTrue(options.size() >= 5, options.toString());
+        for (String line : options) {
+            String option = line.split("\\s+")[0];
+            assertTrue(option.startsWith("-X"), "not a JVM option: " + line);
+            assertTrue(!option.startsWith("-XX:AOT"), "cache options belong on the command lines: " + line);
+            assertTrue(line.contains(" # "), "say why: " + line);
+        }
+    }
+
+    /** The launcher reads the file, comments included, and applies its options (the test JVM's java: JDK 21+). */
+    @Test
+    void theJavaLauncherAcceptsTheOptionsFile() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(java, "@" + ProjectFiles.resolve("registrar/jvm.options"),
+                "-XX:+PrintCommandLineFlags", "-version").redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), output);
+        for (String flag : List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:MaxHeapSize=33554432",
+                "-XX:ThreadStackSize=256", "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError")) {
+            assertTrue(output.contains(flag), flag + " not applied: " + output);
         }
     }
 
