@@ -42,7 +42,6 @@ public final class Registrar {
     private final Pass pass;
     private final ReadinessWatch readiness;
     private final BackupScheduler backups;
-    private List<ReadinessWatch.Target> watched = List.of();
 
     private volatile boolean stopped;
     private volatile boolean running;
@@ -52,7 +51,6 @@ public final class Registrar {
     private volatile Status status = Status.STARTING;
     private int failures;
     private String lastProblem;
-    private String role = "starting";
 
     public Registrar(Config config) {
         this(config, false);
@@ -112,9 +110,9 @@ public final class Registrar {
             while (!stopped) {
                 long started = System.nanoTime();
                 Duration pause = config.scanInterval();
-                watched = List.of();
+                List<ReadinessWatch.Target> watch = List.of();
                 try {
-                    cycle(started);
+                    watch = cycle(started);
                     failures = 0;
                 } catch (SQLException e) {
                     if (stopped) {
@@ -134,7 +132,7 @@ public final class Registrar {
                     report(Event.PASS_FAILED, "pass failed: " + e);
                     pause = COORDINATOR_RETRY.delay(failures);
                 }
-                pauseUntil(started + pause.toNanos(), watched);
+                pauseUntil(started + pause.toNanos(), watch);
             }
         } finally {
             running = false;
@@ -171,7 +169,8 @@ public final class Registrar {
         return !thread.isAlive();
     }
 
-    private void cycle(long started) throws SQLException, InterruptedException {
+    /** One turn of the loop; returns the workers to watch until the next (none unless a leader pass ran). */
+    private List<ReadinessWatch.Target> cycle(long started) throws SQLException, InterruptedException {
         Instant startedAt = Instant.now();
         CoordinatorSession current = session;
         if (current == null) {
@@ -179,7 +178,7 @@ public final class Registrar {
             session = current;
             if (stopped) {
                 current.abort();
-                return;
+                return List.of();
             }
             metrics.coordinatorUp(true);
             log.info(Event.COORDINATOR_CONNECTED, "connected to coordinator " + config.coordinator(),
@@ -188,12 +187,12 @@ public final class Registrar {
         }
         if (!current.isLeader()) {
             if (!current.tryLead()) {
-                if (!"standby".equals(role)) {
+                if (!"standby".equals(status.role())) {
                     log.info(Event.STANDBY, "another registrar holds the advisory lock " + CoordinatorSession.ADVISORY_LOCK_KEY
                             + "; standing by", "lock", CoordinatorSession.ADVISORY_LOCK_KEY);
                 }
                 publishRole("standby", null);
-                return;
+                return List.of();
             }
             log.info(Event.LEADER_ACQUIRED, "holding advisory lock " + CoordinatorSession.ADVISORY_LOCK_KEY
                     + "; this registrar acts", "lock", CoordinatorSession.ADVISORY_LOCK_KEY);
@@ -213,11 +212,11 @@ public final class Registrar {
                 lastProblem = problem;
             }
             publishRole("leader", problem);
-            return;
+            return List.of();
         }
         lastProblem = null;
         status = pass.run(current, started, startedAt);
-        watched = pass.pending();
+        return pass.pending();
     }
 
     private CoordinatorSession openSession() throws SQLException, InterruptedException {
@@ -259,7 +258,6 @@ public final class Registrar {
     }
 
     private void publishRole(String newRole, String error) {
-        role = newRole;
         metrics.leader("leader".equals(newRole));
         status = status.withRole(newRole, session != null, error);
     }

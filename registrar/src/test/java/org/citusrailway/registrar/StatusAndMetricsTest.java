@@ -24,7 +24,8 @@ class StatusAndMetricsTest {
         Status status = new Status("leader", true, null, Instant.parse("2025-01-01T00:00:00Z"), 12, 3, 80,
                 List.of(new Status.Candidate("worker1.railway.internal", 5432, List.of("fd12::1", "10.0.0.2"),
                         "probe-failed", "auth-failed", "auth-failed: \"quoted\"\nsecond line", Instant.EPOCH)),
-                List.of(new Status.Node(1, 0, "coordinator", 5432, true, true, false, "primary", null, false, null)));
+                List.of(new Status.Node(1, 0, "coordinator", 5432, true, true, false, "primary", null, false, null, false)),
+                null, List.of(), Status.Dns.NONE, Status.Archive.NONE);
         assertEquals("{\"role\":\"leader\",\"coordinator\":{\"reachable\":true,\"error\":null},"
                 + "\"lastPassAt\":\"2025-01-01T00:00:00Z\",\"lastPassDurationMs\":12,\"passes\":3,\"candidatesChecked\":80,"
                 + "\"pendingCandidates\":[],\"dns\":{\"names\":0,\"found\":0,\"notFound\":0,\"timedOut\":0,\"failed\":0,"
@@ -39,7 +40,7 @@ class StatusAndMetricsTest {
                 status.toJson());
         assertTrue(Status.STARTING.toJson().startsWith("{\"role\":\"starting\""));
         Status pending = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), null,
-                List.of("worker3.railway.internal:5432"));
+                List.of("worker3.railway.internal:5432"), Status.Dns.NONE, Status.Archive.NONE);
         assertTrue(pending.toJson().contains("\"pendingCandidates\":[\"worker3.railway.internal:5432\"]"),
                 pending.toJson());
         assertTrue(pending.withRole("standby", true, null).pendingCandidates().isEmpty(), "only a leader watches");
@@ -51,7 +52,8 @@ class StatusAndMetricsTest {
                 Instant.parse("2025-01-01T00:00:00Z"), null, 5, 21,
                 new java.util.TreeMap<>(Map.of("blocked", 14L, "done", 5L, "running", 1L, "runnable", 1L)),
                 List.of("worker3.railway.internal:5432"), List.of("public.nopk"), "fix it", null, null);
-        String json = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), rebalance).toJson();
+        String json = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), rebalance, List.of(),
+                Status.Dns.NONE, Status.Archive.NONE).toJson();
         assertTrue(json.endsWith("\"rebalance\":{\"onJoin\":true,\"transferMode\":\"auto\",\"state\":\"running\","
                 + "\"detail\":\"job 7 running: 5/21 tasks done\",\"jobId\":7,\"jobState\":\"running\","
                 + "\"startedAt\":\"2025-01-01T00:00:00Z\",\"finishedAt\":null,\"tasksDone\":5,\"tasksTotal\":21,"

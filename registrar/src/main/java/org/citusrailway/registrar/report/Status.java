@@ -11,7 +11,8 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
         Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive, BackupScheduler.View backups) {
 
-            public static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null);
+    public static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null,
+            List.of(), Dns.NONE, Archive.NONE);
 
     /** Without the backup scheduler's view (a pass builds this; the registrar adds the view when it publishes). */
     public Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
@@ -26,27 +27,11 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
                 candidatesChecked, candidates, nodes, rebalance, pendingCandidates, dns, archive, view);
     }
 
-    /** Without an archiving picture (tests of other parts). */
-    public Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
-            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
-            List<String> pendingCandidates, Dns dns) {
-        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
-                candidates, nodes, rebalance, pendingCandidates, dns, Archive.NONE);
-    }
-
     /**
      * Every node's WAL archiving as last checked ({@link ArchiveWatch}), or why it could not be checked.
      */
     public record Archive(Instant checkedAt, List<ArchiveRow> nodes, String error) {
         public static final Archive NONE = new Archive(null, List.of(), null);
-    }
-
-    /** Without a DNS summary (tests of other parts). */
-    public Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
-            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
-            List<String> pendingCandidates) {
-        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
-                candidates, nodes, rebalance, pendingCandidates, Dns.NONE);
     }
 
     /**
@@ -56,13 +41,6 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
     public record Dns(int names, int found, int notFound, int timedOut, int failed, List<String> timedOutNames,
             List<String> failedNames, Instant troubleSince) {
         public static final Dns NONE = new Dns(0, 0, 0, 0, 0, List.of(), List.of(), null);
-    }
-
-    /** Without pending candidates (none watched between passes). */
-    public Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
-            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance) {
-        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
-                candidates, nodes, rebalance, List.of());
     }
 
     /** A candidate name that resolves now or did before. */
@@ -77,12 +55,6 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
     public record Node(int nodeId, int groupId, String name, int port, boolean isActive, boolean metadataSynced,
             boolean shouldHaveShards, String role, Boolean reachable, boolean retired, String lastError,
             boolean reinitialised) {
-
-        public Node(int nodeId, int groupId, String name, int port, boolean isActive, boolean metadataSynced,
-                boolean shouldHaveShards, String role, Boolean reachable, boolean retired, String lastError) {
-            this(nodeId, groupId, name, port, isActive, metadataSynced, shouldHaveShards, role, reachable, retired,
-                    lastError, false);
-        }
     }
 
     /**
@@ -97,12 +69,6 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
             Instant finishedAt, long tasksDone, long tasksTotal, Map<String, Long> tasks,
             List<String> workersWithoutShards, List<String> blockedTables, String fix, String error,
             Instant lastCheckAt) {
-    }
-
-    public Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt, long lastPassMillis,
-            long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes) {
-        this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
-                candidates, nodes, null);
     }
 
     public Status withRole(String newRole, boolean reachable, String error) {
