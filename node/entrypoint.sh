@@ -9,6 +9,8 @@ set -euo pipefail
 NODE_LIB_DIR="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib"
 # shellcheck source=lib/messages.sh
 source "$NODE_LIB_DIR/messages.sh"
+# shellcheck source=lib/quoting.sh
+source "$NODE_LIB_DIR/quoting.sh"
 # shellcheck source=lib/postgres-user.sh
 source "$NODE_LIB_DIR/postgres-user.sh"
 # shellcheck source=lib/environment.sh
