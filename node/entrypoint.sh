@@ -3,12 +3,14 @@
 # configuration and the credentials, then run the official docker-entrypoint.sh, which runs initdb on an
 # empty PGDATA and execs postgres. Steps that need the server (the password sync) run once it accepts
 # connections; the wrapper stays PID 1 to pass SIGTERM on as a fast shutdown (lib/server.sh).
-# Sourcing this file defines its functions without running anything (for tests).
+# Sourced (by a test), this file only defines its functions; run, it runs main.
 set -euo pipefail
 
 NODE_LIB_DIR="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib"
 # shellcheck source=lib/messages.sh
 source "$NODE_LIB_DIR/messages.sh"
+# shellcheck source=lib/quoting.sh
+source "$NODE_LIB_DIR/quoting.sh"
 # shellcheck source=lib/postgres-user.sh
 source "$NODE_LIB_DIR/postgres-user.sh"
 # shellcheck source=lib/environment.sh
@@ -49,6 +51,15 @@ main() {
     exec "$OFFICIAL_ENTRYPOINT" "$@"
   fi
 
+  check_environment
+  start_local_resolver
+  prepare_data_directory
+  write_configuration
+  run_server "${@:2}"
+}
+
+# A wrong variable stops the node before it touches the volume.
+check_environment() {
   check_node_role
   check_credentials
   check_memory_overrides
@@ -56,35 +67,53 @@ main() {
   check_restore_settings
   unset_client_variables
   check_data_location
-  start_local_resolver
+}
 
+# Sets PGDATA_WAS_EMPTY; a first boot archives WAL only once its real server is up (lib/backup.sh).
+prepare_data_directory() {
   set_aside_interrupted_initialization
   guard_against_cloned_volume
   restore_if_asked
   begin_initialization_if_empty
   BACKUP_ARCHIVE_DEFERRED=$PGDATA_WAS_EMPTY
+}
+
+write_configuration() {
   detect_memory_limit
   compute_memory_settings
   ensure_tls_certificate
   write_node_settings
   write_pgpass
+}
 
+# run_server <postgres arguments...>: returns the server's exit status, which becomes the container's.
+run_server() {
   say "starting the ${CITUS_NODE_ROLE}: max_connections=${SETTING_MAX_CONNECTIONS} shared_buffers=${SETTING_SHARED_BUFFERS} work_mem=${SETTING_WORK_MEM} (memory limit ${MEMORY_LIMIT_MIB} MiB, ${MEMORY_LIMIT_SOURCE})"
-  start_server postgres -c "config_file=$NODE_SETTINGS_FILE" "${@:2}"
+  start_server postgres -c "config_file=$NODE_SETTINGS_FILE" "$@"
   if await_server_ready; then
-    finish_restore
-    confirm_cluster_restore
-    start_backups
-    finish_initialization
-    if ((PGDATA_WAS_EMPTY == 0)); then
-      sync_role_password "$SERVER_SOCKET_DIR" "$SERVER_PORT"
-    fi
+    finish_boot
   elif ((RESTORING == 1 && SERVER_STOPPING == 0)); then
     refuse_unreached_restore_point
   fi
   await_server_exit
 }
 
-if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+# The steps that need the server accepting connections.
+finish_boot() {
+  finish_restore
+  confirm_cluster_restore
+  start_backups
+  finish_initialization
+  if ((PGDATA_WAS_EMPTY == 0)); then
+    sync_role_password "$SERVER_SOCKET_DIR" "$SERVER_PORT"
+  fi
+}
+
+# Bash names the caller of this check "source" when the file is sourced, "main" (the top level) when it is run.
+is_sourced() {
+  [[ ${FUNCNAME[1]} == source ]]
+}
+
+if ! is_sourced; then
   main "$@"
 fi

@@ -135,11 +135,11 @@ backup_settings() {
   if ((BACKUP_ARCHIVE_DEFERRED == 1)); then
     printf "archive_command = ''  # first boot: set once the server is up\n"
   else
-    printf 'archive_command = %s\n' "$(conf_quote "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
+    printf 'archive_command = %s\n' "$(single_quoted "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
   fi
   printf "archive_timeout = '60s'\n"
   # How the registrar reaches this node's backups (node/backup-command.sh, run through COPY ... FROM PROGRAM).
-  printf 'citus_node.backup_command = %s\n' "$(conf_quote "$(printf '%q ' "$(dirname "$NODE_LIB_DIR")/backup-command.sh" \
+  printf 'citus_node.backup_command = %s\n' "$(single_quoted "$(printf '%q ' "$(dirname "$NODE_LIB_DIR")/backup-command.sh" \
     "$(backup_config_file)" "$BACKUP_STANZA" "$PGDATA")")"
 }
 

@@ -26,10 +26,6 @@ sql_identifier() {
   printf '"%s"\n' "${1//\"/\"\"}"
 }
 
-sql_literal() {
-  printf "'%s'\n" "${1//\'/\'\'}"
-}
-
 # The official entrypoint uses POSTGRES_PASSWORD only at initdb. On later boots the role's password is set
 # again from it once the server is up, over the Unix socket (trust; TCP logins wait for it): the session
 # logs no statement and shows none in pg_stat_activity, and Citus does not propagate the change (each node
@@ -40,7 +36,7 @@ sync_role_password() {
     "SET log_statement = 'none'; SET log_min_error_statement = 'panic'; SET log_min_duration_statement = -1;" \
     "SET track_activities = off; SET citus.enable_alter_role_propagation = off;" \
     "SET password_encryption = 'scram-sha-256';" \
-    "ALTER ROLE $(sql_identifier "$POSTGRES_USER") WITH PASSWORD $(sql_literal "$POSTGRES_PASSWORD");" |
+    "ALTER ROLE $(sql_identifier "$POSTGRES_USER") WITH PASSWORD $(single_quoted "$POSTGRES_PASSWORD");" |
     run_as_postgres psql -X -q -w -v ON_ERROR_STOP=1 -h "$socket_dir" -p "$port" -U "$POSTGRES_USER" \
       -d template1 2>&1)" && return 0
   if ((SERVER_STOPPING == 1)) || ! server_running; then

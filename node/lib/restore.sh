@@ -97,7 +97,7 @@ restored_to_setting() {
   local point state
   read -r point state _ <<<"$(restore_state)"
   if [[ $state == "done" || $state == recovering || $state == promoted ]]; then
-    printf 'citus_node.restored_to = %s\n' "$(conf_quote "$point")"
+    printf 'citus_node.restored_to = %s\n' "$(single_quoted "$point")"
   fi
 }
 
