@@ -6,15 +6,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 import java.util.logging.Level;
-import sun.misc.Signal;
-import org.citusrailway.registrar.discovery.CandidateNames;
+import org.citusrailway.registrar.aot.Training;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.config.ConfigException;
+import org.citusrailway.registrar.discovery.CandidateNames;
 import org.citusrailway.registrar.discovery.DnsCachePolicy;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.HttpEndpoints;
 import org.citusrailway.registrar.report.LogSetup;
-import org.citusrailway.registrar.aot.Training;
+import sun.misc.Signal;
 
 /** Entry point: configuration → HTTP → loop, and a clean exit 0 on SIGTERM. */
 public final class Main {

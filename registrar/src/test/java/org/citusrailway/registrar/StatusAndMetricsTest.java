@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.citusrailway.registrar.reconcile.CandidateState;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.report.Metrics;
+import org.citusrailway.registrar.discovery.Resolution;
 import org.citusrailway.registrar.probe.ProbeFailure;
 import org.citusrailway.registrar.rebalance.RebalanceJob;
 import org.citusrailway.registrar.rebalance.RebalancePlanner;
+import org.citusrailway.registrar.reconcile.CandidateState;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Redactor;
-import org.citusrailway.registrar.discovery.Resolution;
 import org.citusrailway.registrar.report.Status;
+import org.junit.jupiter.api.Test;
 
 class StatusAndMetricsTest {
 
@@ -114,7 +114,9 @@ class StatusAndMetricsTest {
         assertEquals(List.of("not-found", "dns-timeout", "dns-failed", "probe-failed", "ready", "registered", "retired",
                 "reinitialised"), java.util.Arrays.stream(CandidateState.values()).map(CandidateState::id).toList());
         assertEquals(List.of("idle", "needed", "waiting", "blocked", "running", "failed"),
-                java.util.Arrays.stream(RebalancePlanner.Phase.values()).map(RebalancePlanner.Phase::id).toList());
+                java.util.Arrays.stream(RebalancePlanner.Phase.class.getPermittedSubclasses())
+                        .map(phase -> phase.getSimpleName().toLowerCase(java.util.Locale.ROOT)).toList());
+        assertEquals("blocked", new RebalancePlanner.Phase.Blocked(List.of()).id());
         assertEquals(CandidateState.DNS_TIMEOUT, CandidateState.ofLookupProblem(Resolution.TIMEOUT));
         assertEquals(CandidateState.DNS_FAILED, CandidateState.ofLookupProblem(Resolution.FAILED));
         assertEquals(CandidateState.NOT_FOUND, CandidateState.ofLookupProblem(Resolution.NOT_FOUND));

@@ -6,13 +6,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
+import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.report.Status;
 
 /**

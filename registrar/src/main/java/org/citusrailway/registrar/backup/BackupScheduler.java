@@ -10,24 +10,24 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import org.citusrailway.registrar.timing.Backoff;
-import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.coordinator.PgConnector;
 import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.EventLog;
+import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.timing.Throttle;
 
 /**
  * Backups of every node that has a bucket, and cluster-wide restore points, on the schedule of {@link BackupSchedule}.

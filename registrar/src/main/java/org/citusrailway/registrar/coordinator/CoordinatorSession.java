@@ -11,11 +11,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.discovery.DnsName;
 import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.config.ShardTransferMode;
+import org.citusrailway.registrar.discovery.DnsName;
 import org.citusrailway.registrar.rebalance.RebalanceJob;
 import org.citusrailway.registrar.reconcile.RestoreTarget;
-import org.citusrailway.registrar.config.ShardTransferMode;
 
 /**
  * The registrar's one connection to the coordinator. It holds the session-level advisory lock that makes this

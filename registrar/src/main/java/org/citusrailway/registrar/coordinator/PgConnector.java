@@ -8,10 +8,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import org.postgresql.Driver;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.SslMode;
+import org.postgresql.Driver;
 
 /**
  * Opens JDBC connections with the configured credentials. The password travels only in {@link Properties}, never in

@@ -1,8 +1,8 @@
 package org.citusrailway.registrar.coordinator;
 
 import java.sql.SQLException;
-import org.postgresql.util.PSQLException;
 import org.citusrailway.registrar.probe.ProbeFailure;
+import org.postgresql.util.PSQLException;
 
 /** Reads SQLSTATEs: which failures mean the connection is gone, and what a failed worker connection means. */
 public final class SqlErrors {

@@ -8,8 +8,8 @@ import java.sql.Statement;
 import java.util.List;
 import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.reconcile.RestoreTarget;
 import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.reconcile.RestoreTarget;
 
 /**
  * An authenticated look at a worker before it is registered or re-activated: can we log in to POSTGRES_DB, which

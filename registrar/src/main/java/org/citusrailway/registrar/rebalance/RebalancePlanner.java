@@ -5,16 +5,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.config.ShardTransferMode;
+import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.Status;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.reconcile.Observation;
-import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.report.Status;
 
 /**
  * The rebalancer's decisions as pure functions: what it remembers ({@link Memory}, immutable) and what one pass read
@@ -42,11 +41,89 @@ public final class RebalancePlanner {
         this.mode = mode;
     }
 
-    public enum Phase {
-        IDLE, NEEDED, WAITING, BLOCKED, RUNNING, FAILED;
+    /**
+     * Where the rebalance stands, each phase with what only it has: /status shows its id, detail, fix and error, and
+     * a phase never shows what a previous one left behind.
+     */
+    public sealed interface Phase {
+        String id();
 
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
+        String detail();
+
+        default String fix() {
+            return null;
+        }
+
+        default String error() {
+            return null;
+        }
+
+        /** Nothing owed, or nothing more to do: why. */
+        record Idle(String detail) implements Phase {
+            public String id() {
+                return "idle";
+            }
+        }
+
+        /** Owed, but REBALANCE_ON_JOIN=false: the user starts it. */
+        record Needed(List<HostPort> workers) implements Phase {
+            public String id() {
+                return "needed";
+            }
+
+            public String detail() {
+                return "workers without shards: " + workers + "; REBALANCE_ON_JOIN=false";
+            }
+
+            public String fix() {
+                return NEEDED_FIX;
+            }
+        }
+
+        /** Owed, but a worker is unreachable: a rebalance now would fail. */
+        record Waiting(List<HostPort> workers, List<HostPort> unreachable) implements Phase {
+            public String id() {
+                return "waiting";
+            }
+
+            public String detail() {
+                return "workers without shards: " + workers + "; waiting for unreachable " + unreachable
+                        + " (a rebalance now would fail)";
+            }
+        }
+
+        /** Tables without a primary key or replica identity stop an online move. */
+        record Blocked(List<String> tables) implements Phase {
+            public String id() {
+                return "blocked";
+            }
+
+            public String detail() {
+                return "tables without primary key or replica identity cannot move online: "
+                        + String.join(", ", tables);
+            }
+
+            public String fix() {
+                return BLOCKED_FIX;
+            }
+        }
+
+        /** A job runs (this registrar's or another's); followed to its end. */
+        record Running(String detail, String error) implements Phase {
+            public String id() {
+                return "running";
+            }
+        }
+
+        /** The start, the job or a check failed: retried with backoff. */
+        record Failed(String detail, String error) implements Phase {
+            public String id() {
+                return "failed";
+            }
+
+            public String fix() {
+                return FAILED_FIX;
+            }
         }
     }
 
@@ -57,16 +134,20 @@ public final class RebalancePlanner {
      */
     record Memory(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
             RebalanceJob job, List<HostPort> settledFor, List<HostPort> withoutShards, List<HostPort> neededReported,
-            List<String> blocked, int blockedChecks, int failures, Phase phase, String detail, String fix, String error,
-            Instant lastCheckAt) {
+            int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
 
         static Memory initial() {
-            return new Memory(true, 0, null, -1, 0, null, null, List.of(), null, List.of(), 0, 0, Phase.IDLE,
-                    "not checked yet", null, null, null);
+            return new Memory(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
+                    new Phase.Idle("not checked yet"), null);
         }
 
         boolean due(long now) {
             return checkNow || now - nextCheckAt >= 0;
+        }
+
+        /** The tables that stop an online move, while blocked. */
+        List<String> blockedTables() {
+            return phase instanceof Phase.Blocked blocked ? blocked.tables() : List.of();
         }
 
         /** Whether this pass has anything to read: a job to follow, or a check that is due. */
@@ -175,7 +256,7 @@ public final class RebalancePlanner {
             case StartResult.Refused r -> failed(d, "citus_rebalance_start() failed: " + r.message(), r.message(), now);
             case StartResult.NoMoves ignored -> {
                 startedReset(d, lacking);
-                settle(d, Phase.IDLE, "Citus found no moves to make for " + lacking);
+                settle(d, "Citus found no moves to make for " + lacking);
                 d.log(false, Event.REBALANCE_FINISHED, "rebalance for " + lacking + ": Citus found no moves to make",
                         "workers", lacking);
             }
@@ -185,8 +266,7 @@ public final class RebalancePlanner {
                 d.lastDoneLogged = -1;
                 d.lastProgressAt = now;
                 d.effects.add(new Effect.Started());
-                d.phase = Phase.RUNNING;
-                d.detail = "job " + job.id() + " started for " + lacking;
+                d.phase = new Phase.Running("job " + job.id() + " started for " + lacking, null);
                 d.checkNow = true;
                 d.log(false, Event.REBALANCE_STARTED, "rebalance job " + job.id() + " started (citus_rebalance_start, "
                         + mode.citusValue() + ", parallel transfers) for workers " + lacking + " without shards",
@@ -209,11 +289,11 @@ public final class RebalancePlanner {
         RebalanceJob job = m.job();
         List<String> workers = new ArrayList<>();
         m.withoutShards().forEach(w -> workers.add(w.toString()));
-        return new Status.Rebalance(onJoin, mode.citusValue(), m.phase().id(), m.detail(),
+        return new Status.Rebalance(onJoin, mode.citusValue(), m.phase().id(), m.phase().detail(),
                 job == null ? null : job.jobId(), job == null ? null : job.state(), job == null ? null : job.startedAt(),
                 job == null ? null : job.finishedAt(), job == null ? 0 : job.done(), job == null ? 0 : job.total(),
-                job == null ? Map.of() : job.taskCounts(), List.copyOf(workers), m.blocked(), m.fix(),
-                m.error(), m.lastCheckAt());
+                job == null ? Map.of() : job.taskCounts(), List.copyOf(workers), m.blockedTables(), m.phase().fix(),
+                m.phase().error(), m.lastCheckAt());
     }
 
     private void follow(Draft d, RebalanceJob latest, long now) {
@@ -224,11 +304,8 @@ public final class RebalancePlanner {
                     + " (not started by this registrar); following it, no second one is started",
                     "job", latest.jobId(), "startedBy", "other");
         }
-        d.phase = Phase.RUNNING;
-        d.detail = "job " + latest.jobId() + " " + latest.state() + ": " + latest.done() + "/" + latest.total()
-                + " tasks done";
-        d.fix = null;
-        d.error = latest.error();
+        d.phase = new Phase.Running("job " + latest.jobId() + " " + latest.state() + ": " + latest.done() + "/"
+                + latest.total() + " tasks done", latest.error());
         if (latest.done() != d.lastDoneLogged || now - d.lastProgressAt >= PROGRESS_EVERY_NANOS) {
             d.lastDoneLogged = latest.done();
             d.lastProgressAt = now;
@@ -244,10 +321,7 @@ public final class RebalancePlanner {
         d.following = null;
         if (latest != null && latest.finished()) {
             d.failures = 0;
-            d.phase = Phase.IDLE;
-            d.detail = "job " + id + " finished";
-            d.error = null;
-            d.fix = null;
+            d.phase = new Phase.Idle("job " + id + " finished");
             Duration took = latest.startedAt() == null || latest.finishedAt() == null ? null
                     : Duration.between(latest.startedAt(), latest.finishedAt());
             d.log(false, Event.REBALANCE_FINISHED, "rebalance job " + id + " finished: " + latest.done() + " tasks"
@@ -260,8 +334,7 @@ public final class RebalancePlanner {
         d.effects.add(new Effect.Failed());
         if ("cancelled".equals(jobState)) {
             // Someone stopped it on purpose (citus_rebalance_stop): not restarted until the set of workers changes.
-            d.phase = Phase.IDLE;
-            d.detail = "job " + id + " was cancelled; not restarted for the same workers";
+            d.phase = new Phase.Idle("job " + id + " was cancelled; not restarted for the same workers");
             d.log(true, Event.REBALANCE_FAILED, "rebalance job " + id + " was cancelled; the registrar does not restart"
                     + " it for the same workers (SELECT citus_rebalance_start(); to run it)", "job", id,
                     "jobState", jobState, "error", why);
@@ -285,19 +358,17 @@ public final class RebalancePlanner {
         d.withoutShards = List.copyOf(lacking);
         d.nextCheckAt = now + IDLE_CHECK.toNanos();
         if (lacking.isEmpty()) {
-            settle(d, Phase.IDLE, "every active worker holds shards (or there are no distributed tables)");
+            settle(d, "every active worker holds shards (or there are no distributed tables)");
             d.settledFor = null;
             d.neededReported = null;
             return null;
         }
         if (lacking.equals(d.settledFor)) {
-            settle(d, Phase.IDLE, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
+            settle(d, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
             return null;
         }
         if (!onJoin) {
-            d.phase = Phase.NEEDED;
-            d.detail = "workers without shards: " + lacking + "; REBALANCE_ON_JOIN=false";
-            d.fix = NEEDED_FIX;
+            d.phase = new Phase.Needed(List.copyOf(lacking));
             if (!lacking.equals(d.neededReported)) {
                 d.neededReported = lacking;
                 d.log(false, Event.REBALANCE_NEEDED, "workers " + lacking + " hold no shards; REBALANCE_ON_JOIN=false,"
@@ -306,10 +377,7 @@ public final class RebalancePlanner {
             return null;
         }
         if (!o.unreachable().isEmpty()) {
-            d.phase = Phase.WAITING;
-            d.detail = "workers without shards: " + lacking + "; waiting for unreachable " + o.unreachable()
-                    + " (a rebalance now would fail)";
-            d.fix = null;
+            d.phase = new Phase.Waiting(List.copyOf(lacking), List.copyOf(o.unreachable()));
             d.nextCheckAt = now + WAITING_CHECK.toNanos();
             return null;
         }
@@ -322,20 +390,14 @@ public final class RebalancePlanner {
 
     private static void startedReset(Draft d, List<HostPort> lacking) {
         d.settledFor = lacking;
-        d.blocked = List.of();
         d.blockedChecks = 0;
         d.failures = 0;
-        d.error = null;
-        d.fix = null;
     }
 
     private static void blocked(Draft d, List<String> tables, long now) {
         d.blockedChecks++;
-        boolean changed = !tables.equals(d.blocked);
-        d.blocked = List.copyOf(tables);
-        d.phase = Phase.BLOCKED;
-        d.detail = "tables without primary key or replica identity cannot move online: " + String.join(", ", tables);
-        d.fix = BLOCKED_FIX;
+        boolean changed = !(d.phase instanceof Phase.Blocked blocked && blocked.tables().equals(tables));
+        d.phase = new Phase.Blocked(List.copyOf(tables));
         d.nextCheckAt = now + BLOCKED_RETRY.delay(d.blockedChecks).toNanos();
         if (changed || Throttle.onDoubling(d.blockedChecks)) {
             StringBuilder fixes = new StringBuilder();
@@ -352,22 +414,15 @@ public final class RebalancePlanner {
 
     private static void failed(Draft d, String message, String citusError, long now) {
         d.failures++;
-        d.phase = Phase.FAILED;
-        d.detail = message;
-        d.error = citusError;
-        d.fix = FAILED_FIX;
+        d.phase = new Phase.Failed(message, citusError);
         d.nextCheckAt = now + FAILED_RETRY.delay(d.failures).toNanos();
         if (Throttle.onDoubling(d.failures)) {
             d.log(true, Event.REBALANCE_FAILED, message, "error", citusError, "failures", d.failures);
         }
     }
 
-    private static void settle(Draft d, Phase phase, String why) {
-        d.phase = phase;
-        d.detail = why;
-        d.fix = null;
-        d.error = null;
-        d.blocked = List.of();
+    private static void settle(Draft d, String why) {
+        d.phase = new Phase.Idle(why);
         d.blockedChecks = 0;
     }
 
@@ -382,13 +437,9 @@ public final class RebalancePlanner {
         List<HostPort> settledFor;
         List<HostPort> withoutShards;
         List<HostPort> neededReported;
-        List<String> blocked;
         int blockedChecks;
         int failures;
         Phase phase;
-        String detail;
-        String fix;
-        String error;
         Instant lastCheckAt;
         final List<Effect> effects = new ArrayList<>();
 
@@ -402,13 +453,9 @@ public final class RebalancePlanner {
             settledFor = m.settledFor();
             withoutShards = m.withoutShards();
             neededReported = m.neededReported();
-            blocked = m.blocked();
             blockedChecks = m.blockedChecks();
             failures = m.failures();
             phase = m.phase();
-            detail = m.detail();
-            fix = m.fix();
-            error = m.error();
             lastCheckAt = m.lastCheckAt();
         }
 
@@ -418,8 +465,7 @@ public final class RebalancePlanner {
 
         Memory memory() {
             return new Memory(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, settledFor,
-                    withoutShards, neededReported, blocked, blockedChecks, failures, phase, detail, fix, error,
-                    lastCheckAt);
+                    withoutShards, neededReported, blockedChecks, failures, phase, lastCheckAt);
         }
 
         Step step(List<HostPort> startFor) {

@@ -6,17 +6,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.config.ShardTransferMode;
+import org.citusrailway.registrar.coordinator.CoordinatorSession;
+import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Effect;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Memory;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Observation;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.StartResult;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Step;
-import org.citusrailway.registrar.coordinator.CoordinatorSession;
 import org.citusrailway.registrar.report.EventLog;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.report.Status;
 
 /**
@@ -110,9 +110,7 @@ public final class Rebalancer {
         memory = step.memory();
         for (Effect effect : step.effects()) {
             switch (effect) {
-                case Effect.Log line when line.warn() -> log.warn(line.event(), line.message(),
-                        line.fields().toArray());
-                case Effect.Log line -> log.info(line.event(), line.message(), line.fields().toArray());
+                case Effect.Log line -> log.line(line.warn(), line.event(), line.message(), line.fields());
                 case Effect.Started ignored -> metrics.rebalanceStarted();
                 case Effect.Failed ignored -> metrics.rebalanceFailed();
             }
@@ -121,7 +119,7 @@ public final class Rebalancer {
 
     private Status.Rebalance view() {
         Status.Rebalance view = planner.view(memory);
-        metrics.rebalance(memory.following() != null, view.tasks(), memory.blocked().size(),
+        metrics.rebalance(memory.following() != null, view.tasks(), memory.blockedTables().size(),
                 memory.withoutShards().size());
         return view;
     }

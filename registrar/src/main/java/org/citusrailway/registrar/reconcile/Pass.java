@@ -195,8 +195,7 @@ public final class Pass {
     private void publish(List<Effect> effects) {
         for (Effect effect : effects) {
             switch (effect) {
-                case Effect.Log line when line.warn() -> log.warn(line.event(), line.message(), line.fields().toArray());
-                case Effect.Log line -> log.info(line.event(), line.message(), line.fields().toArray());
+                case Effect.Log line -> log.line(line.warn(), line.event(), line.message(), line.fields());
                 case Effect.ProbeFailed failed -> metrics.probeFailed(failed.reason());
                 case Effect.Added ignored -> metrics.registered();
                 case Effect.Activated ignored -> metrics.activated();

@@ -26,6 +26,11 @@ public final class EventLog {
         write(Level.WARN, event, message, fields);
     }
 
+    /** A line a planner decided on: warn or info. */
+    public void line(boolean warn, Event event, String message, java.util.List<Object> fields) {
+        write(warn ? Level.WARN : Level.INFO, event, message, fields.toArray());
+    }
+
     /** fields: alternating names and values; null values are left out. */
     private void write(Level level, Event event, String message, Object[] fields) {
         LoggingEventBuilder line = LOG.atLevel(level).addKeyValue("event", event.id());

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.backup.BackupScheduler;
 import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.probe.ProbeFailure;
 
 /** Counters and gauges, written by the loop, rendered in Prometheus text format for /metrics. */

@@ -3,8 +3,8 @@ package org.citusrailway.registrar.report;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.backup.BackupScheduler;
+import org.citusrailway.registrar.coordinator.ArchiveRow;
 
 /** An immutable picture of the registrar after a pass, published for /status. */
 public record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,

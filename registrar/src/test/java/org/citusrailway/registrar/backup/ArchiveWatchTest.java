@@ -7,14 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.citusrailway.testkit.Await;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
-import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.LogCapture;
 import org.citusrailway.registrar.RunningRegistrar;
 import org.citusrailway.registrar.ScaleCluster;
+import org.citusrailway.registrar.coordinator.ArchiveRow;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.testkit.Await;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The registrar reports every node's WAL archiving, against real Citus nodes whose archive_command copies WAL to a

@@ -7,11 +7,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.citusrailway.registrar.config.BackupSchedule;
+import org.citusrailway.registrar.config.HostPort;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.citusrailway.registrar.config.BackupSchedule;
-import org.citusrailway.registrar.config.HostPort;
 
 /** Every decision of the backup schedule, as a table: what the round saw → the backups it takes and the point. */
 class BackupPlanTest {

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.config.HostPort;
+import org.junit.jupiter.api.Test;
 
 class CandidateNamesTest {
 

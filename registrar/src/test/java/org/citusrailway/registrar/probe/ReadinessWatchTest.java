@@ -9,10 +9,10 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.PgConnector;
+import org.junit.jupiter.api.Test;
 
 /** The readiness watch on plain sockets: what counts as ready between passes. */
 class ReadinessWatchTest {

@@ -10,20 +10,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.config.ShardTransferMode;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Effect;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Memory;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Observation;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Phase;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.StartResult;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Step;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.timing.Backoff;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.citusrailway.registrar.timing.Backoff;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.report.Status;
 
 /** Every decision of the rebalancer, without PostgreSQL: memory and observation in, memory, log lines and start out. */
 class RebalancePlannerTest {
@@ -50,7 +49,7 @@ class RebalancePlannerTest {
         return step.effects().stream().filter(e -> e instanceof Effect.Log).map(e -> ((Effect.Log) e).event()).toList();
     }
 
-    record CheckCase(String name, RebalancePlanner planner, Memory memory, Observation observed, Phase phase,
+    record CheckCase(String name, RebalancePlanner planner, Memory memory, Observation observed, String phase,
             List<HostPort> startFor, List<Event> logged, long nextCheckInSeconds) {
         @Override
         public String toString() {
@@ -63,30 +62,30 @@ class RebalancePlannerTest {
         Memory settledOnW3 = ON_JOIN.started(fresh, List.of(W3), new StartResult.NoMoves(), NOW - SECOND).memory();
         return Stream.of(
                 new CheckCase("no worker lacks shards: idle, next check in a minute", ON_JOIN, fresh,
-                        catalog(List.of(), List.of(), Set.of(), List.of()), Phase.IDLE, null, List.of(), 60),
+                        catalog(List.of(), List.of(), Set.of(), List.of()), "idle", null, List.of(), 60),
                 new CheckCase("a new worker lacks shards: start for it", ON_JOIN, fresh,
-                        catalog(List.of(W3), List.of(), Set.of(), List.of()), Phase.IDLE, List.of(W3), List.of(), 60),
+                        catalog(List.of(W3), List.of(), Set.of(), List.of()), "idle", List.of(W3), List.of(), 60),
                 new CheckCase("a retired worker lacking shards is no reason", ON_JOIN, fresh,
-                        catalog(List.of(W3), List.of(), Set.of(W3.host()), List.of()), Phase.IDLE, null, List.of(), 60),
+                        catalog(List.of(W3), List.of(), Set.of(W3.host()), List.of()), "idle", null, List.of(), 60),
                 new CheckCase("the same workers a rebalance already ran for: no second start", ON_JOIN, settledOnW3,
-                        catalog(List.of(W3), List.of(), Set.of(), List.of()), Phase.IDLE, null, List.of(), 60),
+                        catalog(List.of(W3), List.of(), Set.of(), List.of()), "idle", null, List.of(), 60),
                 new CheckCase("another worker than last time: start again", ON_JOIN, settledOnW3,
-                        catalog(List.of(W3, W4), List.of(), Set.of(), List.of()), Phase.IDLE, List.of(W3, W4), List.of(),
+                        catalog(List.of(W3, W4), List.of(), Set.of(), List.of()), "idle", List.of(W3, W4), List.of(),
                         60),
                 new CheckCase("REBALANCE_ON_JOIN=false: only say it is needed", new RebalancePlanner(false,
                         ShardTransferMode.AUTO), fresh, catalog(List.of(W3), List.of(), Set.of(), List.of()),
-                        Phase.NEEDED, null, List.of(Event.REBALANCE_NEEDED), 60),
+                        "needed", null, List.of(Event.REBALANCE_NEEDED), 60),
                 new CheckCase("an unreachable worker: wait, check again in 5 s", ON_JOIN, fresh,
-                        catalog(List.of(W3), List.of(), Set.of(), List.of(W4)), Phase.WAITING, null, List.of(), 5),
+                        catalog(List.of(W3), List.of(), Set.of(), List.of(W4)), "waiting", null, List.of(), 5),
                 new CheckCase("auto and a table without identity: blocked, retried in 2 s", ON_JOIN, fresh,
-                        catalog(List.of(W3), List.of("public.nokey"), Set.of(), List.of()), Phase.BLOCKED, null,
+                        catalog(List.of(W3), List.of("public.nokey"), Set.of(), List.of()), "blocked", null,
                         List.of(Event.REBALANCE_BLOCKED), 2),
                 new CheckCase("block_writes moves a table without identity", new RebalancePlanner(true,
                         ShardTransferMode.BLOCK_WRITES), fresh, catalog(List.of(W3), List.of("public.nokey"), Set.of(),
-                        List.of()), Phase.IDLE, List.of(W3), List.of(), 60),
+                        List.of()), "idle", List.of(W3), List.of(), 60),
                 new CheckCase("force_logical moves a table without identity", new RebalancePlanner(true,
                         ShardTransferMode.FORCE_LOGICAL), fresh, catalog(List.of(W3), List.of("public.nokey"), Set.of(),
-                        List.of()), Phase.IDLE, List.of(W3), List.of(), 60));
+                        List.of()), "idle", List.of(W3), List.of(), 60));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -94,7 +93,7 @@ class RebalancePlannerTest {
     void aDueCheckDecides(CheckCase c) {
         assertTrue(c.planner().needsCatalog(c.memory(), null, NOW), "a due check reads the catalog");
         Step step = c.planner().plan(c.memory(), c.observed(), NOW);
-        assertEquals(c.phase(), step.memory().phase());
+        assertEquals(c.phase(), step.memory().phase().id());
         assertEquals(c.startFor(), step.startFor());
         assertEquals(c.logged(), events(step));
         assertEquals(NOW + c.nextCheckInSeconds() * SECOND, step.memory().nextCheckAt());
@@ -120,7 +119,7 @@ class RebalancePlannerTest {
         assertEquals(List.of(Event.REBALANCE_NEEDED), events(first));
         assertEquals(List.of(), events(again));
         assertEquals(List.of(Event.REBALANCE_NEEDED), events(more));
-        assertEquals(RebalancePlanner.NEEDED_FIX, more.memory().fix());
+        assertEquals(RebalancePlanner.NEEDED_FIX, more.memory().phase().fix());
     }
 
     @Test
@@ -144,7 +143,7 @@ class RebalancePlannerTest {
         Step fixed = ON_JOIN.plan(m, catalog(List.of(W3), List.of(), Set.of(), List.of()), at);
         assertEquals(List.of(W3), fixed.startFor());
         Memory started = ON_JOIN.started(fixed.memory(), List.of(W3), new StartResult.Job(7), at).memory();
-        assertEquals(List.of(), started.blocked());
+        assertEquals(List.of(), started.blockedTables());
         assertEquals(0, started.blockedChecks());
     }
 
@@ -154,7 +153,7 @@ class RebalancePlannerTest {
                 .memory();
 
         Step job = ON_JOIN.started(asked, List.of(W3), new StartResult.Job(12), NOW);
-        assertEquals(Phase.RUNNING, job.memory().phase());
+        assertEquals("running", job.memory().phase().id());
         assertEquals(12L, job.memory().following());
         assertTrue(job.memory().checkNow(), "followed from the next pass");
         assertEquals(List.of(Event.REBALANCE_STARTED), events(job));
@@ -164,7 +163,7 @@ class RebalancePlannerTest {
         assertTrue(line.fields().containsAll(List.of("transferMode", "auto", "startedBy", "registrar")), line.toString());
 
         Step none = ON_JOIN.started(asked, List.of(W3), new StartResult.NoMoves(), NOW);
-        assertEquals(Phase.IDLE, none.memory().phase());
+        assertEquals("idle", none.memory().phase().id());
         assertEquals(List.of(W3), none.memory().settledFor());
         assertEquals(List.of(Event.REBALANCE_FINISHED), events(none));
 
@@ -174,12 +173,12 @@ class RebalancePlannerTest {
         assertEquals(List.of(), elsewhere.effects());
 
         Step noIdentity = ON_JOIN.started(asked, List.of(W3), new StartResult.NoIdentity("public.nokey"), NOW);
-        assertEquals(Phase.BLOCKED, noIdentity.memory().phase());
-        assertEquals(List.of("public.nokey"), noIdentity.memory().blocked());
+        assertEquals("blocked", noIdentity.memory().phase().id());
+        assertEquals(List.of("public.nokey"), noIdentity.memory().blockedTables());
 
         Step refused = ON_JOIN.started(asked, List.of(W3), new StartResult.Refused("permission denied"), NOW);
-        assertEquals(Phase.FAILED, refused.memory().phase());
-        assertEquals("permission denied", refused.memory().error());
+        assertEquals("failed", refused.memory().phase().id());
+        assertEquals("permission denied", refused.memory().phase().error());
         assertEquals(NOW + 15 * SECOND, refused.memory().nextCheckAt());
         assertEquals(List.of(Event.REBALANCE_FAILED), events(refused));
     }
@@ -191,7 +190,7 @@ class RebalancePlannerTest {
 
         Step progress = ON_JOIN.plan(running, job(job(12, "running", "done=1,running=2", null)), NOW + SECOND);
         assertEquals(List.of(Event.REBALANCE_PROGRESS), events(progress));
-        assertEquals("job 12 running: 1/3 tasks done", progress.memory().detail());
+        assertEquals("job 12 running: 1/3 tasks done", progress.memory().phase().detail());
         Step same = ON_JOIN.plan(progress.memory(), job(job(12, "running", "done=1,running=2", null)), NOW + 2 * SECOND);
         assertEquals(List.of(), events(same), "no new line until the count changes or 10 s pass");
         Step later = ON_JOIN.plan(same.memory(), job(job(12, "running", "done=1,running=2", null)), NOW + 12 * SECOND);
@@ -202,7 +201,7 @@ class RebalancePlannerTest {
         Step done = ON_JOIN.plan(later.memory(), new Observation(finished, List.of(), List.of(), Set.of(), List.of(),
                 Instant.EPOCH), NOW + 13 * SECOND);
         assertEquals(List.of(Event.REBALANCE_FINISHED), events(done));
-        assertEquals(Phase.IDLE, done.memory().phase());
+        assertEquals("idle", done.memory().phase().id());
         assertNull(done.memory().following());
         assertEquals("finished", ON_JOIN.view(done.memory()).jobState());
         assertEquals(3, ON_JOIN.view(done.memory()).tasksDone());
@@ -223,15 +222,15 @@ class RebalancePlannerTest {
         Memory running = ON_JOIN.started(Memory.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
 
         Step cancelled = ON_JOIN.plan(running, job(job(12, "cancelled", "done=1,cancelled=2", null)), NOW);
-        assertEquals(Phase.IDLE, cancelled.memory().phase());
+        assertEquals("idle", cancelled.memory().phase().id());
         assertTrue(cancelled.effects().contains(new Effect.Failed()));
         assertEquals(List.of(Event.REBALANCE_FAILED), events(cancelled));
         assertEquals(NOW + 60 * SECOND, cancelled.memory().nextCheckAt());
         assertEquals(List.of(W3), cancelled.memory().settledFor(), "not restarted for the same workers");
 
         Step failed = ON_JOIN.plan(running, job(job(12, "failed", "done=1,error=1", "could not connect")), NOW);
-        assertEquals(Phase.FAILED, failed.memory().phase());
-        assertEquals("could not connect", failed.memory().error());
+        assertEquals("failed", failed.memory().phase().id());
+        assertEquals("could not connect", failed.memory().phase().error());
         assertNull(failed.memory().settledFor(), "retried for the same workers");
         assertEquals(NOW + 15 * SECOND, failed.memory().nextCheckAt());
         assertTrue(failed.effects().contains(new Effect.Failed()));
@@ -240,7 +239,7 @@ class RebalancePlannerTest {
     @Test
     void aFailedReadBacksOffInsteadOfRetryingEveryPass() {
         Step first = ON_JOIN.checkFailed(Memory.initial(), "canceling statement due to statement timeout", NOW);
-        assertEquals(Phase.FAILED, first.memory().phase());
+        assertEquals("failed", first.memory().phase().id());
         assertFalse(first.memory().wantsLook(NOW + 14 * SECOND));
         assertTrue(first.memory().wantsLook(NOW + 15 * SECOND));
         Step second = ON_JOIN.checkFailed(first.memory(), "again", NOW + 15 * SECOND);

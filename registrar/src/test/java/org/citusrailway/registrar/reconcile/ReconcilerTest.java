@@ -9,11 +9,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
 import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.NodeRow;
 import org.citusrailway.registrar.probe.ProbeFailure;
 import org.citusrailway.registrar.probe.ProbeResult;
+import org.junit.jupiter.api.Test;
 
 class ReconcilerTest {
     private static final HostPort COORDINATOR = new HostPort("coordinator.railway.internal", 5432);
