@@ -91,7 +91,7 @@ public final class RegistrarProcess implements AutoCloseable {
         return spawnedEpochMillis;
     }
 
-    /** Waits for the exit; true if it exited in time. Once it has, {@link #stdout()} and {@link #stderr()} are whole. */
+    /** Waits for the exit; true if it exited in time. Then {@link #stdout()} and {@link #stderr()} are whole. */
     public boolean waitFor(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             return false;
@@ -105,14 +105,17 @@ public final class RegistrarProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** SIGTERM, as Railway and Docker stop a container; returns at once. */
+    /**
+     * SIGTERM, as Railway and Docker stop a container; returns at once. Sent through the process handle:
+     * Process.destroy would also close the pipes, and what the registrar says while it stops would be lost.
+     */
     public void terminate() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     /** SIGKILL, and waits for the exit. */
     public void kill() {
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         try {
             waitFor(Duration.ofSeconds(10));
         } catch (InterruptedException e) {
@@ -132,7 +135,7 @@ public final class RegistrarProcess implements AutoCloseable {
                 kill();
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            process.toHandle().destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }
