@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,13 +55,17 @@ class BackupSchedulerTest {
     @Test
     void everyNodeIsBackedUpThenARestorePointIsMadeAndNotedInEveryStanza() throws Exception {
         Path repository = shared(dir.resolve("repository"));
-        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
+        try (LocalCitusCluster cluster = Clusters.scale(b -> b.setting("archive_mode", "on"));
                 LogCapture logs = new LogCapture()) {
-            List<LocalPostgres> nodes = List.of(cluster.coordinator, cluster.worker1, cluster.worker2);
+            LocalPostgres server1 = cluster.server(Clusters.W1);
+            LocalPostgres server2 = cluster.server(Clusters.W2);
+            HostPort w1 = Clusters.hostPort(cluster, Clusters.W1);
+            HostPort w2 = Clusters.hostPort(cluster, Clusters.W2);
+            List<LocalPostgres> nodes = List.of(cluster.coordinator(), server1, server2);
             for (LocalPostgres node : nodes) {
                 giveBucket(node, repository, true);
             }
-            Map<String, String> env = cluster.registrarEnvironment();
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
             env.put("BACKUP_CHECK_INTERVAL", "2s");
             env.put("BACKUP_FULL_INTERVAL", "1h");
             env.put("BACKUP_DIFF_INTERVAL", "0");
@@ -91,9 +96,9 @@ class BackupSchedulerTest {
                 assertTrue(json.contains("\"type\":\"full\""), json);
                 String metrics = registrar.registrar.metricsText();
                 assertTrue(metrics.contains("citus_registrar_backups_total 3"), metrics);
-                assertTrue(metrics.contains("citus_registrar_backup_last_full_timestamp_seconds{node=\"" + cluster.w1()
+                assertTrue(metrics.contains("citus_registrar_backup_last_full_timestamp_seconds{node=\"" + w1
                         + "\"} "), metrics);
-                assertTrue(metrics.contains("citus_registrar_volume_free_bytes{node=\"" + cluster.w2() + "\"} "),
+                assertTrue(metrics.contains("citus_registrar_volume_free_bytes{node=\"" + w2 + "\"} "),
                         metrics);
 
                 // No backup is due for an hour, but restore points keep coming on their own schedule.
@@ -115,16 +120,20 @@ class BackupSchedulerTest {
     @Test
     void aNodeWhoseBackupFailsIsRetriedLaterAndOneWithoutItsStanzaYetIsWaitedFor() throws Exception {
         Path repository = shared(dir.resolve("repository"));
-        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
+        try (LocalCitusCluster cluster = Clusters.scale(b -> b.setting("archive_mode", "on"));
                 LogCapture logs = new LogCapture()) {
-            giveBucket(cluster.coordinator, repository, true);
+            LocalPostgres server1 = cluster.server(Clusters.W1);
+            LocalPostgres server2 = cluster.server(Clusters.W2);
+            HostPort w1 = Clusters.hostPort(cluster, Clusters.W1);
+            HostPort w2 = Clusters.hostPort(cluster, Clusters.W2);
+            giveBucket(cluster.coordinator(), repository, true);
             // worker1's stanza exists, but pgBackRest cannot reach its server: every backup fails.
-            Path broken = giveBucket(cluster.worker1, repository, true);
-            Files.writeString(broken, Files.readString(broken).replace("pg1-port=" + cluster.worker1.port(),
+            Path broken = giveBucket(server1, repository, true);
+            Files.writeString(broken, Files.readString(broken).replace("pg1-port=" + server1.port(),
                     "pg1-port=1"));
             // worker2 has not created its stanza yet (a node does so in the background after it boots).
-            giveBucket(cluster.worker2, repository, false);
-            Map<String, String> env = cluster.registrarEnvironment();
+            giveBucket(server2, repository, false);
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
             env.put("BACKUP_CHECK_INTERVAL", "2s");
             env.put("RESTORE_POINT_INTERVAL", "0");
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
@@ -133,22 +142,22 @@ class BackupSchedulerTest {
                 assertEquals(0, logs.count(Event.RESTORE_POINT_UNNOTED), "nodes without a backup are not asked to note"
                         + " it: " + logs.text());
                 assertEquals(1, logs.count(Event.BACKUP_COMPLETED), logs.text());
-                assertTrue(logs.text().contains("backup of node " + cluster.w1() + " failed (1 time)"), logs.text());
-                BackupScheduler.NodeBackups worker1 = node(registrar, cluster.w1());
+                assertTrue(logs.text().contains("backup of node " + w1 + " failed (1 time)"), logs.text());
+                BackupScheduler.NodeBackups worker1 = node(registrar, w1);
                 assertEquals(1, worker1.failures(), worker1.toString());
                 assertTrue(worker1.lastError() != null && worker1.lastError().contains("ERROR: ["), worker1.toString());
                 assertNotNull(worker1.retryAfter(), worker1.toString());
                 assertNull(worker1.newest(), worker1.toString());
                 assertTrue(registrar.registrar.metricsText().contains(
-                        "citus_registrar_backup_failing{node=\"" + cluster.w1() + "\"} 1"), registrar.registrar.metricsText());
-                BackupScheduler.NodeBackups worker2 = node(registrar, cluster.w2());
+                        "citus_registrar_backup_failing{node=\"" + w1 + "\"} 1"), registrar.registrar.metricsText());
+                BackupScheduler.NodeBackups worker2 = node(registrar, w2);
                 assertTrue(worker2.lastError().startsWith("stanza not created yet"), worker2.toString());
                 assertEquals(0, worker2.failures(), "waited for, not failed: " + worker2);
 
                 // worker2's stanza appears: it is backed up on the next round. worker1 waits for its retry time.
-                createStanza(cluster.worker2);
+                createStanza(server2);
                 Await.until(SOON, "worker2 backed up", () -> logs.count(Event.BACKUP_COMPLETED) == 2);
-                assertTrue(logs.text().contains("full backup of node " + cluster.w2() + " done"), logs.text());
+                assertTrue(logs.text().contains("full backup of node " + w2 + " done"), logs.text());
                 assertEquals(1, logs.count(Event.BACKUP_FAILED), "retried after five minutes, not every round");
             }
         }
@@ -166,25 +175,28 @@ class BackupSchedulerTest {
         var store = Files.getFileStore(dir);
         long percentFree = store.getUsableSpace() * 100 / store.getTotalSpace();
         assumeTrue(percentFree < 89, "the test volume is " + percentFree + " % free: no alert threshold above it");
-        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on"));
+        try (LocalCitusCluster cluster = Clusters.scale(b -> b.setting("archive_mode", "on"));
                 LogCapture logs = new LogCapture()) {
-            giveBucket(cluster.coordinator, repository, true);
-            giveBucket(cluster.worker1, repository, true);
-            Map<String, String> env = cluster.registrarEnvironment();
+            LocalPostgres server1 = cluster.server(Clusters.W1);
+            HostPort w1 = Clusters.hostPort(cluster, Clusters.W1);
+            HostPort w2 = Clusters.hostPort(cluster, Clusters.W2);
+            giveBucket(cluster.coordinator(), repository, true);
+            giveBucket(server1, repository, true);
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
             env.put("BACKUP_CHECK_INTERVAL", "1s");
             env.put("VOLUME_FREE_ALERT_PERCENT", Long.toString(percentFree + 2));
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
                 Await.until(SOON, "volume-nearly-full for the two nodes with a bucket",
                         () -> logs.count(Event.VOLUME_NEARLY_FULL) == 2);
-                assertTrue(logs.text().contains("node " + cluster.w1() + " has "), logs.text());
+                assertTrue(logs.text().contains("node " + w1 + " has "), logs.text());
                 Await.until(SOON, "backups-incomplete", () -> logs.count(Event.BACKUPS_INCOMPLETE) == 1);
-                assertTrue(logs.text().contains("nodes [" + cluster.w2() + "] have no bucket"), logs.text());
+                assertTrue(logs.text().contains("nodes [" + w2 + "] have no bucket"), logs.text());
                 Await.until(SOON, "the two backups", () -> logs.count(Event.BACKUP_COMPLETED) == 2);
                 Thread.sleep(3_000);
                 assertEquals(1, logs.count(Event.BACKUPS_INCOMPLETE), "said once: " + logs.text());
                 assertEquals(2, logs.count(Event.VOLUME_NEARLY_FULL), "said once per node: " + logs.text());
                 BackupScheduler.NodeBackups worker2 = registrar.status().backups().nodes().stream()
-                        .filter(n -> n.node().equals(cluster.w2())).findFirst().orElseThrow();
+                        .filter(n -> n.node().equals(w2)).findFirst().orElseThrow();
                 assertTrue(worker2.reachable() && !worker2.configured(), worker2.toString());
             }
         }

@@ -8,15 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,9 +27,6 @@ import org.citusrailway.registrar.config.Config;
  */
 class BadConfigurationTest {
     private static final String PASSWORD = "Bad-Config-Secret-31";
-
-    @TempDir
-    Path dir;
 
     /** variable, value (null = unset); POSTGRES_PASSWORD is set unless the case is about it. */
     static Stream<Arguments> badConfigurations() {
@@ -116,36 +112,34 @@ class BadConfigurationTest {
     @ParameterizedTest(name = "{0}={1}")
     @MethodSource("inChildProcess")
     void childProcessExitsWithTwoAndOneLine(String variable, String value) throws Exception {
-        Path out = dir.resolve("out");
-        Path err = dir.resolve("err");
-        Process p = RegistrarProcess.launch(env(variable, value), out, err);
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(2, p.exitValue());
-        assertOneLine(variable, RegistrarProcess.read(err));
-        assertEquals("", RegistrarProcess.read(out));
+        try (RegistrarProcess p = RegistrarProcess.fromClassPath().env(env(variable, value)).start()) {
+            assertTrue(p.waitFor(Duration.ofSeconds(20)));
+            assertEquals(2, p.exitValue());
+            assertOneLine(variable, p.stderr());
+            assertEquals("", p.stdout());
+        }
     }
 
     @Test
     void anUnknownArgumentIsRefusedWithTheUsageLine() throws Exception {
-        Path out = dir.resolve("out");
-        Path err = dir.resolve("err");
-        Process p = RegistrarProcess.launch(env("PORT", "0"), out, err, List.of("--help"));
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(2, p.exitValue());
-        List<String> lines = RegistrarProcess.read(err).lines().toList();
-        assertEquals(1, lines.size(), lines.toString());
-        assertTrue(lines.get(0).startsWith("usage: java -jar registrar.jar [--version | --train]"), lines.get(0));
-        assertEquals("", RegistrarProcess.read(out));
+        try (RegistrarProcess p = RegistrarProcess.fromClassPath().env(env("PORT", "0")).args(List.of("--help"))
+                .start()) {
+            assertTrue(p.waitFor(Duration.ofSeconds(20)));
+            assertEquals(2, p.exitValue());
+            List<String> lines = p.stderr().lines().toList();
+            assertEquals(1, lines.size(), lines.toString());
+            assertTrue(lines.get(0).startsWith("usage: java -jar registrar.jar [--version | --train]"), lines.get(0));
+            assertEquals("", p.stdout());
+        }
     }
 
     @Test
     void versionNeedsNoConfiguration() throws Exception {
-        Path out = dir.resolve("out");
-        Path err = dir.resolve("err");
-        Process p = RegistrarProcess.launch(Map.of(), out, err, List.of("--version"));
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), RegistrarProcess.read(err));
-        assertTrue(RegistrarProcess.read(out).matches("citus-registrar \\S+\n"), RegistrarProcess.read(out));
+        try (RegistrarProcess p = RegistrarProcess.fromClassPath().args(List.of("--version")).start()) {
+            assertTrue(p.waitFor(Duration.ofSeconds(20)));
+            assertEquals(0, p.exitValue(), p.stderr());
+            assertTrue(p.stdout().matches("citus-registrar \\S+\n"), p.stdout());
+        }
     }
 
     private static void assertOneLine(String variable, String stderr) {

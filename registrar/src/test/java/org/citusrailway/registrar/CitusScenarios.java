@@ -4,16 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.Sql;
+import org.citusrailway.testkit.cluster.CitusTestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,32 +27,41 @@ import org.citusrailway.registrar.report.Status;
 /**
  * The registrar against real Citus, one story in order: registration from scratch, a no-op re-run, a worker added
  * later, re-activation, retirement, the coordinator row. Subclasses provide the cluster (local processes or
- * containers). The registrar runs with the default SCAN_INTERVAL.
+ * containers) with the nodes and names of {@link Clusters#scenarios}. The registrar runs with the default
+ * SCAN_INTERVAL.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 abstract class CitusScenarios {
     private static final Duration SOON = Duration.ofSeconds(20);
 
-    private CitusCluster cluster;
+    private CitusTestCluster cluster;
+    private Sql db;
     private LogCapture logs;
     private RunningRegistrar registrar;
 
+    /** The cluster, and the registrar's settings for it (coordinator, credentials, how it finds the workers). */
+    record Setup(CitusTestCluster cluster, Map<String, String> registrarEnvironment) {
+    }
+
     /** Starts the cluster, or aborts the class with an assumption message saying why it cannot run here. */
-    abstract CitusCluster startCluster();
+    abstract Setup startCluster();
 
     private String skipReason;
 
     @BeforeAll
     void start() {
+        Map<String, String> env;
         try {
-            cluster = startCluster();
+            Setup setup = startCluster();
+            cluster = setup.cluster();
+            env = new java.util.HashMap<>(setup.registrarEnvironment());
         } catch (org.opentest4j.TestAbortedException e) {
             skipReason = e.getMessage(); // reported on every scenario, so the skip and its reason are visible
             return;
         }
+        db = cluster.coordinatorSql();
         logs = new LogCapture();
-        var env = new java.util.HashMap<>(cluster.registrarEnvironment());
         env.put("PORT", "0");
         env.put("LOG_FORMAT", "text");
         registrar = new RunningRegistrar(env);
@@ -87,16 +93,8 @@ abstract class CitusScenarios {
     }
 
     private List<Row> nodes() {
-        try (Connection c = cluster.connectCoordinator(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "select nodeid, groupid, nodename, nodeport, isactive from pg_dist_node order by nodeid")) {
-            List<Row> rows = new ArrayList<>();
-            while (rs.next()) {
-                rows.add(new Row(rs.getInt(1), rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getBoolean(5)));
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return db.rows("select nodeid, groupid, nodename, nodeport, isactive from pg_dist_node order by nodeid",
+                rs -> new Row(rs.getInt(1), rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getBoolean(5)));
     }
 
     private Optional<Row> node(HostPort key) {
@@ -107,15 +105,34 @@ abstract class CitusScenarios {
         return node(key).map(Row::active).orElse(false);
     }
 
-    private void coordinatorSql(String sql, Object... args) {
-        try (Connection c = cluster.connectCoordinator(); PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            ps.execute();
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
+    /** Workers 1 and 2 (running from the start) and 3 (started later), as registered. */
+    private HostPort worker(int n) {
+        return Clusters.hostPort(cluster, "worker" + n);
+    }
+
+    /** A Citus worker whose superuser password differs from POSTGRES_PASSWORD. */
+    private HostPort wrongPasswordWorker() {
+        return Clusters.hostPort(cluster, Clusters.WRONG_PASSWORD);
+    }
+
+    /** A second name for worker 1 (same server_id). */
+    private HostPort worker1Alias() {
+        return Clusters.hostPort(cluster, Clusters.W1_ALIAS);
+    }
+
+    /** The coordinator listed as a worker candidate. */
+    private HostPort coordinatorAsWorker() {
+        return Clusters.hostPort(cluster, Clusters.COORDINATOR_AS_WORKER);
+    }
+
+    /** A worker with its own name, for retirement (retirement is by name). */
+    private HostPort retiree() {
+        return Clusters.hostPort(cluster, Clusters.RETIREE);
+    }
+
+    /** The coordinator's row as the registrar must set it. */
+    private HostPort coordinatorRow() {
+        return Clusters.hostPort(cluster, Clusters.COORDINATOR);
     }
 
     private Optional<Status.Candidate> candidate(HostPort key) {
@@ -137,29 +154,29 @@ abstract class CitusScenarios {
     @Test
     @Order(1)
     void registersTwoWorkersFromScratch() {
-        Await.until(SOON, "workers 1 and 2 active", () -> active(cluster.worker(1)) && active(cluster.worker(2)));
+        Await.until(SOON, "workers 1 and 2 active", () -> active(worker(1)) && active(worker(2)));
         assertEquals("leader", registrar.role());
         Row coordinatorRow = nodes().stream().filter(r -> r.groupId() == 0).findFirst().orElseThrow();
-        assertEquals(cluster.coordinatorRow(), coordinatorRow.key());
-        assertTrue(logs.count(Event.WORKER_ADDED, cluster.worker(1).toString()) == 1);
-        assertTrue(logs.count(Event.WORKER_ADDED, cluster.worker(2).toString()) == 1);
+        assertEquals(coordinatorRow(), coordinatorRow.key());
+        assertTrue(logs.count(Event.WORKER_ADDED, worker(1).toString()) == 1);
+        assertTrue(logs.count(Event.WORKER_ADDED, worker(2).toString()) == 1);
     }
 
     @Test
     @Order(2)
     void rejectedCandidatesAreReportedWithTheirReasonAndNotAdded() {
-        Await.until(SOON, "wrong password reported", () -> "auth-failed".equals(reasonOf(cluster.wrongPasswordWorker())));
+        Await.until(SOON, "wrong password reported", () -> "auth-failed".equals(reasonOf(wrongPasswordWorker())));
         Await.until(SOON, "second name of worker 1 reported",
-                () -> "duplicate-server-id".equals(reasonOf(cluster.worker1Alias())));
+                () -> "duplicate-server-id".equals(reasonOf(worker1Alias())));
         Await.until(SOON, "coordinator as worker reported",
-                () -> "is-coordinator".equals(reasonOf(cluster.coordinatorAsWorker())));
+                () -> "is-coordinator".equals(reasonOf(coordinatorAsWorker())));
         Await.until(SOON, "worker 3 (not started) reported",
-                () -> "unreachable".equals(reasonOf(cluster.worker(3))));
-        for (HostPort rejected : List.of(cluster.wrongPasswordWorker(), cluster.worker1Alias(),
-                cluster.coordinatorAsWorker(), cluster.worker(3))) {
+                () -> "unreachable".equals(reasonOf(worker(3))));
+        for (HostPort rejected : List.of(wrongPasswordWorker(), worker1Alias(),
+                coordinatorAsWorker(), worker(3))) {
             assertTrue(node(rejected).isEmpty(), rejected + " must not be registered");
         }
-        assertTrue(logs.count(Event.PROBE_FAILED, cluster.wrongPasswordWorker().toString()) == 1,
+        assertTrue(logs.count(Event.PROBE_FAILED, wrongPasswordWorker().toString()) == 1,
                 "one line per change, not per pass");
         String status = registrar.registrar.statusJson();
         assertFalse(status.contains(cluster.password()));
@@ -182,9 +199,9 @@ abstract class CitusScenarios {
     @Test
     @Order(4)
     void aWorkerThatAppearsLaterIsAdded() {
-        cluster.startWorker3();
+        cluster.start(Clusters.W3);
         long ready = System.nanoTime();
-        Await.until(SOON, "worker 3 active", () -> active(cluster.worker(3)));
+        Await.until(SOON, "worker 3 active", () -> active(worker(3)));
         long millis = Duration.ofNanos(System.nanoTime() - ready).toMillis();
         System.out.println("worker 3 ready -> active: " + millis + " ms");
         assertTrue(millis < 5000, "ready -> active took " + millis + "ms");
@@ -193,8 +210,8 @@ abstract class CitusScenarios {
     @Test
     @Order(5)
     void aDisabledWorkerIsActivatedAgain() {
-        HostPort w2 = cluster.worker(2);
-        coordinatorSql("select citus_disable_node(?, ?, synchronous := true)", w2.host(), w2.port());
+        HostPort w2 = worker(2);
+        db.execute("select citus_disable_node(?, ?, synchronous := true)", w2.host(), w2.port());
         Await.until(SOON, "worker 2 active again", () -> active(w2));
         // The line follows the commit that the catalog already shows.
         Await.until(SOON, "worker-activated for worker 2", () -> logs.count(Event.WORKER_ACTIVATED, w2.toString()) >= 1);
@@ -203,10 +220,10 @@ abstract class CitusScenarios {
     @Test
     @Order(6)
     void aRetiredWorkerIsNeitherAddedNorActivated() {
-        HostPort retiree = cluster.retiree();
-        coordinatorSql("insert into citus_registrar.retired_workers (nodename, note) values (?, 'drained on purpose')",
+        HostPort retiree = retiree();
+        db.execute("insert into citus_registrar.retired_workers (nodename, note) values (?, 'drained on purpose')",
                 retiree.host());
-        cluster.startRetiree();
+        cluster.start(Clusters.RETIREE);
         Await.until(SOON, "retiree seen as retired",
                 () -> candidate(retiree).map(c -> "retired".equals(c.state())).orElse(false));
         passes(3);
@@ -214,10 +231,10 @@ abstract class CitusScenarios {
         assertTrue(logs.count(Event.WORKER_RETIRED, retiree.toString()) == 1);
 
         // Un-retired, it is added; disabled and retired again, it stays inactive.
-        coordinatorSql("delete from citus_registrar.retired_workers where nodename = ?", retiree.host());
+        db.execute("delete from citus_registrar.retired_workers where nodename = ?", retiree.host());
         Await.until(SOON, "retiree added once no longer retired", () -> active(retiree));
-        coordinatorSql("insert into citus_registrar.retired_workers (nodename) values (?)", retiree.host());
-        coordinatorSql("select citus_disable_node(?, ?, synchronous := true)", retiree.host(), retiree.port());
+        db.execute("insert into citus_registrar.retired_workers (nodename) values (?)", retiree.host());
+        db.execute("select citus_disable_node(?, ?, synchronous := true)", retiree.host(), retiree.port());
         passes(3);
         assertFalse(active(retiree), "a retired, disabled worker is not activated");
         assertTrue(node(retiree).isPresent(), "nor removed");
@@ -227,8 +244,8 @@ abstract class CitusScenarios {
     @Order(7)
     void theCoordinatorRowIsSetOnceAndOnlyFixedWhenWrong() {
         assertEquals(1, logs.count(Event.COORDINATOR_HOST_SET));
-        HostPort row = cluster.coordinatorRow();
-        coordinatorSql("select citus_set_coordinator_host(?, ?)", row.host(), row.port() + 1);
+        HostPort row = coordinatorRow();
+        db.execute("select citus_set_coordinator_host(?, ?)", row.host(), row.port() + 1);
         Await.until(SOON, "coordinator row fixed", () -> nodes().stream()
                 .anyMatch(r -> r.groupId() == 0 && r.key().equals(row)));
         assertEquals(2, logs.count(Event.COORDINATOR_HOST_SET));

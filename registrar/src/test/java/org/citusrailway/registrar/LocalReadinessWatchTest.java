@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.citusrailway.testkit.Await;
-import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -34,12 +31,10 @@ class LocalReadinessWatchTest {
 
     @BeforeAll
     void start() {
-        PostgresBinaries binaries = PostgresBinaries.withCitus().orElse(null);
-        Assumptions.assumeTrue(binaries != null, PostgresBinaries.citusMissingReason());
-        cluster = new LocalCitusCluster(binaries);
+        cluster = Clusters.scenarios();
         // Worker 3 gets citus created once, then stops: the next start is "PostgreSQL becomes ready", nothing else.
-        cluster.startWorker3();
-        cluster.stopWorker3();
+        cluster.start(Clusters.W3);
+        cluster.stop(Clusters.W3);
         logs = new LogCapture();
     }
 
@@ -54,36 +49,35 @@ class LocalReadinessWatchTest {
     }
 
     private Map<String, String> env(String scanInterval) {
-        Map<String, String> env = new HashMap<>(cluster.registrarEnvironment());
-        env.put("WORKER_HOSTS", cluster.worker(1) + "," + cluster.worker(3));
+        Map<String, String> env = Clusters.scenariosEnvironment(cluster);
+        env.put("WORKER_HOSTS", worker(1) + "," + worker(3));
         env.put("SCAN_INTERVAL", scanInterval);
         env.put("PORT", "0");
         env.put("LOG_FORMAT", "text");
         return env;
     }
 
+    private HostPort worker(int n) {
+        return Clusters.hostPort(cluster, "worker" + n);
+    }
+
     private boolean active(HostPort worker) {
-        try (Connection c = cluster.connectCoordinator(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "select isactive from pg_dist_node where nodename = '" + worker.host() + "' and nodeport = "
-                        + worker.port())) {
-            return rs.next() && rs.getBoolean(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return "t".equals(cluster.coordinatorSql().value("select isactive from pg_dist_node where nodename = '"
+                + worker.host() + "' and nodeport = " + worker.port()));
     }
 
     @Test
     void aPendingWorkerIsAddedWithinASecondOfAcceptingConnectionsDespiteALongScanInterval() throws Exception {
-        HostPort w3 = cluster.worker(3);
+        HostPort w3 = worker(3);
         try (RunningRegistrar registrar = new RunningRegistrar(env("30s"))) {
             assertEquals(Duration.ofMillis(250), registrar.config.readyCheckInterval());
-            Await.until(Duration.ofSeconds(20), "worker 1 active and worker 3 pending", () -> active(cluster.worker(1))
+            Await.until(Duration.ofSeconds(20), "worker 1 active and worker 3 pending", () -> active(worker(1))
                     && registrar.status().pendingCandidates().contains(w3.toString()));
             long passesBefore = registrar.status().passes();
             assertTrue(registrar.registrar.statusJson().contains("\"pendingCandidates\":[\"" + w3 + "\"]"),
                     registrar.registrar.statusJson());
 
-            cluster.startWorker3(); // returns once it accepts connections
+            cluster.start(Clusters.W3); // returns once it accepts connections
             long ready = System.nanoTime();
             Await.until(Duration.ofSeconds(10), "worker 3 active", () -> active(w3));
             long millis = Duration.ofNanos(System.nanoTime() - ready).toMillis();

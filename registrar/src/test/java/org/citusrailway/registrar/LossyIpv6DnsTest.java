@@ -6,19 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.citusrailway.testkit.Await;
@@ -27,6 +18,8 @@ import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.citusrailway.testkit.ResolverSandbox;
 import org.citusrailway.testkit.TestDnsServer;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,45 +45,44 @@ class LossyIpv6DnsTest {
         try (ResolverSandbox sandbox = ResolverSandbox.create(dir, "railway.internal", "timeout:1 attempts:4");
                 TestDnsServer dns = TestDnsServer.start(new InetSocketAddress(sandbox.nameserver(), 53))) {
             List<LocalPostgres> servers = new ArrayList<>();
-            Process registrar = null;
+            RegistrarProcess registrar = null;
             try {
             LocalPostgres coordinator = node(binaries, sandbox, dns, "coordinator", 0x10, servers);
             LocalPostgres worker1 = node(binaries, sandbox, dns, "worker1", 0x11, servers);
             LocalPostgres worker2 = node(binaries, sandbox, dns, "worker-2", 0x12, servers);
             LocalPostgres worker3 = node(binaries, sandbox, dns, null, 0x13, servers);
             dns.misbehave(0.10, 0.05, Duration.ofSeconds(2));
-            LocalPostgres.startAll(List.of(coordinator, worker1, worker2), ScaleCluster.CREATE_CITUS);
+            LocalPostgres.startAll(List.of(coordinator, worker1, worker2), LocalCitusCluster.CREATE_CITUS);
 
             int httpPort = FreePorts.next();
-            Path out = dir.resolve("registrar.out");
-            registrar = RegistrarProcess.launchWithSystemResolver(Map.of("POSTGRES_PASSWORD", PASSWORD,
-                    "PORT", Integer.toString(httpPort)), out, dir.resolve("registrar.err"), sandbox::wrap);
+            registrar = RegistrarProcess.fromClassPath().systemResolver().wrapper(sandbox::wrap)
+                    .env("POSTGRES_PASSWORD", PASSWORD).httpPort(httpPort).start();
             Await.until(Duration.ofSeconds(60), "both workers active, by name", () -> activeWorkers(coordinator)
                     .equals(Set.of("worker1.railway.internal", "worker-2.railway.internal")));
 
             // A worker added later: its name appears when its container starts, before PostgreSQL accepts connections.
             dns.put("worker3.railway.internal", sandbox.ipv6(0x13));
-            ScaleCluster.startWithCitus(worker3);
+            worker3.start();
+            worker3.execute("postgres", LocalCitusCluster.CREATE_CITUS);
             Await.until(Duration.ofSeconds(30), "worker 3 active", () -> activeWorkers(coordinator)
                     .contains("worker3.railway.internal"));
 
             Thread.sleep(Duration.ofSeconds(20)); // quiet: four passes with every worker up
-            String log = RegistrarProcess.read(out);
+            String log = registrar.stdout();
             assertFalse(log.contains("worker-lost"), "a lossy resolver made a worker look lost:\n" + log);
             assertTrue(dns.dropped() > 0 && dns.delayed() > 0, "the server dropped and delayed queries");
-            String status = get(httpPort, "/status");
+            String status = registrar.http("/status");
             assertTrue(status.contains("\"dns\":{\"names\":"), status);
             assertTrue(status.contains("\"reachable\":true"), status);
             assertFalse(status.contains("\"reachable\":false"), status);
-            String metrics = get(httpPort, "/metrics");
+            String metrics = registrar.http("/metrics");
             assertTrue(metrics.contains("citus_registrar_nodes{state=\"active\"} 3\n"), metrics);
             assertTrue(metrics.contains("citus_registrar_nodes{state=\"unreachable\"} 0\n"), metrics);
             assertTrue(metrics.matches("(?s).*citus_registrar_dns_queries_total [1-9][0-9]*\n.*"), metrics);
             assertEquals(3, activeWorkers(coordinator).size());
             } finally {
                 if (registrar != null) {
-                    registrar.destroy();
-                    registrar.waitFor();
+                    registrar.close();
                 }
                 servers.forEach(LocalPostgres::close); // while their addresses and names still exist
             }
@@ -112,22 +104,11 @@ class LossyIpv6DnsTest {
     }
 
     private static Set<String> activeWorkers(LocalPostgres coordinator) {
-        Set<String> names = new TreeSet<>();
-        try (Connection c = coordinator.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "select nodename from pg_dist_node where groupid <> 0 and isactive and noderole = 'primary'")) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        } catch (SQLException e) {
+        try {
+            return new TreeSet<>(coordinator.sql().rows("select nodename from pg_dist_node where groupid <> 0 and"
+                    + " isactive and noderole = 'primary'", rs -> rs.getString(1)));
+        } catch (IllegalStateException e) {
             return Set.of();
-        }
-        return names;
-    }
-
-    private static String get(int port, String path) throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
         }
     }
 }

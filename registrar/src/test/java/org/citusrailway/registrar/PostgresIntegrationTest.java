@@ -9,9 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +17,7 @@ import java.util.Map;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.TestHosts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,10 +150,8 @@ class PostgresIntegrationTest {
             Await.until(Duration.ofSeconds(10), "not-ready reported",
                     () -> logs.count(Event.COORDINATOR_NOT_READY) == 1);
             assertEquals(1, logs.count(Event.RETIRED_TABLE_CREATED));
-            try (Connection c = coordinator.connect(); Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("select count(*) from citus_registrar.retired_workers")) {
-                assertTrue(rs.next());
-            }
+            assertTrue(coordinator.sql().value("select count(*) from citus_registrar.retired_workers") != null,
+                    "the table is there");
             assertTrue(r.status().coordinatorError().contains("citus"), r.status().toString());
             Thread.sleep(600);
             assertEquals(1, logs.count(Event.COORDINATOR_NOT_READY), "reported once, not every pass");
@@ -199,14 +195,8 @@ class PostgresIntegrationTest {
     }
 
     private int registrarSessions() {
-        try (Connection c = coordinator.connect(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where application_name ="
-                        + " 'citus-registrar'")) {
-            rs.next();
-            return rs.getInt(1);
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return (int) coordinator.sql().number("select count(*) from pg_stat_activity where application_name ="
+                + " 'citus-registrar'");
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.Test;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.config.HostPort;
@@ -27,68 +28,77 @@ class RestoreMismatchTest {
                 "select pg_reload_conf()");
     }
 
-    private static boolean active(ScaleCluster cluster, HostPort worker) {
-        return "t".equals(ScaleCluster.scalar(cluster.coordinator, "select isactive from pg_dist_node where nodename = '"
+    private static boolean active(LocalCitusCluster cluster, HostPort worker) {
+        return "t".equals(cluster.coordinatorSql().value("select isactive from pg_dist_node where nodename = '"
                 + worker.host() + "' and nodeport = " + worker.port()));
+    }
+
+    private static HostPort w1(LocalCitusCluster cluster) {
+        return Clusters.hostPort(cluster, Clusters.W1);
+    }
+
+    private static HostPort w2(LocalCitusCluster cluster) {
+        return Clusters.hostPort(cluster, Clusters.W2);
     }
 
     @Test
     void aWorkerNotRestoredWithTheCoordinatorIsDisabledUntilItIsRestoredToTheSamePoint() throws Exception {
-        try (ScaleCluster cluster = new ScaleCluster(); LogCapture logs = new LogCapture()) {
-            Map<String, String> env = cluster.registrarEnvironment();
+        try (LocalCitusCluster cluster = Clusters.scale(); LogCapture logs = new LogCapture()) {
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
-                Await.until(SOON, "both workers active", () -> active(cluster, cluster.w1()) && active(cluster,
-                        cluster.w2()));
+                Await.until(SOON, "both workers active", () -> active(cluster, w1(cluster)) && active(cluster,
+                        w2(cluster)));
             }
 
             // The coordinator and worker1 come back from the bucket at POINT; worker2 keeps its newer data.
-            restoredTo(cluster.coordinator, POINT);
-            restoredTo(cluster.worker1, POINT);
+            restoredTo(cluster.coordinator(), POINT);
+            restoredTo(cluster.server(Clusters.W1), POINT);
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
-                Await.until(SOON, "worker2 disabled", () -> !active(cluster, cluster.w2()));
+                Await.until(SOON, "worker2 disabled", () -> !active(cluster, w2(cluster)));
                 assertEquals(1, logs.count(Event.WORKER_RESTORE_MISMATCH), logs.text());
-                assertTrue(logs.text().contains("worker " + cluster.w2() + " was disabled"), logs.text());
-                assertTrue(active(cluster, cluster.w1()), "worker1 was restored with the coordinator");
+                assertTrue(logs.text().contains("worker " + w2(cluster) + " was disabled"), logs.text());
+                assertTrue(active(cluster, w1(cluster)), "worker1 was restored with the coordinator");
                 Await.until(SOON, "worker2's reason in /status", () -> registrar.status().toJson().contains(
                         "not restored with the cluster; the coordinator was restored to '" + POINT + "'"));
 
                 // A new worker restored to another point is not added either.
-                cluster.worker3.start(); // without citus until its setting is in place: not addable before
-                restoredTo(cluster.worker3, "citus-20261201T070000Z");
-                cluster.worker3.execute("postgres", ScaleCluster.CREATE_CITUS);
+                LocalPostgres worker3 = cluster.server(Clusters.W3);
+                worker3.start(); // without citus until its setting is in place: not addable before
+                restoredTo(worker3, "citus-20261201T070000Z");
+                worker3.execute("postgres", LocalCitusCluster.CREATE_CITUS);
                 Await.until(SOON, "worker3 rejected", () -> registrar.status().toJson().contains(
                         "restored to 'citus-20261201T070000Z'"));
-                assertEquals("0", ScaleCluster.scalar(cluster.coordinator, "select count(*) from pg_dist_node"
-                        + " where nodeport = " + cluster.worker3.port()));
+                assertEquals("0", cluster.coordinatorSql().value("select count(*) from pg_dist_node"
+                        + " where nodeport = " + worker3.port()));
 
                 // worker2 restored to the coordinator's point: active again.
-                restoredTo(cluster.worker2, POINT);
-                Await.until(SOON, "worker2 active again", () -> active(cluster, cluster.w2()));
+                restoredTo(cluster.server(Clusters.W2), POINT);
+                Await.until(SOON, "worker2 active again", () -> active(cluster, w2(cluster)));
             }
         }
     }
 
     @Test
     void aWorkerFromAnotherPointThatHoldsTheOnlyCopyOfShardsIsReportedOnce() throws Exception {
-        try (ScaleCluster cluster = new ScaleCluster(); LogCapture logs = new LogCapture()) {
-            Map<String, String> env = cluster.registrarEnvironment();
+        try (LocalCitusCluster cluster = Clusters.scale(); LogCapture logs = new LogCapture()) {
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
-                Await.until(SOON, "both workers active", () -> active(cluster, cluster.w1()) && active(cluster,
-                        cluster.w2()));
+                Await.until(SOON, "both workers active", () -> active(cluster, w1(cluster)) && active(cluster,
+                        w2(cluster)));
             }
-            cluster.coordinator.execute("postgres", "create table orders (id bigint primary key, total int)",
+            cluster.coordinator().execute("postgres", "create table orders (id bigint primary key, total int)",
                     "select create_distributed_table('orders', 'id')",
                     "insert into orders select i, i from generate_series(1, 1000) i");
-            restoredTo(cluster.worker2, "citus-20261201T070000Z"); // restored alone
+            restoredTo(cluster.server(Clusters.W2), "citus-20261201T070000Z"); // restored alone
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
                 Await.until(SOON, "worker-disable-failed", () -> logs.count(Event.WORKER_DISABLE_FAILED) == 1);
-                assertTrue(logs.text().contains("worker " + cluster.w2() + " has data from another point in time"),
+                assertTrue(logs.text().contains("worker " + w2(cluster) + " has data from another point in time"),
                         logs.text());
                 assertTrue(logs.text().contains("only shard placement"), logs.text());
                 Thread.sleep(2_000);
                 assertEquals(1, logs.count(Event.WORKER_DISABLE_FAILED), "said once: " + logs.text());
-                assertTrue(active(cluster, cluster.w2()), "Citus keeps it: it holds the only copy of shards");
-                assertEquals("1000", ScaleCluster.scalar(cluster.coordinator, "select count(*) from orders"));
+                assertTrue(active(cluster, w2(cluster)), "Citus keeps it: it holds the only copy of shards");
+                assertEquals("1000", cluster.coordinatorSql().value("select count(*) from orders"));
             }
         }
     }

@@ -1,27 +1,29 @@
 package org.citusrailway.registrar;
 
+import static org.citusrailway.registrar.Clusters.COORDINATOR;
+import static org.citusrailway.registrar.Clusters.W1;
+import static org.citusrailway.registrar.Clusters.W2;
+import static org.citusrailway.registrar.Clusters.W3;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.Sql;
+import org.citusrailway.testkit.TestHosts;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,10 +49,11 @@ import org.citusrailway.registrar.report.Status;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ScaleAndFaultsTest {
     private static final Duration SOON = Duration.ofSeconds(30);
-    private static final String PASSWORD = ScaleCluster.PASSWORD;
+    private static final String PASSWORD = Clusters.PASSWORD;
     private static final int PRELOADED_ROWS = 100_000;
 
-    private ScaleCluster cluster;
+    private LocalCitusCluster cluster;
+    private Sql db;
     private LogCapture logs;
     private RunningRegistrar registrar;
     private String skipReason;
@@ -60,11 +63,12 @@ class ScaleAndFaultsTest {
     @BeforeAll
     void start() {
         try {
-            cluster = new ScaleCluster();
+            cluster = Clusters.scale();
         } catch (org.opentest4j.TestAbortedException e) {
             skipReason = e.getMessage();
             return;
         }
+        db = cluster.coordinatorSql();
         logs = new LogCapture();
         registrar = new RunningRegistrar(env());
     }
@@ -89,7 +93,7 @@ class ScaleAndFaultsTest {
     }
 
     private Map<String, String> env(String... pairs) {
-        Map<String, String> env = new HashMap<>(cluster.registrarEnvironment());
+        Map<String, String> env = Clusters.scaleEnvironment(cluster);
         for (int i = 0; i < pairs.length; i += 2) {
             env.put(pairs[i], pairs[i + 1]);
         }
@@ -103,46 +107,26 @@ class ScaleAndFaultsTest {
 
     // ---- SQL helpers -------------------------------------------------------------------------------------------
 
-    private void sql(String sql, Object... args) {
-        try (Connection c = cluster.connectCoordinator(); PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            ps.execute();
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
-    }
-
-    private String scalar(String sql, Object... args) {
-        try (Connection c = cluster.connectCoordinator(); PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
-    }
-
-    private long count(String sql, Object... args) {
-        return Long.parseLong(scalar(sql, args));
-    }
-
     /** pg_dist_node rows of workers: key → isactive. */
     private Map<HostPort, Boolean> workerRows() {
         Map<HostPort, Boolean> rows = new LinkedHashMap<>();
-        try (Connection c = cluster.connectCoordinator(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "select nodename, nodeport, isactive from pg_dist_node where groupid <> 0 order by nodeid")) {
-            while (rs.next()) {
-                rows.put(new HostPort(rs.getString(1), rs.getInt(2)), rs.getBoolean(3));
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
+        for (var row : db.rows("select nodename, nodeport, isactive from pg_dist_node where groupid <> 0"
+                + " order by nodeid", rs -> Map.entry(new HostPort(rs.getString(1), rs.getInt(2)), rs.getBoolean(3)))) {
+            rows.put(row.getKey(), row.getValue());
         }
         return rows;
+    }
+
+    private HostPort w1() {
+        return Clusters.hostPort(cluster, W1);
+    }
+
+    private HostPort w2() {
+        return Clusters.hostPort(cluster, W2);
+    }
+
+    private HostPort w3() {
+        return Clusters.hostPort(cluster, W3);
     }
 
     private boolean active(HostPort worker) {
@@ -171,13 +155,13 @@ class ScaleAndFaultsTest {
 
     /** count, and an md5 over every row in id order: equal only if no row was lost, duplicated or changed. */
     private String checksum(String table) {
-        return scalar("select count(*) || ':' || md5(coalesce(string_agg(t::text, ',' order by t.id), ''))"
+        return db.value("select count(*) || ':' || md5(coalesce(string_agg(t::text, ',' order by t.id), ''))"
                 + " from " + table + " t");
     }
 
     /** What items must hold if exactly rows 1..n were committed, as the preload and the writer write them. */
     private String expectedItems(long n) {
-        return scalar("select count(*) || ':' || md5(coalesce(string_agg(row(g, md5(g::text))::text, ',' order by g),"
+        return db.value("select count(*) || ':' || md5(coalesce(string_agg(row(g, md5(g::text))::text, ',' order by g),"
                 + " '')) from generate_series(1, ?::bigint) g", n);
     }
 
@@ -186,12 +170,12 @@ class ScaleAndFaultsTest {
     @Test
     @Order(1)
     void registersWorkersAndRemembersTheirServerIds() {
-        Await.until(SOON, "workers 1 and 2 active", () -> active(cluster.w1()) && active(cluster.w2()));
-        Await.until(SOON, "both in known_workers", () -> count(
+        Await.until(SOON, "workers 1 and 2 active", () -> active(w1()) && active(w2()));
+        Await.until(SOON, "both in known_workers", () -> db.number(
                 "select count(*) from citus_registrar.known_workers where server_id is not null") == 2);
-        String w1Id = ScaleCluster.scalar(cluster.worker1, "select metadata->>'server_id' from pg_dist_node_metadata");
-        assertEquals(w1Id, scalar("select server_id from citus_registrar.known_workers where nodeport = ?",
-                cluster.w1().port()));
+        String w1Id = cluster.sql(W1).value("select metadata->>'server_id' from pg_dist_node_metadata");
+        assertEquals(w1Id, db.value("select server_id from citus_registrar.known_workers where nodeport = ?",
+                w1().port()));
         Await.until(SOON, "rebalance checked", () -> registrar.status().rebalance() != null
                 && registrar.status().rebalance().lastCheckAt() != null);
         assertEquals("idle", registrar.status().rebalance().state(), "no distributed tables: nothing owed");
@@ -203,8 +187,8 @@ class ScaleAndFaultsTest {
     void twoRegistrarsAtOnceOnlyOneActs() throws Exception {
         try (RunningRegistrar second = new RunningRegistrar(env())) {
             Await.until(SOON, "second stands by", () -> "standby".equals(second.role()));
-            HostPort w2 = cluster.w2();
-            sql("select citus_disable_node(?, ?, synchronous := true)", w2.host(), w2.port());
+            HostPort w2 = w2();
+            db.execute("select citus_disable_node(?, ?, synchronous := true)", w2.host(), w2.port());
             Await.until(SOON, "worker 2 active again", () -> active(w2));
             passes(3);
             assertEquals("leader", registrar.role());
@@ -218,8 +202,8 @@ class ScaleAndFaultsTest {
     @Test
     @Order(3)
     void aKilledWorkerIsReportedOnEveryPassNeverRemovedAndRecovers() {
-        HostPort w2 = cluster.w2();
-        cluster.worker2.kill();
+        HostPort w2 = w2();
+        cluster.kill(W2);
         try {
             Await.until(SOON, "worker 2 reported lost", () -> node(w2).map(n -> Boolean.FALSE.equals(n.reachable()))
                     .orElse(false) && metrics().contains("citus_registrar_nodes{state=\"unreachable\"} 1\n"));
@@ -229,7 +213,7 @@ class ScaleAndFaultsTest {
             assertTrue(active(w2), "a lost worker is never removed or disabled");
             assertTrue(metrics().contains("citus_registrar_nodes{state=\"unreachable\"} 1\n"), "still reported");
         } finally {
-            ScaleCluster.startWithCitus(cluster.worker2); // whatever happened above, the story goes on with it
+            cluster.start(W2); // whatever happened above, the story goes on with it
         }
         Await.until(SOON, "worker 2 recovered", () -> logs.count(Event.WORKER_RECOVERED, w2.toString()) == 1);
         passes(3);
@@ -247,9 +231,9 @@ class ScaleAndFaultsTest {
         // The JDK's hosts-file resolver (jdk.net.hosts.file) reads the file on every lookup and the JVM's address
         // cache is off (test-java.security, as Main sets it), so rewriting the file takes effect on the next pass.
         Map<HostPort, Boolean> before = workerRows();
-        TestHosts.unmap(cluster.coordinatorName); // the workers' name; the open coordinator session stays
+        TestHosts.unmap(cluster.coordinatorName()); // the workers' name; the open coordinator session stays
         try {
-            for (HostPort worker : List.of(cluster.w1(), cluster.w2())) {
+            for (HostPort worker : List.of(w1(), w2())) {
                 Await.until(SOON, worker + " reported as not resolving", () -> node(worker)
                         .map(n -> Boolean.FALSE.equals(n.reachable()) && n.lastError() != null
                                 && n.lastError().contains("does not resolve")).orElse(false));
@@ -260,10 +244,10 @@ class ScaleAndFaultsTest {
                     "citus_registrar_nodes{state=\"unreachable\"} 2\n"));
             assertEquals(0, logs.count(Event.WORKER_REMOVED_BY_USER));
         } finally {
-            TestHosts.map(cluster.coordinatorName, "127.0.0.1");
+            TestHosts.map(cluster.coordinatorName(), "127.0.0.1");
         }
-        Await.until(SOON, "both reachable again", () -> node(cluster.w1()).map(n -> Boolean.TRUE.equals(n.reachable()))
-                .orElse(false) && node(cluster.w2()).map(n -> Boolean.TRUE.equals(n.reachable())).orElse(false));
+        Await.until(SOON, "both reachable again", () -> node(w1()).map(n -> Boolean.TRUE.equals(n.reachable()))
+                .orElse(false) && node(w2()).map(n -> Boolean.TRUE.equals(n.reachable())).orElse(false));
         assertEquals(before, workerRows());
         Await.until(SOON, "none counted unreachable", () -> metrics().contains(
                 "citus_registrar_nodes{state=\"unreachable\"} 0\n"));
@@ -278,21 +262,21 @@ class ScaleAndFaultsTest {
         Connection holder = cluster.connectCoordinator();
         holder.setAutoCommit(false);
         holder.createStatement().execute("lock table citus_registrar.retired_workers in access exclusive mode");
-        Await.until(SOON, "a pass waits on the lock", () -> count("select count(*) from pg_stat_activity where"
+        Await.until(SOON, "a pass waits on the lock", () -> db.number("select count(*) from pg_stat_activity where"
                 + " application_name = 'citus-registrar' and wait_event_type = 'Lock'") == 1);
-        cluster.coordinator.kill();
+        cluster.kill(COORDINATOR);
         holder.close();
         try {
             Await.until(SOON, "session loss noticed", () -> !registrar.status().coordinatorReachable());
         } finally {
-            cluster.coordinator.start();
+            cluster.coordinator().start();
         }
         Await.until(SOON, "leader again", () -> "leader".equals(registrar.role())
                 && registrar.status().coordinatorReachable() && registrar.status().rebalance() != null);
         assertTrue(logs.count(Event.LEADERSHIP_LOST) > lost);
         assertEquals(before, workerRows(), "pg_dist_node unchanged");
-        HostPort w1 = cluster.w1();
-        sql("select citus_disable_node(?, ?, synchronous := true)", w1.host(), w1.port());
+        HostPort w1 = w1();
+        db.execute("select citus_disable_node(?, ?, synchronous := true)", w1.host(), w1.port());
         Await.until(SOON, "the registrar acts again: worker 1 re-activated", () -> active(w1));
         assertTrue(registrar.alive());
     }
@@ -300,21 +284,20 @@ class ScaleAndFaultsTest {
     @Test
     @Order(6)
     void scaleOutTwoToThreeUnderWritesLosesNoRow() throws Exception {
-        sql("set citus.shard_count = 6; create table items (id bigint primary key, v text);"
+        db.execute("set citus.shard_count = 6; create table items (id bigint primary key, v text);"
                 + " select create_distributed_table('items', 'id');"
                 + " create table nokey (id bigint, v text); select create_distributed_table('nokey', 'id', colocate_with"
                 + " := 'items');"
                 + " create table countries (id int primary key, name text); select create_reference_table('countries');"
                 + " insert into countries select g, 'country ' || g from generate_series(1, 50) g;"
                 + " insert into nokey select g, 'x' from generate_series(1, 1000) g;");
-        sql("insert into items select g, md5(g::text) from generate_series(1, ?::bigint) g", PRELOADED_ROWS);
-        String dataSize = scalar("select pg_size_pretty(citus_total_relation_size('items'))");
-        long shards = count("select count(*) from pg_dist_shard where logicalrelid = 'items'::regclass");
+        db.execute("insert into items select g, md5(g::text) from generate_series(1, ?::bigint) g", PRELOADED_ROWS);
+        String dataSize = db.value("select pg_size_pretty(citus_total_relation_size('items'))");
+        long shards = db.number("select count(*) from pg_dist_shard where logicalrelid = 'items'::regclass");
 
         try (Writer writer = new Writer(cluster, PRELOADED_ROWS + 1)) {
-            cluster.worker3.start();
-            cluster.worker3.execute("postgres", "create extension if not exists citus");
-            HostPort w3 = cluster.w3();
+            cluster.start(W3);
+            HostPort w3 = w3();
             Await.until(SOON, "worker 3 active", () -> active(w3));
 
             // Blocked: a table without a key stops the whole online rebalance; the worker stays registered.
@@ -335,7 +318,7 @@ class ScaleAndFaultsTest {
             restartRegistrar();
             Await.until(SOON, "new registrar sees it blocked", () -> registrar.status().rebalance() != null
                     && "blocked".equals(registrar.status().rebalance().state()));
-            sql("alter table nokey replica identity full");
+            db.execute("alter table nokey replica identity full");
             long fixedAt = System.nanoTime();
             Await.until(Duration.ofSeconds(60), "rebalance started after the fix",
                     () -> logs.count(Event.REBALANCE_STARTED) == 1);
@@ -355,19 +338,19 @@ class ScaleAndFaultsTest {
 
             long committed = writer.lastCommitted();
             assertEquals(expectedItems(committed), checksum("items"), "every committed row, exactly once");
-            assertTrue(count("select count(*) from citus_shards where table_name = 'items'::regclass and nodeport = ?",
-                    w3.port()) > 0, "shards moved to worker 3");
-            assertEquals(1, count("select count(*) from citus_shards where table_name = 'countries'::regclass"
+            assertTrue(db.number("select count(*) from citus_shards where table_name = 'items'::regclass"
+                    + " and nodeport = ?", w3.port()) > 0, "shards moved to worker 3");
+            assertEquals(1, db.number("select count(*) from citus_shards where table_name = 'countries'::regclass"
                     + " and nodeport = ?", w3.port()), "the reference table reached worker 3");
-            assertEquals(50, Long.parseLong(ScaleCluster.scalar(cluster.worker3, 
-                    "select count(*) from countries_" + scalar("select shardid from pg_dist_shard where logicalrelid"
+            assertEquals(50, Long.parseLong(cluster.sql(W3).value(
+                    "select count(*) from countries_" + db.value("select shardid from pg_dist_shard where logicalrelid"
                             + " = 'countries'::regclass"))));
             Status.Rebalance done = registrar.status().rebalance();
             assertEquals("finished", done.jobState());
             assertEquals(done.tasksTotal(), done.tasksDone());
             assertTrue(metrics().contains("citus_registrar_rebalances_started_total 1\n"), metrics());
             assertTrue(metrics().contains("citus_registrar_rebalance_running 0\n"));
-            String seconds = scalar("select extract(epoch from finished_at - started_at)::numeric(10,1)"
+            String seconds = db.value("select extract(epoch from finished_at - started_at)::numeric(10,1)"
                     + " from citus_rebalance_status()");
             System.out.println("SCALE-OUT 2->3 under writes: items " + shards + " shards (+ colocated nokey, reference"
                     + " table countries), " + PRELOADED_ROWS + " rows preloaded, " + dataSize + " before; "
@@ -383,19 +366,19 @@ class ScaleAndFaultsTest {
     @Test
     @Order(7)
     void documentedScaleInKeepsEveryRowAndTheRegistrarRespectsIt() throws Exception {
-        HostPort w3 = cluster.w3();
+        HostPort w3 = w3();
         String items = checksum("items");
         String countries = checksum("countries");
         // Exactly the statement SCALING.md gives.
-        sql("insert into citus_registrar.retired_workers (nodename, note) values (?, 'scaling in')"
+        db.execute("insert into citus_registrar.retired_workers (nodename, note) values (?, 'scaling in')"
                 + " on conflict (nodename) do nothing", w3.host());
         IllegalStateException refused = assertThrows(IllegalStateException.class,
-                () -> sql("select citus_remove_node(?, ?)", w3.host(), w3.port()));
+                () -> db.execute("select citus_remove_node(?, ?)", w3.host(), w3.port()));
         assertTrue(refused.getMessage().contains("only shard placement"), refused.getMessage());
         long drainStart = System.nanoTime();
-        sql("select citus_drain_node(?, ?)", w3.host(), w3.port());
+        db.execute("select citus_drain_node(?, ?)", w3.host(), w3.port());
         long drainMillis = Duration.ofNanos(System.nanoTime() - drainStart).toMillis();
-        sql("select citus_remove_node(?, ?)", w3.host(), w3.port());
+        db.execute("select citus_remove_node(?, ?)", w3.host(), w3.port());
         System.out.println("SCALE-IN: drained worker 3 in " + drainMillis + " ms, removed; items " + items);
         assertEquals(items, checksum("items"), "items identical after drain and remove");
         assertEquals(countries, checksum("countries"));
@@ -406,26 +389,26 @@ class ScaleAndFaultsTest {
         assertFalse(workerRows().containsKey(w3), "a retired worker that still answers is not re-added");
         assertTrue(registrar.status().candidates().stream().anyMatch(c -> c.port() == w3.port()
                 && "retired".equals(c.state())));
-        assertEquals(0, count("select count(*) from citus_registrar.known_workers where nodeport = ?", w3.port()));
+        assertEquals(0, db.number("select count(*) from citus_registrar.known_workers where nodeport = ?", w3.port()));
 
         // Deleting the row re-admits it; with REBALANCE_ON_JOIN=false the registrar only says a rebalance is owed.
         restartRegistrar("REBALANCE_ON_JOIN", "false");
-        sql("delete from citus_registrar.retired_workers where nodename = ?", w3.host());
+        db.execute("delete from citus_registrar.retired_workers where nodename = ?", w3.host());
         Await.until(SOON, "worker 3 re-admitted", () -> active(w3));
         Await.until(SOON, "rebalance needed", () -> "needed".equals(registrar.status().rebalance().state()));
         assertEquals(1, logs.count(Event.REBALANCE_NEEDED));
         passes(3);
         assertTrue(metrics().contains("citus_registrar_rebalances_started_total 0\n"));
-        assertEquals("finished", scalar("select state::text from citus_rebalance_status()"), "no new job");
+        assertEquals("finished", db.value("select state::text from citus_rebalance_status()"), "no new job");
     }
 
     @Test
     @Order(8)
     void aWorkerRemovedByHandIsRetiredNotReAdded() {
-        HostPort w3 = cluster.w3();
-        sql("select citus_remove_node(?, ?)", w3.host(), w3.port());
+        HostPort w3 = w3();
+        db.execute("select citus_remove_node(?, ?)", w3.host(), w3.port());
         Await.until(SOON, "removal by hand noticed", () -> logs.count(Event.WORKER_REMOVED_BY_USER, w3.toString()) == 1);
-        assertEquals(KnownWorkers.REMOVED_NOTE, scalar("select note from citus_registrar.retired_workers"
+        assertEquals(KnownWorkers.REMOVED_NOTE, db.value("select note from citus_registrar.retired_workers"
                 + " where nodename = ?", w3.host()));
         passes(5);
         assertFalse(workerRows().containsKey(w3), "never re-added automatically");
@@ -435,60 +418,60 @@ class ScaleAndFaultsTest {
     @Test
     @Order(9)
     void sigtermInTheMiddleOfARegistrationLeavesTheClusterConsistent() throws Exception {
-        HostPort w3 = cluster.w3();
+        HostPort w3 = w3();
         registrar.close();
-        sql("delete from citus_registrar.retired_workers where nodename = ?", w3.host());
-        Path out = dir.resolve("out");
-        Path err = dir.resolve("err");
-        Process child;
+        db.execute("delete from citus_registrar.retired_workers where nodename = ?", w3.host());
+        RegistrarProcess child;
         try (Connection holder = cluster.connectCoordinator()) {
             // citus_add_node needs a lock this holds, so the child's registration is in flight when SIGTERM comes.
             holder.setAutoCommit(false);
             holder.createStatement().execute("lock table pg_catalog.pg_dist_node in exclusive mode");
-            child = RegistrarProcess.launch(env("LOG_FORMAT", "json", "REBALANCE_ON_JOIN", "false"), out, err);
+            child = RegistrarProcess.fromClassPath().env(env("LOG_FORMAT", "json", "REBALANCE_ON_JOIN", "false"))
+                    .start();
             try {
-                Await.until(SOON, "citus_add_node waiting", () -> count("select count(*) from pg_stat_activity where"
-                        + " application_name = 'citus-registrar' and wait_event_type = 'Lock'"
+                Await.until(SOON, "citus_add_node waiting", () -> db.number("select count(*) from pg_stat_activity"
+                        + " where application_name = 'citus-registrar' and wait_event_type = 'Lock'"
                         + " and query like '%citus_add_node%'") == 1);
                 long start = System.nanoTime();
-                child.destroy(); // SIGTERM
-                assertTrue(child.waitFor(5, TimeUnit.SECONDS), "exited within 5 s");
+                child.terminate(); // SIGTERM
+                assertTrue(child.waitFor(Duration.ofSeconds(5)), "exited within 5 s");
                 System.out.println("SIGTERM mid-registration: exit " + child.exitValue() + " after "
                         + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms");
-                assertEquals(0, child.exitValue(), RegistrarProcess.read(err));
+                assertEquals(0, child.exitValue(), child.stderr());
             } finally {
-                child.destroyForcibly();
+                child.kill();
             }
             holder.rollback();
         }
-        String output = RegistrarProcess.read(out) + RegistrarProcess.read(err);
+        String output = child.stdout() + child.stderr();
         assertFalse(output.contains(PASSWORD), "password in the child's output");
         assertTrue(output.contains("\"event\":\"registrar-stopping\""), output);
         // The abandoned statement either completed or not; never half.
         Thread.sleep(1000);
-        long rows = count("select count(*) from pg_dist_node where nodeport = ?", w3.port());
+        long rows = db.number("select count(*) from pg_dist_node where nodeport = ?", w3.port());
         System.out.println("after SIGTERM: worker 3 rows in pg_dist_node = " + rows);
         assertTrue(rows <= 1);
 
         registrar = new RunningRegistrar(env("REBALANCE_ON_JOIN", "false"));
         Await.until(SOON, "the next registrar finishes the job", () -> active(w3)
-                && count("select count(*) from citus_registrar.known_workers where nodeport = ?", w3.port()) == 1);
-        assertEquals(1, count("select count(*) from pg_dist_node where nodeport = ?", w3.port()));
+                && db.number("select count(*) from citus_registrar.known_workers where nodeport = ?", w3.port()) == 1);
+        assertEquals(1, db.number("select count(*) from pg_dist_node where nodeport = ?", w3.port()));
     }
 
     @Test
     @Order(10)
     void aWipedWorkerIsReportedAndNeverActivated() throws Exception {
-        HostPort w3 = cluster.w3();
-        String recorded = scalar("select server_id from citus_registrar.known_workers where nodeport = ?", w3.port());
+        HostPort w3 = w3();
+        String recorded = db.value("select server_id from citus_registrar.known_workers where nodeport = ?", w3.port());
         assertNotNull(recorded);
-        cluster.worker3.kill();
+        cluster.kill(W3);
         Await.until(SOON, "worker 3 lost", () -> logs.count(Event.WORKER_LOST, w3.toString()) >= 1
                 && node(w3).map(n -> Boolean.FALSE.equals(n.reachable())).orElse(false));
-        sql("select citus_disable_node(?, ?, synchronous := true)", w3.host(), w3.port());
+        db.execute("select citus_disable_node(?, ?, synchronous := true)", w3.host(), w3.port());
         long activations = logs.count(Event.WORKER_ACTIVATED, w3.toString());
-        cluster.wipeWorker3();
-        assertFalse(recorded.equals(ScaleCluster.scalar(cluster.worker3, 
+        cluster.wipe(W3); // the next start runs initdb and creates citus again
+        cluster.start(W3);
+        assertFalse(recorded.equals(cluster.sql(W3).value(
                 "select metadata->>'server_id' from pg_dist_node_metadata")), "a new data directory, a new server_id");
 
         Await.until(SOON, "reinitialised reported", () -> logs.count(Event.WORKER_REINITIALISED, w3.toString()) == 1);
@@ -498,7 +481,7 @@ class ScaleAndFaultsTest {
         passes(8);
         assertFalse(active(w3), "never activated");
         assertEquals(activations, logs.count(Event.WORKER_ACTIVATED, w3.toString()));
-        assertEquals(recorded, scalar("select server_id from citus_registrar.known_workers where nodeport = ?",
+        assertEquals(recorded, db.value("select server_id from citus_registrar.known_workers where nodeport = ?",
                 w3.port()), "the recorded id is never overwritten");
 
         // Checked again at registrar start.

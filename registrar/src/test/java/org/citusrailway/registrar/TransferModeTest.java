@@ -3,15 +3,11 @@ package org.citusrailway.registrar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.Sql;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.Test;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.Status;
@@ -26,13 +22,14 @@ class TransferModeTest {
 
     @Test
     void blockWritesMovesATableWithoutAKeyAndTheMovesDoNotWaitForEachOther() throws Exception {
-        try (ScaleCluster cluster = new ScaleCluster(); LogCapture logs = new LogCapture()) {
-            Map<String, String> env = new HashMap<>(cluster.registrarEnvironment());
+        try (LocalCitusCluster cluster = Clusters.scale(); LogCapture logs = new LogCapture()) {
+            Sql db = cluster.coordinatorSql();
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
             env.put("REBALANCE_TRANSFER_MODE", "block_writes");
             try (RunningRegistrar registrar = new RunningRegistrar(env)) {
                 // Workers 1 and 2 first, then the tables: their shards go there, and only worker 3 is owed any.
-                Await.until(SOON, "workers 1 and 2 active", () -> activeWorkers(cluster) == 2);
-                execute(cluster, "create table items (id bigint primary key, v text);"
+                Await.until(SOON, "workers 1 and 2 active", () -> activeWorkers(db) == 2);
+                db.execute("create table items (id bigint primary key, v text);"
                         + " select create_distributed_table('items', 'id');"
                         + " create table nokey (id bigint, v text);"
                         + " select create_distributed_table('nokey', 'id', colocate_with := 'items');"
@@ -41,10 +38,9 @@ class TransferModeTest {
                         + " insert into countries select g, 'country ' || g from generate_series(1, 50) g;"
                         + " insert into nokey select g, md5(g::text) from generate_series(1, 20000) g;"
                         + " insert into items select g, md5(g::text) from generate_series(1, 20000) g;");
-                String nokey = checksum(cluster, "nokey");
+                String nokey = checksum(db, "nokey");
                 try (Writer writer = new Writer(cluster, 20001)) {
-                    cluster.worker3.start();
-                    cluster.worker3.execute("postgres", ScaleCluster.CREATE_CITUS);
+                    cluster.start(Clusters.W3);
                     Await.until(SOON, "rebalance finished", () -> logs.count(Event.REBALANCE_FINISHED) == 1);
                     Thread.sleep(500); // the writer keeps going after the last move
                     writer.close();
@@ -58,17 +54,18 @@ class TransferModeTest {
                             () -> "finished".equals(registrar.status().rebalance().jobState()));
                     Status.Rebalance done = registrar.status().rebalance();
                     assertEquals("block_writes", done.transferMode());
-                    assertTrue(count(cluster, "select count(*) from citus_shards where table_name = 'nokey'::regclass"
-                            + " and nodeport = " + cluster.w3().port()) > 0, "nokey shards moved to worker 3");
-                    assertEquals(nokey, checksum(cluster, "nokey"), "every nokey row, exactly once");
+                    assertTrue(db.number("select count(*) from citus_shards where table_name = 'nokey'::regclass"
+                            + " and nodeport = " + cluster.endpoint(Clusters.W3).port()) > 0,
+                            "nokey shards moved to worker 3");
+                    assertEquals(nokey, checksum(db, "nokey"), "every nokey row, exactly once");
                     long committed = writer.lastCommitted();
-                    assertEquals(committed + ":" + expected(cluster, committed), checksum(cluster, "items"),
+                    assertEquals(committed + ":" + expected(db, committed), checksum(db, "items"),
                             "every committed items row, exactly once");
                     assertEquals(Map.of(), writer.errors(), "a write pause is a wait, not an error");
 
-                    long moves = count(cluster, "select count(*) from pg_dist_background_task t where t.job_id = "
+                    long moves = db.number("select count(*) from pg_dist_background_task t where t.job_id = "
                             + done.jobId() + " and t.command like '%citus_move_shard_placement%'");
-                    long movesWaitingForMoves = count(cluster, "select count(*) from pg_dist_background_task_depend d"
+                    long movesWaitingForMoves = db.number("select count(*) from pg_dist_background_task_depend d"
                             + " join pg_dist_background_task t on t.job_id = d.job_id and t.task_id = d.depends_on"
                             + " where d.job_id = " + done.jobId()
                             + " and t.command like '%citus_move_shard_placement%'");
@@ -82,39 +79,22 @@ class TransferModeTest {
         }
     }
 
-    private static long activeWorkers(ScaleCluster cluster) {
+    private static long activeWorkers(Sql db) {
         try {
-            return count(cluster, "select count(*) from pg_dist_node where isactive and groupid <> 0");
-        } catch (SQLException e) {
+            return db.number("select count(*) from pg_dist_node where isactive and groupid <> 0");
+        } catch (IllegalStateException e) {
             return -1; // the coordinator is busy or restarting: ask again
         }
     }
 
-    private static void execute(ScaleCluster cluster, String sql) throws SQLException {
-        try (Connection c = cluster.connectCoordinator(); Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
-
-    private static String scalar(ScaleCluster cluster, String sql) throws SQLException {
-        try (Connection c = cluster.connectCoordinator(); PreparedStatement ps = c.prepareStatement(sql);
-                ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? rs.getString(1) : null;
-        }
-    }
-
-    private static long count(ScaleCluster cluster, String sql) throws SQLException {
-        return Long.parseLong(scalar(cluster, sql));
-    }
-
-    private static String checksum(ScaleCluster cluster, String table) throws SQLException {
-        return scalar(cluster, "select count(*) || ':' || md5(coalesce(string_agg(row(t.id, t.v)::text, ','"
+    private static String checksum(Sql db, String table) {
+        return db.value("select count(*) || ':' || md5(coalesce(string_agg(row(t.id, t.v)::text, ','"
                 + " order by t.id), '')) from " + table + " t");
     }
 
     /** The md5 part of {@link #checksum} if exactly rows 1..n hold (id, md5(id)). */
-    private static String expected(ScaleCluster cluster, long n) throws SQLException {
-        return scalar(cluster, "select md5(coalesce(string_agg(row(g, md5(g::text))::text, ',' order by g), ''))"
+    private static String expected(Sql db, long n) {
+        return db.value("select md5(coalesce(string_agg(row(g, md5(g::text))::text, ',' order by g), ''))"
                 + " from generate_series(1, " + n + ") g");
     }
 }

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.Map;
 import java.util.TreeMap;
 import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.testkit.cluster.CitusTestCluster;
 
 /**
  * An application writing throughout a rebalance: single-row autocommit INSERTs of (id, md5(id)) with ids counting up
@@ -15,13 +16,13 @@ import org.citusrailway.registrar.coordinator.SqlErrors;
  * counted by SQLSTATE and first line, for the report.
  */
 final class Writer implements AutoCloseable {
-    private final ScaleCluster cluster;
+    private final CitusTestCluster cluster;
     private final Thread thread;
     private final Map<String, Integer> errors = new TreeMap<>();
     private volatile boolean stopped;
     private volatile long lastCommitted;
 
-    Writer(ScaleCluster cluster, long firstId) {
+    Writer(CitusTestCluster cluster, long firstId) {
         this.cluster = cluster;
         this.lastCommitted = firstId - 1;
         this.thread = Thread.ofPlatform().name("writer").start(this::run);

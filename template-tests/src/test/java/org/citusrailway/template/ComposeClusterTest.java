@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +18,7 @@ import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.ComposeProject;
 import org.citusrailway.testkit.ComposeProject.Result;
 import org.citusrailway.testkit.DockerEngine;
+import org.citusrailway.testkit.Sql;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -169,20 +168,15 @@ class ComposeClusterTest {
         return ComposeProject.connectCoordinator(PASSWORD);
     }
 
+    /** Statements on the coordinator, a connection each. */
+    private static final Sql COORDINATOR = Sql.on(ComposeClusterTest::connect);
+
     private static void execute(String sql) {
-        try (Connection c = connect(); Statement s = c.createStatement()) {
-            s.execute(sql);
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
+        COORDINATOR.execute(sql);
     }
 
     private static String query(String sql) {
-        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
+        return COORDINATOR.value(sql);
     }
 
     private Result compose(Duration timeout, String... arguments) {

@@ -11,7 +11,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -118,15 +117,22 @@ public final class LocalPostgres implements AutoCloseable {
         return DriverManager.getConnection(jdbcUrl(database), props);
     }
 
-    /** Runs statements as the superuser in the given database. */
+    /** Runs statements in order, on one connection, as the superuser in the given database. */
     public void execute(String database, String... statements) {
-        try (Connection c = connect(database); Statement s = c.createStatement()) {
-            for (String sql : statements) {
-                s.execute(sql);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("SQL failed on port " + port + ": " + e.getMessage(), e);
+        try {
+            sql(database).executeAll(statements);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("on the server on port " + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Statements as the superuser in database postgres, a connection each. */
+    public Sql sql() {
+        return sql("postgres");
+    }
+
+    public Sql sql(String database) {
+        return Sql.on(() -> connect(database));
     }
 
     public LocalPostgres start() {

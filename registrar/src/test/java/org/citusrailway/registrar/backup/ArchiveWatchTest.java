@@ -7,12 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import org.citusrailway.registrar.Clusters;
 import org.citusrailway.registrar.LogCapture;
 import org.citusrailway.registrar.RunningRegistrar;
-import org.citusrailway.registrar.ScaleCluster;
 import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,19 +36,19 @@ class ArchiveWatchTest {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxrwxrwx")); // the servers' OS user
         }
         String command = "test ! -e " + down + " && cp %p " + archive + "/%f";
-        try (ScaleCluster cluster = new ScaleCluster(b -> b.setting("archive_mode", "on")
+        try (LocalCitusCluster cluster = Clusters.scale(b -> b.setting("archive_mode", "on")
                 .setting("archive_command", command));
                 LogCapture logs = new LogCapture();
-                RunningRegistrar registrar = new RunningRegistrar(cluster.registrarEnvironment())) {
+                RunningRegistrar registrar = new RunningRegistrar(Clusters.scaleEnvironment(cluster))) {
             Await.until(SOON, "the archiving of three nodes in /status", () -> registrar.status().archive().nodes()
                     .stream().filter(ArchiveRow::answered).count() == 3);
             assertTrue(registrar.status().archive().nodes().stream().noneMatch(ArchiveRow::failing),
                     registrar.status().toJson());
 
             Files.createFile(down);
-            cluster.worker1.execute("postgres", "create table wal_maker (i int)", "select pg_switch_wal()");
+            cluster.server(Clusters.W1).execute("postgres", "create table wal_maker (i int)", "select pg_switch_wal()");
             Await.until(SOON, "wal-archive-failing", () -> logs.count(Event.WAL_ARCHIVE_FAILING) == 1);
-            String worker1 = cluster.w1().toString();
+            String worker1 = cluster.endpoint(Clusters.W1).toString();
             assertTrue(logs.text().contains("node " + worker1 + " cannot archive its WAL"), logs.text());
             ArchiveRow row = registrar.status().archive().nodes().stream()
                     .filter(r -> r.node().toString().equals(worker1)).findFirst().orElseThrow();
@@ -57,7 +58,7 @@ class ArchiveWatchTest {
             assertTrue(registrar.status().toJson().contains("\"failing\":true"), registrar.status().toJson());
 
             Files.delete(down);
-            cluster.worker1.execute("postgres", "insert into wal_maker values (1)", "select pg_switch_wal()");
+            cluster.server(Clusters.W1).execute("postgres", "insert into wal_maker values (1)", "select pg_switch_wal()");
             Await.until(SOON, "wal-archive-recovered", () -> logs.count(Event.WAL_ARCHIVE_RECOVERED) == 1);
             assertEquals(1, logs.count(Event.WAL_ARCHIVE_FAILING), "said once while it lasted");
             assertTrue(registrar.registrar.metricsText().contains(

@@ -10,9 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,6 +23,7 @@ import java.util.stream.Stream;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.citusrailway.testkit.PostgresUser;
+import org.citusrailway.testkit.Sql;
 
 /**
  * One Citus node as the image runs it: node/entrypoint.sh started as root with a Railway-like environment,
@@ -335,22 +334,17 @@ public final class NodeUnderTest implements AutoCloseable {
                 "jdbc:postgresql://127.0.0.1:" + serverPort() + "/" + database + options, props);
     }
 
+    /** Statements on this node's database as its superuser, a connection each. */
+    public Sql sql() {
+        return Sql.on(this::connect);
+    }
+
     public String query(String sql) {
-        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-        }
+        return sql().value(sql);
     }
 
     public void execute(String... statements) {
-        try (Connection c = connect(); Statement s = c.createStatement()) {
-            for (String sql : statements) {
-                s.execute(sql);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
+        sql().executeAll(statements);
     }
 
     public String show(String setting) {

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar;
+package org.citusrailway.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,10 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The test JVM resolves names from a hosts file (-Djdk.net.hosts.file, see the surefire configuration): the JDK reads
- * it on every lookup, so adding a line makes a name appear, as Railway's DNS does when a service starts.
+ * The test JVM resolves names from a hosts file (-Djdk.net.hosts.file, see the registrar's surefire configuration):
+ * the JDK reads it on every lookup, so adding a line makes a name appear, as Railway's DNS does when a service starts.
  */
-final class TestHosts {
+public final class TestHosts {
     private static final Map<String, String> NAMES = new LinkedHashMap<>();
 
     static {
@@ -22,7 +22,12 @@ final class TestHosts {
     private TestHosts() {
     }
 
-    static Path file() {
+    /** Whether this JVM resolves from a test hosts file (else names resolve as the OS resolves them). */
+    public static boolean inUse() {
+        return System.getProperty("jdk.net.hosts.file") != null;
+    }
+
+    public static Path file() {
         String path = System.getProperty("jdk.net.hosts.file");
         if (path == null) {
             throw new IllegalStateException("run through Maven: the surefire configuration sets jdk.net.hosts.file");
@@ -30,19 +35,18 @@ final class TestHosts {
         return Path.of(path);
     }
 
-    static synchronized void map(String name, String address) {
+    public static synchronized void map(String name, String address) {
         NAMES.put(name, address);
         write();
     }
 
-    static synchronized void unmap(String name) {
+    public static synchronized void unmap(String name) {
         NAMES.remove(name);
         write();
     }
 
-    /** The machine's host name, which the OS (and so libpq inside Citus) resolves too. */
     /** Whether the OS resolver (what libpq, and so Citus, uses) answers the name with 127.0.0.1. */
-    static boolean resolvesToLoopbackThroughTheOs(String name) {
+    public static boolean resolvesToLoopbackThroughTheOs(String name) {
         try {
             Process p = new ProcessBuilder("getent", "hosts", name).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -55,7 +59,8 @@ final class TestHosts {
         }
     }
 
-    static String machineName() {
+    /** The machine's host name, which the OS (and so libpq inside Citus) resolves too. */
+    public static String machineName() {
         try {
             return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim().toLowerCase(java.util.Locale.ROOT);
         } catch (IOException e) {
