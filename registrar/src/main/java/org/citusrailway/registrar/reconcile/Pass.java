@@ -116,32 +116,38 @@ public final class Pass {
         Planner.Targets targets = planner.targets(nodes, retired, resolutions, memory, System.nanoTime());
         Map<HostPort, ProbeResult> probes = new ConcurrentHashMap<>();
         Map<HostPort, Boolean> alive = new ConcurrentHashMap<>();
-        // Probes and TCP checks are all bounded by connect/socket timeouts; close() waits for every one.
-        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (HostPort worker : targets.probe()) {
-                List<InetAddress> addresses = resolutions.get(worker.host()).addresses();
-                parallel.execute(() -> probes.put(worker, probe.probe(worker, addresses)));
+        if (!targets.probe().isEmpty() || !targets.check().isEmpty()) {
+            // Probes and TCP checks are all bounded by connect/socket timeouts; close() waits for every one.
+            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+                probeAll(parallel, targets.probe(), resolutions, probes);
+                for (NodeRow row : targets.check()) {
+                    Resolution resolution = resolutions.get(row.key().host());
+                    parallel.execute(() -> alive.put(row.key(), resolution.resolved()
+                            && TcpCheck.accepts(resolution.addresses(), row.port(), config.connectTimeout())));
+                }
             }
-            for (NodeRow row : targets.check()) {
-                Resolution resolution = resolutions.get(row.key().host());
-                parallel.execute(() -> alive.put(row.key(), resolution.resolved()
-                        && TcpCheck.accepts(resolution.addresses(), row.port(), config.connectTimeout())));
-            }
+            stopIfInterrupted();
         }
-        stopIfInterrupted();
         Map<HostPort, ProbeResult> verified = new ConcurrentHashMap<>();
         List<HostPort> identityChecks = planner.identityChecks(targets.check(), alive, memory, System.nanoTime());
-        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (HostPort worker : identityChecks) {
-                List<InetAddress> addresses = resolutions.get(worker.host()).addresses();
-                parallel.execute(() -> verified.put(worker, probe.probe(worker, addresses)));
+        if (!identityChecks.isEmpty()) {
+            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+                probeAll(parallel, identityChecks, resolutions, verified);
             }
+            stopIfInterrupted();
         }
-        stopIfInterrupted();
         Map<HostPort, String> serverIds = Planner.needsServerIds(nodes, probes) ? session.workerServerIds() : Map.of();
         return new Snapshot(System.nanoTime(), Instant.now(), config.coordinator(), session.citusVersion(),
                 session.serverId(), session.restoredTo(), List.copyOf(nodes), retired, Map.copyOf(resolutions),
                 Map.copyOf(probes), Map.copyOf(alive), Map.copyOf(verified), Map.copyOf(serverIds), triggeredBy);
+    }
+
+    private void probeAll(ExecutorService parallel, List<HostPort> workers, Map<String, Resolution> resolutions,
+            Map<HostPort, ProbeResult> results) {
+        for (HostPort worker : workers) {
+            List<InetAddress> addresses = resolutions.get(worker.host()).addresses();
+            parallel.execute(() -> results.put(worker, probe.probe(worker, addresses)));
+        }
     }
 
     /**
