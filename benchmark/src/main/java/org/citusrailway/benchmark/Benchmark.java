@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -12,7 +13,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
 
 /**
  * Measures the registrar's speed and footprint with real processes (the registrar jar, PostgreSQL with Citus) and
@@ -62,27 +65,38 @@ public final class Benchmark {
             throw new IllegalStateException(REGISTRAR_JAR + " is missing: build it first (see docs/benchmark.md)"
                     + " and run from the repository root");
         }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String hostsFlag = LocalNames.hostsFileFlag(work.resolve("registrar-hosts"), LocalNames.machineName());
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        String coordinatorName = LocalNames.machineName();
+        Path hostsFile = LocalNames.hostsFile(work.resolve("registrar-hosts"), coordinatorName);
         List<String> notes = new ArrayList<>();
         Optional<PostgresBinaries> citus = PostgresBinaries.withCitus();
         if (citus.isPresent()) {
             progress("training the AOT cache with " + RegistrarJvm.OPTIONS + " (registrar/aot-training.sh)");
         }
         JvmCommand image = RegistrarJvm.image(java, REGISTRAR_JAR, work, citus, notes)
-                .withFlags("image options", List.of(hostsFlag));
+                .with("image options", b -> b.systemProperty(LocalNames.HOSTS_FILE_PROPERTY, hostsFile.toString()));
         // The same java without the options file and cache: what they buy.
-        JvmCommand plain = JvmCommand.plain(java, REGISTRAR_JAR.toAbsolutePath().toString(), work)
-                .withFlags("plain java -jar", List.of(hostsFlag));
+        JvmCommand plain = JvmCommand.plain(java, REGISTRAR_JAR, work)
+                .with("plain java -jar", b -> b.systemProperty(LocalNames.HOSTS_FILE_PROPERTY, hostsFile.toString()));
 
         PostgresBinaries binaries = citus.orElseGet(PostgresBinaries::embedded);
         int clusterCount = citus.isEmpty() ? 1 : 3;
         progress("starting " + clusterCount + (citus.isPresent() ? " Citus clusters (coordinator + 2 workers each)"
                 : " PostgreSQL server (no Citus installed)") + " from " + binaries.label());
-        List<Cluster> clusters = startClusters(binaries, citus.isPresent(), clusterCount);
+        List<LocalCitusCluster> clusters = List.of();
+        LocalPostgres coordinator;
+        Map<String, String> env;
+        if (citus.isPresent()) {
+            clusters = startClusters(binaries, coordinatorName, clusterCount);
+            coordinator = clusters.get(0).coordinator();
+            env = Clusters.registrarEnv(clusters.get(0));
+        } else {
+            coordinator = cleanup.register(LocalPostgres.builder(binaries).password(Clusters.PASSWORD).start());
+            env = Clusters.registrarEnv(coordinator, coordinatorName);
+        }
 
-        header(image, plain, notes, hostsFlag, clusters.get(0), citus.isPresent());
-        startup(clusters.get(0), image, plain);
+        header(image, plain, notes, hostsFile, coordinator, citus.isPresent());
+        startup(coordinator, env, image, plain);
         if (citus.isPresent()) {
             longRuns(clusters, image, plain);
         } else {
@@ -97,34 +111,33 @@ public final class Benchmark {
         report.print(System.out);
     }
 
-    private List<Cluster> startClusters(PostgresBinaries binaries, boolean citus, int count) throws Exception {
-        String coordinatorName = LocalNames.machineName();
-        List<Callable<Cluster>> starts = new ArrayList<>();
+    private List<LocalCitusCluster> startClusters(PostgresBinaries binaries, String coordinatorName, int count)
+            throws Exception {
+        List<Callable<LocalCitusCluster>> starts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            starts.add(() -> {
-                return cleanup.register(Cluster.start(binaries, citus, citus ? 2 : 0, coordinatorName));
-            });
+            starts.add(() -> cleanup.register(Clusters.start(binaries, coordinatorName)));
         }
         return all(starts, 3);
     }
 
-    private void header(JvmCommand image, JvmCommand plain, List<String> notes, String hostsFlag, Cluster cluster,
-            boolean citus) {
+    private void header(JvmCommand image, JvmCommand plain, List<String> notes, Path hostsFile,
+            LocalPostgres coordinator, boolean citus) {
         report.detail("Machine:   " + Machine.describe());
-        report.detail("Cluster:   " + cluster.versions() + (citus ? "; coordinator + 2 workers on 127.0.0.1 per run"
-                : "; a single server, Citus not installed"));
+        report.detail("Cluster:   " + Clusters.versions(coordinator) + (citus
+                ? "; coordinator + 2 workers on 127.0.0.1 per run" : "; a single server, Citus not installed"));
         report.detail("Registrar: " + REGISTRAR_JAR + "; 80 default candidate names (4 patterns x WORKER_INDEX_MAX"
                 + " 20 in railway.internal, none resolve) + the 2 real workers in WORKER_HOSTS = 82 names per pass");
         notes.forEach(n -> report.detail("Note:      " + n));
-        report.detail("Every run also gets " + hostsFlag + " (names resolve from that file: no DNS traffic; only"
-                + " localhost and this machine's name resolve)");
+        report.detail("Every run also gets -D" + LocalNames.HOSTS_FILE_PROPERTY + "=" + hostsFile + " (names resolve"
+                + " from that file: no DNS traffic; only localhost and this machine's name resolve)");
         report.detail("Commands:  " + String.join(" ", image.command()));
         report.detail("           " + String.join(" ", plain.command()));
         report.detail("");
     }
 
-    private void startup(Cluster cluster, JvmCommand image, JvmCommand plain) throws Exception {
-        StartupTimer timer = new StartupTimer(cluster.coordinator(), cluster.registrarEnv(), work);
+    private void startup(LocalPostgres coordinator, Map<String, String> env, JvmCommand image, JvmCommand plain)
+            throws Exception {
+        StartupTimer timer = new StartupTimer(coordinator, env);
         int others = Math.max(3, options.startupRuns() / 2);
         progress("start-up: " + options.startupRuns() + " starts with the image options, " + others + " plain");
         startupFigures(image, timer.measure(image, options.startupRuns()), true);
@@ -153,7 +166,7 @@ public final class Benchmark {
      * default-settings run measures it first, then the hour-equivalent footprint runs start, each on its own cluster,
      * beside its ready -> active rounds; once they are done it measures idle CPU again, in the steady state.
      */
-    private void longRuns(List<Cluster> clusters, JvmCommand image, JvmCommand plain) throws Exception {
+    private void longRuns(List<LocalCitusCluster> clusters, JvmCommand image, JvmCommand plain) throws Exception {
         CountDownLatch firstIdleMeasured = new CountDownLatch(1);
         CountDownLatch footprintsDone = new CountDownLatch(2);
         progress("default settings: idle CPU first, alone; then footprint runs: " + options.passes()
@@ -162,7 +175,7 @@ public final class Benchmark {
         List<Callable<Object>> jobs = new ArrayList<>();
         jobs.add(() -> footprint(clusters.get(0), image, firstIdleMeasured, footprintsDone));
         jobs.add(() -> footprint(clusters.get(1), plain, firstIdleMeasured, footprintsDone));
-        jobs.add(() -> new ReadinessRun(clusters.get(2), work, this::progress).run(image, options.idleSeconds(),
+        jobs.add(() -> new ReadinessRun(clusters.get(2), this::progress).run(image, options.idleSeconds(),
                 options.latencyRounds(), firstIdleMeasured::countDown, footprintsDone));
         List<Object> results = all(jobs, jobs.size());
         FootprintRun.Result imageRun = (FootprintRun.Result) results.get(0);
@@ -211,11 +224,11 @@ public final class Benchmark {
         readiness.problems().forEach(p -> report.detail("Ready -> active problem: " + p));
     }
 
-    private FootprintRun.Result footprint(Cluster cluster, JvmCommand command, CountDownLatch start, CountDownLatch done)
-            throws Exception {
+    private FootprintRun.Result footprint(LocalCitusCluster cluster, JvmCommand command, CountDownLatch start,
+            CountDownLatch done) throws Exception {
         try {
             start.await();
-            return new FootprintRun(cluster, work, this::progress).run(command, options.passes());
+            return new FootprintRun(cluster, this::progress).run(command, options.passes());
         } finally {
             done.countDown();
         }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.stream.Stream;
+import org.citusrailway.testkit.ProcStat;
 
 /**
  * CPU time over a stretch of a run, as the kernel counts it: the whole machine's (/proc/stat), this JVM's process
@@ -51,7 +52,7 @@ final class CpuAccount {
     }
 
     static Span between(Sample from, Sample to) {
-        double hz = ProcFs.clockTicksPerSecond();
+        double hz = ProcStat.clockTicksPerSecond();
         double tree = (to.tree() - from.tree()) / hz;
         double machine = (to.machineBusy() - from.machineBusy()) / hz;
         return new Span((to.nanos() - from.nanos()) / 1e9, tree, (to.marked() - from.marked()) / hz,

@@ -5,9 +5,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +16,11 @@ import java.util.function.UnaryOperator;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
+import org.citusrailway.testkit.ProcStat;
 import org.citusrailway.testkit.ResolverSandbox;
+import org.citusrailway.testkit.Sql;
 import org.citusrailway.testkit.TestDnsServer;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 
 /**
  * Discovery through a real, misbehaving DNS server: the registrar jar as a child process with its default settings in
@@ -72,7 +73,7 @@ public final class DnsRun {
             return;
         }
         Path dir = Files.createTempDirectory("citus-railway-dns-bench-");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<LocalPostgres> servers = new ArrayList<>();
         // resolv.conf as the platform writes it: no options, so glibc's defaults (5 s timeout, 2 attempts)
         try (ResolverSandbox sandbox = ResolverSandbox.create(dir, DOMAIN, null);
@@ -80,9 +81,8 @@ public final class DnsRun {
             try {
                 // The image's JVM options file without its AOT cache: the idle CPU figure is the image's, less the
                 // cache's head start.
-                new DnsRun().run(sandbox, dns, binaries, servers, dir, JvmCommand.plain(java,
-                        Path.of(jar).toAbsolutePath().toString(), dir).withFlags("image options",
-                        List.of(RegistrarJvm.optionsArgument())), passes, rounds, quietMinutes, idleMinutes);
+                new DnsRun().run(sandbox, dns, binaries, servers, RegistrarJvm.withOptionsFile(JvmCommand.plain(java,
+                        Path.of(jar), dir)), passes, rounds, quietMinutes, idleMinutes);
             } finally {
                 servers.forEach(LocalPostgres::close);
             }
@@ -90,9 +90,9 @@ public final class DnsRun {
     }
 
     private void run(ResolverSandbox sandbox, TestDnsServer dns, PostgresBinaries binaries, List<LocalPostgres> servers,
-            Path dir, JvmCommand plain, int passes, int rounds, int quietMinutes, int idleMinutes) throws Exception {
-        JvmCommand command = new JvmCommand("java -jar in the resolver sandbox", sandbox.wrap(plain.command()),
-                dir);
+            JvmCommand image, int passes, int rounds, int quietMinutes, int idleMinutes) throws Exception {
+        JvmCommand command = image.with("java -jar in the resolver sandbox",
+                b -> b.systemResolver().wrapper(sandbox::wrap));
         // The nodes resolve through the node images' own DNS cache (node/lib/resolver.sh), the registrar does not.
         UnaryOperator<List<String>> nodeResolver = sandbox.nodeDnsCache(Path.of("node/lib"));
         LocalPostgres coordinator = node(binaries, sandbox, nodeResolver, dns, "coordinator", 0x10, servers);
@@ -121,14 +121,15 @@ public final class DnsRun {
         System.out.println("  dropped   passes   median    p95      max      names unanswered (sum)");
         for (double drop : new double[] {0, 0.05, 0.20}) {
             dns.misbehave(drop, 0, Duration.ZERO);
-            try (RegistrarProcess registrar = RegistrarProcess.start(command, Map.of("POSTGRES_PASSWORD", PASSWORD,
-                    "SCAN_INTERVAL", "200ms"), FreePorts.next(), dir.resolve("passes.err"))) {
-                registrar.awaitPasses(150, Duration.ofSeconds(120), Duration.ofMillis(100)); // JIT warm-up first
+            try (RegistrarProcess registrar = command.start(Map.of("POSTGRES_PASSWORD", PASSWORD,
+                    "SCAN_INTERVAL", "200ms"), FreePorts.next())) {
+                // JIT warm-up first
+                MetricsText.awaitPasses(registrar, 150, Duration.ofSeconds(120), Duration.ofMillis(100));
                 List<Double> millis = new ArrayList<>();
-                MetricsText previous = registrar.metrics();
+                MetricsText previous = MetricsText.of(registrar);
                 while (millis.size() < passes) {
                     Thread.sleep(40);
-                    MetricsText now = registrar.metrics();
+                    MetricsText now = MetricsText.of(registrar);
                     if (now.passes() == previous.passes() + 1) {
                         millis.add(now.lastPassSeconds() * 1000);
                     }
@@ -147,9 +148,8 @@ public final class DnsRun {
         dns.misbehave(0.10, 0.05, Duration.ofSeconds(2));
         System.out.println();
         System.out.println("Default settings, 10 % of queries dropped, 5 % answered 2 s late, AAAA records only:");
-        try (RegistrarProcess registrar = RegistrarProcess.start(command, Map.of("POSTGRES_PASSWORD", PASSWORD),
-                FreePorts.next(), dir.resolve("default.err"))) {
-            registrar.awaitPasses(2, Duration.ofSeconds(60), Duration.ofMillis(200));
+        try (RegistrarProcess registrar = command.start(Map.of("POSTGRES_PASSWORD", PASSWORD), FreePorts.next())) {
+            MetricsText.awaitPasses(registrar, 2, Duration.ofSeconds(60), Duration.ofMillis(200));
             awaitActive(coordinator, 2, Duration.ofSeconds(60));
             List<Double> joins = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
@@ -190,7 +190,7 @@ public final class DnsRun {
             System.out.printf(Locale.ROOT, "  quiet %d min, %d workers up: %d passes, %d DNS queries (%d dropped,"
                     + " %d late so far), %.0f lookups unanswered in total%n", quietMinutes, 2 + joins.size(),
                     quiet.passes(), quiet.queries(), dns.dropped(), dns.delayed(),
-                    registrar.metrics().get("citus_registrar_dns_lookups_total{result=\"timeout\"}"));
+                    MetricsText.of(registrar).get("citus_registrar_dns_lookups_total{result=\"timeout\"}"));
             System.out.printf(Locale.ROOT, "  false worker-lost: %d   target 0: %s%n", lost, lost == 0 ? "PASS" : "MISS");
             System.out.printf(Locale.ROOT, "  registrar CPU meanwhile: %.3f %% of a core (lossy resolver)%n",
                     quiet.cpuPercent());
@@ -208,14 +208,14 @@ public final class DnsRun {
     /** The registrar's passes, the DNS queries it sent and its CPU (share of one core) over a stretch of time. */
     private record Window(long passes, long queries, double cpuPercent) {
         static Window watch(RegistrarProcess registrar, TestDnsServer dns, Duration length) throws Exception {
-            long cpuBefore = ProcFs.cpuTicks(registrar.pid());
-            long passesBefore = registrar.metrics().passes();
+            long cpuBefore = registrar.cpuTicks();
+            long passesBefore = MetricsText.of(registrar).passes();
             long queriesBefore = dns.queries();
             long t0 = System.nanoTime();
             Thread.sleep(length);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            double cpuMillis = ProcFs.ticksToMillis(ProcFs.cpuTicks(registrar.pid()) - cpuBefore);
-            return new Window(registrar.metrics().passes() - passesBefore, dns.queries() - queriesBefore,
+            double cpuMillis = ProcStat.ticksToMillis(registrar.cpuTicks() - cpuBefore);
+            return new Window(MetricsText.of(registrar).passes() - passesBefore, dns.queries() - queriesBefore,
                     cpuMillis / (seconds * 1000) * 100);
         }
     }
@@ -236,10 +236,10 @@ public final class DnsRun {
 
     private static void awaitPending(RegistrarProcess registrar, String name, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!registrar.status().matches("(?s).*\"pendingCandidates\":\\[[^\\]]*" + name.replace(".", "\\.")
+        while (!registrar.http("/status").matches("(?s).*\"pendingCandidates\":\\[[^\\]]*" + name.replace(".", "\\.")
                 + ".*")) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(name + " not pending within " + timeout + "\n" + registrar.output());
+                throw new IllegalStateException(name + " not pending within " + timeout + "\n" + registrar.tail());
             }
             Thread.sleep(50);
         }
@@ -261,13 +261,11 @@ public final class DnsRun {
     /** System.nanoTime when the coordinator first shows this many active workers, polled every 10 ms. */
     private static long awaitActive(LocalPostgres coordinator, int workers, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Connection c = coordinator.connect(); Statement s = c.createStatement()) {
+        try (Connection c = coordinator.connect()) {
             while (System.nanoTime() < deadline) {
-                try (ResultSet rs = s.executeQuery("select count(*) from pg_dist_node where groupid <> 0 and isactive")) {
-                    rs.next();
-                    if (rs.getInt(1) >= workers) {
-                        return System.nanoTime();
-                    }
+                if (Long.parseLong(Sql.value(c, "select count(*) from pg_dist_node where groupid <> 0 and isactive"))
+                        >= workers) {
+                    return System.nanoTime();
                 }
                 Thread.sleep(10);
             }

@@ -1,14 +1,15 @@
 package org.citusrailway.benchmark;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.citusrailway.testkit.FreePorts;
+import org.citusrailway.testkit.ProcStat;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 
 /**
  * The long run: SCAN_INTERVAL=100ms for 3600 passes (one hour at 1s; five hours at the default 5s). In three
@@ -23,53 +24,49 @@ final class FootprintRun {
             Percentiles passMillis, long passesWithin50ms, double cpuMillisPerPass, long failures, int activeNodes) {
     }
 
-    private final Cluster cluster;
-    private final Path logDir;
+    private final LocalCitusCluster cluster;
     private final Consumer<String> progress;
 
-    FootprintRun(Cluster cluster, Path logDir, Consumer<String> progress) {
+    FootprintRun(LocalCitusCluster cluster, Consumer<String> progress) {
         this.cluster = cluster;
-        this.logDir = logDir;
         this.progress = progress;
     }
 
     Result run(JvmCommand command, long passes) throws IOException, InterruptedException {
         long warmup = Math.min(300, passes / 12);
         long sampled = Math.min(600, passes / 6);
-        Map<String, String> env = new HashMap<>(cluster.registrarEnv());
+        Map<String, String> env = Clusters.registrarEnv(cluster);
         env.put("SCAN_INTERVAL", INTERVAL.toMillis() + "ms");
-        String name = command.label().replaceAll("[^A-Za-z0-9]+", "-");
         Duration generous = INTERVAL.multipliedBy(passes * 3).plusMinutes(1);
-        try (RegistrarProcess registrar = RegistrarProcess.start(command, env, FreePorts.next(),
-                logDir.resolve("footprint-" + name + ".stderr"))) {
+        try (RegistrarProcess registrar = command.start(env, FreePorts.next())) {
             List<long[]> checkpoints = new ArrayList<>();
-            registrar.awaitPasses(warmup, generous, Duration.ofSeconds(1));
-            checkpoints.add(new long[] {warmup, ProcFs.rssKb(registrar.pid())});
+            MetricsText.awaitPasses(registrar, warmup, generous, Duration.ofSeconds(1));
+            checkpoints.add(new long[] {warmup, registrar.rssKb()});
             progress.accept(command.label() + ": warm after " + warmup + " passes; sampling pass durations");
 
             List<Double> durations = samplePassDurations(registrar, warmup + sampled, generous);
 
-            MetricsText start = registrar.metrics();
-            long ticksAtStart = ProcFs.cpuTicks(registrar.pid());
+            MetricsText start = MetricsText.of(registrar);
+            long ticksAtStart = registrar.cpuTicks();
             MetricsText now = start;
             for (int quarter = 1; quarter <= 4; quarter++) {
                 long target = passes * quarter / 4;
                 if (target <= now.passes()) {
                     continue;
                 }
-                now = registrar.awaitPasses(target, generous, Duration.ofSeconds(2));
+                now = MetricsText.awaitPasses(registrar, target, generous, Duration.ofSeconds(2));
                 if (quarter < 4) {
-                    long rss = ProcFs.rssKb(registrar.pid());
+                    long rss = registrar.rssKb();
                     checkpoints.add(new long[] {now.passes(), rss});
                     progress.accept(command.label() + ": " + now.passes() + "/" + passes + " passes, RSS "
                             + rss / 1024 + " MB");
                 }
             }
-            long ticks = ProcFs.cpuTicks(registrar.pid()) - ticksAtStart;
-            long rss = ProcFs.rssKb(registrar.pid());
-            long peak = ProcFs.peakRssKb(registrar.pid());
+            long ticks = registrar.cpuTicks() - ticksAtStart;
+            long rss = registrar.rssKb();
+            long peak = registrar.peakRssKb();
             checkpoints.add(new long[] {now.passes(), rss});
-            double cpuPerPass = ProcFs.ticksToMillis(ticks) / Math.max(1, now.passes() - start.passes());
+            double cpuPerPass = ProcStat.ticksToMillis(ticks) / Math.max(1, now.passes() - start.passes());
             return new Result(command.label(), now.passes(), rss, peak, checkpoints, Percentiles.of(durations),
                     now.passesAtMost("0.05"), cpuPerPass, now.passFailures(), now.activeNodes());
         }
@@ -83,10 +80,10 @@ final class FootprintRun {
             throws IOException, InterruptedException {
         List<Double> durations = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
-        MetricsText previous = registrar.metrics();
+        MetricsText previous = MetricsText.of(registrar);
         while (previous.passes() < until && System.nanoTime() < deadline) {
             Thread.sleep(INTERVAL.toMillis());
-            MetricsText current = registrar.metrics();
+            MetricsText current = MetricsText.of(registrar);
             if (current.passes() - previous.passes() == 1) {
                 durations.add(current.lastPassSeconds() * 1000);
             }

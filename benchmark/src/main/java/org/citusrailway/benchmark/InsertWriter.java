@@ -9,16 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.citusrailway.testkit.Sql;
 
 /**
  * One client doing single-row INSERTs into table writes (ids 1, 2, 3, …, each retried until it commits, so ids
  * 1..committed() are exactly the rows that must exist), timing each one. What a writer sees during a rebalance.
  */
 final class InsertWriter implements AutoCloseable {
-    interface Connector {
-        Connection connect() throws SQLException;
-    }
-
     private record Insert(long startedAtMillis, double millis) {
     }
 
@@ -29,14 +26,14 @@ final class InsertWriter implements AutoCloseable {
     record Window(int count, double p99, double max, Map<String, Integer> errors) {
     }
 
-    private final Connector connector;
+    private final Sql.Connector connector;
     private final Thread thread;
     private final List<Insert> inserts = new ArrayList<>();
     private final List<Failure> failures = new ArrayList<>();
     private volatile boolean running = true;
     private volatile long committed;
 
-    InsertWriter(Connector connector) {
+    InsertWriter(Sql.Connector connector) {
         this.connector = connector;
         thread = Thread.ofPlatform().name("insert-writer").start(this::run);
     }

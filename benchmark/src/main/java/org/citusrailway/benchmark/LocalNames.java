@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
+import org.citusrailway.testkit.TestHosts;
 
 /**
  * Names both resolvers agree on. Citus (libpq) resolves node names through the OS, the registrar through the JVM; the
@@ -12,6 +12,8 @@ import java.util.Locale;
  * default candidate names (worker1.railway.internal …) fail at once without any DNS traffic.
  */
 final class LocalNames {
+    static final String HOSTS_FILE_PROPERTY = "jdk.net.hosts.file";
+
     private LocalNames() {
     }
 
@@ -20,7 +22,7 @@ final class LocalNames {
      * because workers connect back under it), resolved by the OS to this machine.
      */
     static String machineName() throws IOException {
-        String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim().toLowerCase(Locale.ROOT);
+        String name = TestHosts.machineName();
         if (!InetAddress.getByName(name).isLoopbackAddress()) {
             throw new IOException("this machine's name \"" + name + "\" does not resolve to a loopback address"
                     + " (see /etc/hosts); the benchmark needs it as the coordinator's name");
@@ -28,9 +30,8 @@ final class LocalNames {
         return name;
     }
 
-    /** Writes the registrar's hosts file and returns the JVM flag that uses it. */
-    static String hostsFileFlag(Path file, String machineName) throws IOException {
-        Files.writeString(file, "127.0.0.1 localhost\n127.0.0.1 " + machineName + "\n");
-        return "-Djdk.net.hosts.file=" + file;
+    /** Writes the registrar's hosts file (for {@link #HOSTS_FILE_PROPERTY}) and returns it. */
+    static Path hostsFile(Path file, String machineName) throws IOException {
+        return Files.writeString(file, "127.0.0.1 localhost\n127.0.0.1 " + machineName + "\n");
     }
 }

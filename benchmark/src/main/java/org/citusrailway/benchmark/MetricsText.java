@@ -1,7 +1,10 @@
 package org.citusrailway.benchmark;
 
+import java.io.IOException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 
 /** One scrape of the registrar's /metrics (Prometheus text format): sample name with labels → value. */
 record MetricsText(Map<String, Double> samples) {
@@ -16,6 +19,36 @@ record MetricsText(Map<String, Double> samples) {
             samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
         }
         return new MetricsText(Map.copyOf(samples));
+    }
+
+    /** A scrape of the registrar's /metrics now. */
+    static MetricsText of(RegistrarProcess registrar) throws IOException, InterruptedException {
+        return parse(registrar.http("/metrics"));
+    }
+
+    /** Scrapes /metrics every {@code every} until the registrar has completed at least {@code passes} passes. */
+    static MetricsText awaitPasses(RegistrarProcess registrar, long passes, Duration timeout, Duration every)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (!registrar.alive()) {
+                throw new IllegalStateException("the registrar exited (code " + registrar.exitValue() + "); output:\n"
+                        + registrar.tail());
+            }
+            try {
+                MetricsText m = of(registrar);
+                if (m.passes() >= passes) {
+                    return m;
+                }
+            } catch (IOException e) {
+                // HTTP not listening yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("fewer than " + passes + " passes within " + timeout + "; output:\n"
+                        + registrar.tail());
+            }
+            Thread.sleep(every.toMillis());
+        }
     }
 
     double get(String name) {

@@ -1,7 +1,6 @@
 package org.citusrailway.benchmark;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -13,6 +12,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
+import org.citusrailway.testkit.ProcStat;
+import org.citusrailway.testkit.Sql;
+import org.citusrailway.testkit.cluster.Endpoint;
+import org.citusrailway.testkit.cluster.LocalCitusCluster;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 
 /**
  * The registrar with default settings (SCAN_INTERVAL unset = 5s, READY_CHECK_INTERVAL unset = 250ms): its idle CPU over
@@ -27,7 +31,7 @@ import org.citusrailway.testkit.LocalPostgres;
  */
 final class ReadinessRun {
     private static final long POLL_MILLIS = 10;
-    private static final String NAME = Cluster.workerName(0);
+    private static final String NAME = Clusters.WORKER_1;
 
     /** CPU over a window in which nothing changes; {@code startedAfterSeconds}: the registrar's age at its start. */
     record IdleWindow(double cpuPercent, double seconds, long passes, double startedAfterSeconds) {
@@ -37,13 +41,11 @@ final class ReadinessRun {
             Percentiles admittedToPendingMillis, Percentiles directAddMillis, List<String> problems) {
     }
 
-    private final Cluster cluster;
-    private final Path logDir;
+    private final LocalCitusCluster cluster;
     private final Consumer<String> progress;
 
-    ReadinessRun(Cluster cluster, Path logDir, Consumer<String> progress) {
+    ReadinessRun(LocalCitusCluster cluster, Consumer<String> progress) {
         this.cluster = cluster;
-        this.logDir = logDir;
         this.progress = progress;
     }
 
@@ -65,13 +67,12 @@ final class ReadinessRun {
             CountDownLatch othersDone) throws IOException, InterruptedException, SQLException {
         Percentiles directAdds = directAdds(4);
         long startedAt = System.nanoTime();
-        try (RegistrarProcess registrar = RegistrarProcess.start(command, cluster.registrarEnv(), FreePorts.next(),
-                logDir.resolve("readiness.stderr"))) {
+        try (RegistrarProcess registrar = command.start(Clusters.registrarEnv(cluster), FreePorts.next())) {
             // Both workers registered and some passes behind us before the first window.
-            MetricsText m = registrar.awaitPasses(6, Duration.ofMinutes(2), Duration.ofSeconds(1));
-            if (m.activeNodes() != cluster.workers().size()) {
+            MetricsText m = MetricsText.awaitPasses(registrar, 6, Duration.ofMinutes(2), Duration.ofSeconds(1));
+            if (m.activeNodes() != Clusters.WORKERS.size()) {
                 throw new IllegalStateException("the registrar did not register the workers; output:\n"
-                        + registrar.output());
+                        + registrar.tail());
             }
             progress.accept("default settings: idle CPU right after start-up, " + idleSeconds + " s");
             IdleWindow firstIdle = idle(registrar, idleSeconds, startedAt);
@@ -80,7 +81,7 @@ final class ReadinessRun {
             List<Double> latencies = new ArrayList<>();
             List<Double> admittedToPending = new ArrayList<>();
             List<String> problems = new ArrayList<>();
-            LocalPostgres worker = cluster.workers().get(0);
+            LocalPostgres worker = cluster.server(Clusters.WORKER_1);
             for (int round = 0; round < rounds; round++) {
                 try {
                     latencies.add(round(registrar, worker, admittedToPending));
@@ -101,11 +102,12 @@ final class ReadinessRun {
                         + " the first: " + addFailures.get(0));
             }
             if (!registrar.alive()) {
-                problems.add("the registrar exited during the rounds; output:\n" + registrar.output());
+                problems.add("the registrar exited during the rounds; output:\n" + registrar.tail());
             }
             othersDone.await();
             // The rounds left a worker pending for a moment; a few quiet passes first.
-            registrar.awaitPasses(registrar.metrics().passes() + 3, Duration.ofMinutes(1), Duration.ofSeconds(1));
+            MetricsText.awaitPasses(registrar, MetricsText.of(registrar).passes() + 3, Duration.ofMinutes(1),
+                    Duration.ofSeconds(1));
             progress.accept("default settings: idle CPU in the steady state, " + idleSeconds + " s");
             IdleWindow steadyIdle = idle(registrar, idleSeconds, startedAt);
             return new Result(firstIdle, steadyIdle, Percentiles.of(latencies), Percentiles.of(admittedToPending),
@@ -115,14 +117,14 @@ final class ReadinessRun {
 
     private static IdleWindow idle(RegistrarProcess registrar, int idleSeconds, long startedAt)
             throws IOException, InterruptedException {
-        long passesBefore = registrar.metrics().passes();
-        long ticksBefore = ProcFs.cpuTicks(registrar.pid());
+        long passesBefore = MetricsText.of(registrar).passes();
+        long ticksBefore = registrar.cpuTicks();
         long startNanos = System.nanoTime();
         Thread.sleep(idleSeconds * 1000L);
-        long ticks = ProcFs.cpuTicks(registrar.pid()) - ticksBefore;
+        long ticks = registrar.cpuTicks() - ticksBefore;
         double seconds = (System.nanoTime() - startNanos) / 1e9;
-        long passes = registrar.metrics().passes() - passesBefore;
-        return new IdleWindow(ProcFs.ticksToMillis(ticks) / 1000 / seconds * 100, seconds, passes,
+        long passes = MetricsText.of(registrar).passes() - passesBefore;
+        return new IdleWindow(ProcStat.ticksToMillis(ticks) / 1000 / seconds * 100, seconds, passes,
                 (startNanos - startedAt) / 1e9);
     }
 
@@ -133,8 +135,8 @@ final class ReadinessRun {
     private Percentiles directAdds(int times) {
         List<Double> millis = new ArrayList<>();
         for (int i = 0; i < times; i++) {
-            int index = i % cluster.workers().size();
-            String node = "'" + Cluster.workerName(index) + "', " + cluster.workers().get(index).port();
+            Endpoint worker = cluster.endpoint(Clusters.WORKERS.get(i % Clusters.WORKERS.size()));
+            String node = "'" + worker.host() + "', " + worker.port();
             long start = System.nanoTime();
             cluster.coordinator().execute("postgres", "select citus_add_node(" + node + ")");
             millis.add((System.nanoTime() - start) / 1e6);
@@ -181,7 +183,7 @@ final class ReadinessRun {
             deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (System.nanoTime() < deadline) {
                 long ready = readyAt.get();
-                if (ready != 0 && Cluster.isActive(coordinator, NAME, worker)) {
+                if (ready != 0 && isActive(coordinator, worker)) {
                     return (System.nanoTime() - ready) / 1e6;
                 }
                 if (ready == 0 && !readyWatch.isAlive()) {
@@ -196,10 +198,16 @@ final class ReadinessRun {
         }
     }
 
+    /** Whether pg_dist_node on the coordinator shows the worker active, on an open connection (for fast polling). */
+    private static boolean isActive(Connection coordinator, LocalPostgres worker) {
+        return "1".equals(Sql.value(coordinator, "select count(*) from pg_dist_node where nodename = ? and nodeport = ?"
+                + " and isactive", NAME, worker.port()));
+    }
+
     /** The pendingCandidates array of /status, as text ("" when /status does not answer). */
     private static String pendingCandidates(RegistrarProcess registrar) throws InterruptedException {
         try {
-            String status = registrar.status();
+            String status = registrar.http("/status");
             int start = status.indexOf("\"pendingCandidates\":[");
             return start < 0 ? "" : status.substring(start, status.indexOf(']', start) + 1);
         } catch (IOException e) {

@@ -3,9 +3,7 @@ package org.citusrailway.benchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -18,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.citusrailway.testkit.ComposeProject;
 import org.citusrailway.testkit.DockerEngine;
+import org.citusrailway.testkit.Sql;
 
 /**
  * Scale-out speed through the product's own path: the compose cluster (the project's images, node settings, TLS,
@@ -90,12 +89,10 @@ public final class RebalanceRun {
         try (Connection c = connect()) {
             awaitValue(c, "select count(*) from pg_dist_node where isactive and groupid <> 0", "2", Duration.ofMinutes(2));
             if (mode.equals(CITUS_DEFAULTS)) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("alter system set citus.max_background_task_executors = 1");
-                    s.execute("alter system set citus.max_background_task_executors_per_node = 1");
-                    s.execute("alter system set citus.background_task_queue_interval = '5s'");
-                    s.execute("select pg_reload_conf()");
-                }
+                Sql.execute(c, "alter system set citus.max_background_task_executors = 1");
+                Sql.execute(c, "alter system set citus.max_background_task_executors_per_node = 1");
+                Sql.execute(c, "alter system set citus.background_task_queue_interval = '5s'");
+                Sql.execute(c, "select pg_reload_conf()");
             }
             progress(mode + ": loading " + rows + " rows");
             String size = load(c);
@@ -109,15 +106,15 @@ public final class RebalanceRun {
                         Duration.ofMinutes(10));
                 long balanced = System.nanoTime();
                 Thread.sleep(1000);
-                String[] job = row(c, "select extract(epoch from finished_at - started_at), (select count(*) from"
+                List<String> job = row(c, "select extract(epoch from finished_at - started_at), (select count(*) from"
                         + " pg_dist_background_task t where t.job_id = j.job_id), to_char(started_at at time zone 'UTC',"
                         + " 'YYYY-MM-DD HH24:MI:SS.MS'), to_char(finished_at at time zone 'UTC',"
                         + " 'YYYY-MM-DD HH24:MI:SS.MS') from pg_dist_background_job j order by job_id desc limit 1");
-                InsertWriter.Window window = writer.window(job[2], job[3]);
+                InsertWriter.Window window = writer.window(job.get(2), job.get(3));
                 out.add(String.format(Locale.ROOT, "%-20s %s data; worker3 started -> healthy %.1f s, -> balanced %.1f s;"
                         + " rebalance job %.1f s (%s tasks); writer during the job: %d inserts, p99 %.1f ms,"
                         + " max %.1f ms, errors %s", mode, size, (healthy - before) / 1e9, (balanced - before) / 1e9,
-                        Double.parseDouble(job[0]), job[1], window.count(), window.p99(), window.max(),
+                        Double.parseDouble(job.get(0)), job.get(1), window.count(), window.p99(), window.max(),
                         window.errors()));
                 if (!mode.equals(CITUS_DEFAULTS)) {
                     out.addAll(phases(c, mode.equals("block_writes") ? "block_writes" : "force_logical", writer));
@@ -131,29 +128,26 @@ public final class RebalanceRun {
     }
 
     /** Creates and fills two colocated distributed tables and a reference table; returns their size. */
-    private String load(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("create table users (id bigint primary key, name text, payload text)");
-            s.execute("create table events (id bigserial, user_id bigint, at timestamptz default now(), payload text,"
-                    + " primary key (user_id, id))");
-            s.execute("create table countries (code text primary key, name text)");
-            s.execute("create table writes (id bigint primary key, at timestamptz default now())");
-            s.execute("select create_distributed_table('users', 'id')");
-            s.execute("select create_distributed_table('events', 'user_id', colocate_with := 'users')");
-            s.execute("select create_distributed_table('writes', 'id', colocate_with := 'users')");
-            s.execute("select create_reference_table('countries')");
-            s.execute("insert into countries select 'c' || g, md5(g::text) from generate_series(1, 200) g");
-            int users = rows / 3;
-            s.execute("insert into users select g, 'u' || g, repeat(md5(g::text), 3) from generate_series(1, " + users
-                    + ") g");
-            s.execute("insert into events (user_id, payload) select (g % " + users + ") + 1, repeat(md5(g::text), 2)"
-                    + " from generate_series(1, " + (rows - users) + ") g");
-            try (ResultSet rs = s.executeQuery("select pg_size_pretty(citus_total_relation_size('users')"
-                    + " + citus_total_relation_size('events'))")) {
-                rs.next();
-                return rs.getString(1);
-            }
+    private String load(Connection c) {
+        int users = rows / 3;
+        for (String sql : List.of("create table users (id bigint primary key, name text, payload text)",
+                "create table events (id bigserial, user_id bigint, at timestamptz default now(), payload text,"
+                        + " primary key (user_id, id))",
+                "create table countries (code text primary key, name text)",
+                "create table writes (id bigint primary key, at timestamptz default now())",
+                "select create_distributed_table('users', 'id')",
+                "select create_distributed_table('events', 'user_id', colocate_with := 'users')",
+                "select create_distributed_table('writes', 'id', colocate_with := 'users')",
+                "select create_reference_table('countries')",
+                "insert into countries select 'c' || g, md5(g::text) from generate_series(1, 200) g",
+                "insert into users select g, 'u' || g, repeat(md5(g::text), 3) from generate_series(1, " + users
+                        + ") g",
+                "insert into events (user_id, payload) select (g % " + users + ") + 1, repeat(md5(g::text), 2)"
+                        + " from generate_series(1, " + (rows - users) + ") g")) {
+            Sql.execute(c, sql);
         }
+        return Sql.value(c, "select pg_size_pretty(citus_total_relation_size('users')"
+                + " + citus_total_relation_size('events'))");
     }
 
     /**
@@ -162,27 +156,25 @@ public final class RebalanceRun {
      */
     private List<String> phases(Connection c, String mode, InsertWriter writer) throws Exception {
         List<String> out = new ArrayList<>();
-        String[] shard = row(c, "select shardid, nodename from pg_dist_shard_placement where shardid in"
+        List<String> shard = row(c, "select shardid, nodename from pg_dist_shard_placement where shardid in"
                 + " (select shardid from pg_dist_shard where logicalrelid = 'users'::regclass)"
                 + " and nodename like 'worker3%' limit 1");
-        String worker1 = single(c, "select nodename from pg_dist_node where nodename like 'worker1%'");
-        for (String[] move : List.of(new String[] {shard[1], worker1}, new String[] {worker1, shard[1]})) {
+        String worker1 = Sql.value(c, "select nodename from pg_dist_node where nodename like 'worker1%'");
+        for (String[] move : List.of(new String[] {shard.get(1), worker1}, new String[] {worker1, shard.get(1)})) {
             String since = LocalDateTime.now(java.time.ZoneOffset.UTC).minusSeconds(1)
                     .format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss"));
-            String pid;
-            String started;
-            try (Statement s = c.createStatement()) {
-                s.execute("set citus.log_remote_commands = on");
-                s.execute("set log_min_messages = notice");
-                s.execute("set client_min_messages = warning");
-                pid = single(s, "select pg_backend_pid()");
-                started = single(s, "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')");
-                s.execute("select citus_move_shard_placement(" + shard[0] + ", '" + move[0] + "', 5432, '" + move[1]
-                        + "', 5432, '" + mode + "')");
-                s.execute("reset citus.log_remote_commands");
-                s.execute("reset log_min_messages");
-            }
-            String ended = single(c, "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')");
+            Sql.execute(c, "set citus.log_remote_commands = on");
+            Sql.execute(c, "set log_min_messages = notice");
+            Sql.execute(c, "set client_min_messages = warning");
+            String pid = Sql.value(c, "select pg_backend_pid()");
+            String started = Sql.value(c, "select to_char(clock_timestamp() at time zone 'UTC',"
+                    + " 'YYYY-MM-DD HH24:MI:SS.MS')");
+            Sql.execute(c, "select citus_move_shard_placement(" + shard.get(0) + ", '" + move[0] + "', 5432, '"
+                    + move[1] + "', 5432, '" + mode + "')");
+            Sql.execute(c, "reset citus.log_remote_commands");
+            Sql.execute(c, "reset log_min_messages");
+            String ended = Sql.value(c, "select to_char(clock_timestamp() at time zone 'UTC',"
+                    + " 'YYYY-MM-DD HH24:MI:SS.MS')");
             Thread.sleep(500);
             String log = compose(Duration.ofMinutes(1), "logs", "--no-color", "--no-log-prefix", "--since", since,
                     "coordinator");
@@ -264,8 +256,8 @@ public final class RebalanceRun {
         return t.toEpochSecond(java.time.ZoneOffset.UTC) + t.getNano() / 1e9;
     }
 
-    private long countWrites(Connection c) throws SQLException {
-        return Long.parseLong(single(c, "select count(*) from writes"));
+    private long countWrites(Connection c) {
+        return Long.parseLong(Sql.value(c, "select count(*) from writes"));
     }
 
     Connection connect() throws SQLException {
@@ -276,7 +268,7 @@ public final class RebalanceRun {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = null;
         while (System.nanoTime() < deadline) {
-            last = single(c, sql);
+            last = Sql.value(c, sql);
             if (value.equals(last)) {
                 return;
             }
@@ -285,28 +277,15 @@ public final class RebalanceRun {
         throw new IllegalStateException(sql + " still " + last + " after " + timeout);
     }
 
-    private static String single(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            return single(s, sql);
-        }
-    }
-
-    private static String single(Statement s, String sql) throws SQLException {
-        try (ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private static String[] row(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            String[] values = new String[rs.getMetaData().getColumnCount()];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = rs.getString(i + 1);
+    /** The first row's columns as text. */
+    private static List<String> row(Connection c, String sql) {
+        return Sql.rows(c, sql, rs -> {
+            List<String> values = new ArrayList<>();
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                values.add(rs.getString(i));
             }
             return values;
-        }
+        }).get(0);
     }
 
     private String compose(Duration timeout, String... arguments) {

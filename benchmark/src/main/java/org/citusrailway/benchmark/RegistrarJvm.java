@@ -35,18 +35,17 @@ final class RegistrarJvm {
      * The image's command with local paths: the jar copied into {@code dir}, the AOT cache trained there when Citus is
      * installed (else none, and {@code notes} says so).
      */
-    static JvmCommand image(String java, Path registrarJar, Path dir, Optional<PostgresBinaries> citus,
+    static JvmCommand image(Path java, Path registrarJar, Path dir, Optional<PostgresBinaries> citus,
             List<String> notes) throws IOException, InterruptedException {
         String options = optionsArgument();
-        String jar = Files.copy(registrarJar, dir.resolve("registrar.jar"), StandardCopyOption.REPLACE_EXISTING)
-                .toString();
+        Path jar = Files.copy(registrarJar, dir.resolve("registrar.jar"), StandardCopyOption.REPLACE_EXISTING);
         if (citus.isEmpty()) {
             notes.add("no AOT cache: " + TRAINING + " needs PostgreSQL with Citus; the image options run without one");
-            return new JvmCommand("image options", List.of(java, options, "-jar", jar), dir);
+            return withOptionsFile(JvmCommand.plain(java, jar, dir));
         }
         Path cache = dir.resolve("registrar.aot");
-        List<String> training = List.of(TRAINING.toAbsolutePath().toString(), java, options,
-                "-XX:AOTCacheOutput=" + cache, "-jar", jar);
+        List<String> training = List.of(TRAINING.toAbsolutePath().toString(), java.toString(), options,
+                "-XX:AOTCacheOutput=" + cache, "-jar", jar.toString());
         ProcessBuilder pb = new ProcessBuilder(training).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().put("PG_BIN", citus.get().binDir().toString());
         pb.environment().put("TRAINING_PORT", Integer.toString(FreePorts.pair()));
@@ -59,6 +58,13 @@ final class RegistrarJvm {
         }
         notes.add("AOT cache trained as the Dockerfile does, with PG_BIN=" + citus.get().binDir() + ": "
                 + String.join(" ", training));
-        return new JvmCommand("image options", List.of(java, options, "-XX:AOTCache=" + cache, "-jar", jar), dir);
+        return withOptionsFile(JvmCommand.plain(java, jar, dir))
+                .with("image options", b -> b.jvmOptions(List.of("-XX:AOTCache=" + cache)));
+    }
+
+    /** {@code java @registrar/jvm.options … -jar}: the command with the image's options file first. */
+    static JvmCommand withOptionsFile(JvmCommand command) {
+        optionsArgument(); // says so now if the file is missing, not at the first start
+        return command.with("image options", b -> b.argFile(OPTIONS));
     }
 }

@@ -3,7 +3,6 @@ package org.citusrailway.benchmark;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.LocalPostgres;
+import org.citusrailway.testkit.registrar.RegistrarProcess;
 
 /**
  * JVM spawn → first statement the coordinator receives from the registrar. The coordinator logs connections and
@@ -29,12 +29,10 @@ final class StartupTimer {
 
     private final LocalPostgres coordinator;
     private final Map<String, String> env;
-    private final Path logDir;
 
-    StartupTimer(LocalPostgres coordinator, Map<String, String> env, Path logDir) {
+    StartupTimer(LocalPostgres coordinator, Map<String, String> env) {
         this.coordinator = coordinator;
         this.env = env;
-        this.logDir = logDir;
     }
 
     List<Start> measure(JvmCommand command, int runs) throws IOException, InterruptedException {
@@ -57,9 +55,7 @@ final class StartupTimer {
 
     private Start once(JvmCommand command, int run) throws IOException, InterruptedException {
         long offset = coordinator.logFile().toFile().length();
-        int port = FreePorts.next();
-        try (RegistrarProcess registrar = RegistrarProcess.start(command, env, port,
-                logDir.resolve("startup-" + run + ".stderr"))) {
+        try (RegistrarProcess registrar = command.start(env, FreePorts.next())) {
             double authorized = -1;
             double statement = -1;
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -83,7 +79,7 @@ final class StartupTimer {
             }
             if (statement < 0) {
                 throw new IllegalStateException("no statement from the registrar reached the coordinator within 30 s;"
-                        + " registrar output:\n" + registrar.output());
+                        + " registrar output:\n" + registrar.tail());
             }
             double started = registrar.millisToLine(l -> l.contains("registrar-started"), Duration.ofSeconds(5));
             return new Start(started, authorized, statement);

@@ -44,6 +44,7 @@ public final class RegistrarProcess implements AutoCloseable {
     private final Captured stderr = new Captured();
     private final Thread stdoutReader;
     private final Thread stderrReader;
+    private HttpClient http;
 
     /** A line of output and when it arrived (System.nanoTime). */
     public record Line(long nanos, String text) {
@@ -126,17 +127,26 @@ public final class RegistrarProcess implements AutoCloseable {
     /** SIGTERM, as the platform stops it; SIGKILL if it has not exited after 5 s. */
     @Override
     public void close() {
-        if (!process.isAlive()) {
-            return;
-        }
-        terminate();
         try {
-            if (!waitFor(Duration.ofSeconds(5))) {
-                kill();
+            if (!process.isAlive()) {
+                return;
             }
-        } catch (InterruptedException e) {
-            process.toHandle().destroyForcibly();
-            Thread.currentThread().interrupt();
+            terminate();
+            try {
+                if (!waitFor(Duration.ofSeconds(5))) {
+                    kill();
+                }
+            } catch (InterruptedException e) {
+                process.toHandle().destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            synchronized (this) {
+                if (http != null) {
+                    http.close();
+                    http = null;
+                }
+            }
         }
     }
 
@@ -228,19 +238,28 @@ public final class RegistrarProcess implements AutoCloseable {
         return out.toString();
     }
 
-    /** GET a path of its HTTP endpoints (started with {@link Builder#httpPort}); an IOException unless 200. */
+    /**
+     * GET a path of its HTTP endpoints (started with {@link Builder#httpPort}); an IOException unless 200. One client
+     * per process, so repeated reads (a benchmark scraping /metrics every pass) reuse the kept-alive connection
+     * instead of costing the registrar a new one each time.
+     */
     public String http(String path) throws IOException, InterruptedException {
+        HttpResponse<String> response = httpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + httpPort + path)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException(path + " answered " + response.statusCode());
+        }
+        return response.body();
+    }
+
+    private synchronized HttpClient httpClient() {
         if (httpPort == null) {
             throw new IllegalStateException("started without an HTTP port");
         }
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
-                    + path)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new IOException(path + " answered " + response.statusCode());
-            }
-            return response.body();
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         }
+        return http;
     }
 
     /** Resident set size now, in kB. */
