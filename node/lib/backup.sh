@@ -148,6 +148,7 @@ backup_settings() {
 create_backup_stanza() {
   local output
   if output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" stanza-create 2>&1)"; then
+    resume_archiving
     say "backups: stanza '$BACKUP_STANZA' ready in bucket '$BUCKET' at $ENDPOINT; WAL is archived continuously"
   else
     warn '[backup-bucket-unreachable]' "stanza '$BACKUP_STANZA' could not be set up in bucket '$BUCKET' at $ENDPOINT: $(pgbackrest_error "$output"); WAL is kept in pg_wal until archiving succeeds"
@@ -157,7 +158,7 @@ create_backup_stanza() {
 start_backups() {
   if ((BACKUP_ENABLED == 1)); then
     write_backup_config "$SERVER_SOCKET_DIR" "$SERVER_PORT"
-    # The stanza first, so the kept WAL's first archive attempts find it.
+    # The stanza first, so the kept WAL's first archive attempts find it; archiving resumes either way.
     { create_backup_stanza; resume_archiving; } &
   fi
 }
@@ -169,4 +170,9 @@ resume_archiving() {
   BACKUP_ARCHIVE_DEFERRED=0
   write_settings_file "$NODE_SETTINGS_FILE" "$(node_config_dir)/pg_hba.conf"
   local_query 'select pg_reload_conf()' >/dev/null || true
+  # The postmaster reloads asynchronously: "ready" is said (and a backup may start) only once new sessions see it.
+  local tries=0
+  until [[ "$(local_query 'show archive_command')" == *pgbackrest* ]] || ((++tries > 50)); do
+    sleep 0.1
+  done
 }
