@@ -164,4 +164,23 @@ class DiscoveryTest {
         long sent = server.queries() - before;
         assertTrue(sent >= 1 && sent <= 2, sent + " queries: a name under PRIVATE_DOMAIN is complete, no search");
     }
+
+    @Test
+    void aHostsFileRewrittenBetweenPassesAnswersTheNextPass() throws Exception {
+        Discovery discovery = discovery();
+        String name = "listed.railway.internal";
+        assertFalse(discovery.resolve(List.of(name, "localhost")).get(name).resolved(), "not listed, not in DNS");
+
+        Files.writeString(hosts, "127.0.0.1 localhost\n10.9.9.9 " + name + "\n");
+        assertEquals(List.of(InetAddress.getByName("10.9.9.9")), discovery.resolve(List.of(name)).get(name)
+                .addresses(), "listed now: answered from the file the next pass");
+
+        Files.writeString(hosts, "127.0.0.1 localhost\n10.9.9.10 " + name + "\n");
+        assertEquals(List.of(InetAddress.getByName("10.9.9.10")), discovery.resolve(List.of(name)).get(name)
+                .addresses(), "its address changed");
+
+        Files.writeString(hosts, "127.0.0.1 localhost\n");
+        Resolution gone = discovery.resolve(List.of(name, "localhost")).get(name);
+        assertEquals(Resolution.NOT_FOUND, gone.problem(), "no longer listed: DNS decides again, " + gone);
+    }
 }

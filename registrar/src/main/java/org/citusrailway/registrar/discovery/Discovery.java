@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -60,6 +61,12 @@ public final class Discovery {
     private HostsFileParser hosts;
     /** The hosts file as last read (file key, size, modification time): libc reads it anew when it changes. */
     private String hostsVersion;
+    /**
+     * What {@link #local} answered for each name (empty: ask DNS), for the hosts file as last read. Parsing a name
+     * and looking it up in the file cost more than the rest of a pass, and the answer changes only with the file.
+     * Loop thread only; holds this pass's names.
+     */
+    private final Map<String, Optional<Resolution>> localAnswers = new HashMap<>();
     /** Last fresh addresses of each name. Loop thread only. */
     private final Map<String, List<InetAddress>> lastKnown = new HashMap<>();
     private final AtomicLong queriesSent = new AtomicLong();
@@ -112,11 +119,15 @@ public final class Discovery {
         long start = System.nanoTime();
         Map<String, Resolution> results = new HashMap<>(names.size() * 2);
         refreshHosts();
+        Set<String> distinct = new LinkedHashSet<>(names);
+        if (localAnswers.size() > distinct.size()) {
+            localAnswers.keySet().retainAll(distinct);
+        }
         List<NameLookup> lookups = new ArrayList<>();
-        for (String name : new LinkedHashSet<>(names)) {
-            Resolution local = local(name);
-            if (local != null) {
-                results.put(name, local);
+        for (String name : distinct) {
+            Optional<Resolution> local = localAnswer(name);
+            if (local.isPresent()) {
+                results.put(name, local.get());
             } else if (dns == null) {
                 results.put(name, Resolution.failed(name, Resolution.NOT_FOUND));
             } else {
@@ -212,11 +223,25 @@ public final class Discovery {
         if (hosts == null || !version.equals(hostsVersion)) {
             hosts = new HostsFileParser(setup.hostsFile());
             hostsVersion = version;
+            localAnswers.clear();
         }
     }
 
-    /** An address literal, or a name the hosts file lists: answered without DNS, as libc does. */
-    private Resolution local(String name) {
+    private Optional<Resolution> localAnswer(String name) {
+        Optional<Resolution> answer = localAnswers.get(name);
+        if (answer == null) {
+            try {
+                answer = Optional.ofNullable(local(name));
+                localAnswers.put(name, answer);
+            } catch (IOException e) {
+                answer = Optional.empty(); // an unreadable hosts file: libc goes on to DNS too; read again next pass
+            }
+        }
+        return answer;
+    }
+
+    /** An address literal, or a name the hosts file lists (null: neither): answered without DNS, as libc does. */
+    private Resolution local(String name) throws IOException {
         for (int family : new int[] {Address.IPv4, Address.IPv6}) {
             byte[] literal = Address.toByteArray(name, family);
             if (literal != null) {
@@ -235,8 +260,6 @@ public final class Discovery {
             return listed.isEmpty() ? null : Resolution.found(name, List.copyOf(listed));
         } catch (TextParseException e) {
             return Resolution.failed(name, Resolution.NOT_FOUND);
-        } catch (IOException e) {
-            return null; // an unreadable hosts file: libc goes on to DNS too
         }
     }
 

@@ -1,5 +1,6 @@
 package org.citusrailway.registrar.reconcile;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,8 +29,11 @@ public record KnownWorkers(Map<HostPort, KnownWorker> rows, Set<HostPort> verifi
         return new KnownWorkers(Map.copyOf(rows), Set.of(), Map.of());
     }
 
+    /** Every known worker, in a stable order (events about them come out in it). */
     List<HostPort> all() {
-        return rows.keySet().stream().sorted().toList();
+        List<HostPort> all = new ArrayList<>(rows.keySet());
+        all.sort(null);
+        return all;
     }
 
     boolean knows(HostPort worker) {

@@ -115,19 +115,21 @@ public final class Pass {
 
         Planner.Targets targets = planner.targets(nodes, retired, resolutions, memory, System.nanoTime());
         Map<HostPort, ProbeResult> probes = new ConcurrentHashMap<>();
-        Map<HostPort, Boolean> alive = new ConcurrentHashMap<>();
-        if (!targets.probe().isEmpty() || !targets.check().isEmpty()) {
-            // Probes and TCP checks are all bounded by connect/socket timeouts; close() waits for every one.
+        List<TcpCheck.Target<HostPort>> checks = new ArrayList<>();
+        for (NodeRow row : targets.check()) {
+            checks.add(new TcpCheck.Target<>(row.key(), resolutions.get(row.key().host()).addresses(), row.port()));
+        }
+        Map<HostPort, Boolean> alive;
+        if (targets.probe().isEmpty()) {
+            alive = TcpCheck.acceptsAll(checks, config.connectTimeout());
+        } else {
+            // Probes are bounded by connect/socket timeouts; close() waits for every one. The TCP checks run meanwhile.
             try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
                 probeAll(parallel, targets.probe(), resolutions, probes);
-                for (NodeRow row : targets.check()) {
-                    Resolution resolution = resolutions.get(row.key().host());
-                    parallel.execute(() -> alive.put(row.key(), resolution.resolved()
-                            && TcpCheck.accepts(resolution.addresses(), row.port(), config.connectTimeout())));
-                }
+                alive = TcpCheck.acceptsAll(checks, config.connectTimeout());
             }
-            stopIfInterrupted();
         }
+        stopIfInterrupted();
         Map<HostPort, ProbeResult> verified = new ConcurrentHashMap<>();
         List<HostPort> identityChecks = planner.identityChecks(targets.check(), alive, memory, System.nanoTime());
         if (!identityChecks.isEmpty()) {

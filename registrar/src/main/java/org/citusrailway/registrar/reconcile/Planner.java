@@ -103,6 +103,9 @@ public final class Planner {
 
     /** The registered workers' server_ids are needed when a new candidate reached the checks. */
     static boolean needsServerIds(List<NodeRow> nodes, Map<HostPort, ProbeResult> probes) {
+        if (probes.isEmpty()) {
+            return false;
+        }
         Map<HostPort, NodeRow> registered = registered(nodes);
         return probes.entrySet().stream().anyMatch(e -> !registered.containsKey(e.getKey())
                 && e.getValue() instanceof ProbeResult.Reached reached && reached.citusVersion() != null);
