@@ -5,6 +5,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -59,8 +62,8 @@ public final class Discovery {
     private final String completeSuffix;
     private final LookupSession dns;
     private HostsFileParser hosts;
-    /** The hosts file as last read (file key, size, modification time): libc reads it anew when it changes. */
-    private String hostsVersion;
+    /** The hosts file as last read: libc reads it anew when it changes. */
+    private HostsVersion hostsVersion;
     /**
      * What {@link #local} answered for each name (empty: ask DNS), for the hosts file as last read. Parsing a name
      * and looking it up in the file cost more than the rest of a pass, and the answer changes only with the file.
@@ -212,13 +215,12 @@ public final class Discovery {
      * clock; a file rewritten since the last pass (new inode, size or time) is read again instead.
      */
     private void refreshHosts() {
-        String version;
+        HostsVersion version;
         try {
-            java.nio.file.attribute.BasicFileAttributes attributes = java.nio.file.Files.readAttributes(
-                    setup.hostsFile(), java.nio.file.attribute.BasicFileAttributes.class);
-            version = attributes.fileKey() + "/" + attributes.size() + "/" + attributes.lastModifiedTime();
+            BasicFileAttributes attributes = Files.readAttributes(setup.hostsFile(), BasicFileAttributes.class);
+            version = new HostsVersion(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime());
         } catch (IOException e) {
-            version = "missing";
+            version = HostsVersion.MISSING;
         }
         if (hosts == null || !version.equals(hostsVersion)) {
             hosts = new HostsFileParser(setup.hostsFile());
@@ -261,6 +263,11 @@ public final class Discovery {
         } catch (TextParseException e) {
             return Resolution.failed(name, Resolution.NOT_FOUND);
         }
+    }
+
+    /** What tells one hosts file from the next: its inode (file key), size and modification time. */
+    private record HostsVersion(Object fileKey, long size, FileTime modified) {
+        static final HostsVersion MISSING = new HostsVersion(null, -1, null);
     }
 
     /** Both record types of one name. */

@@ -50,7 +50,9 @@ public final class Planner {
                 names.add(row.key().host());
             }
         }
-        memory.known().all().forEach(worker -> names.add(worker.host()));
+        for (HostPort worker : memory.known().rows().keySet()) {
+            names.add(worker.host());
+        }
         return names;
     }
 
