@@ -2,6 +2,7 @@ package org.citusrailway.registrar.probe;
 
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import org.citusrailway.registrar.config.HostPort;
  * pending nothing runs between passes.
  */
 public final class ReadinessWatch {
-    /** Bounds one TCP check, so that a candidate whose address does not route cannot stall the watch (or shutdown). */
+    /** Bounds the TCP checks, so that a candidate whose address does not route cannot stall the watch (or shutdown). */
     private static final Duration MAX_CHECK = Duration.ofSeconds(1);
     private static final long SLOW_PROBE_NANOS = Duration.ofSeconds(1).toNanos();
 
@@ -61,20 +62,27 @@ public final class ReadinessWatch {
         return targets.isEmpty();
     }
 
-    /** The first target that looks ready now (a full pass should run), or null. */
+    /** The first target that looks ready now (a full pass should run), or null. All are TCP-checked at once. */
     public HostPort firstReady() {
+        List<Target> due = new ArrayList<>();
+        List<TcpCheck.Target<HostPort>> checks = new ArrayList<>();
+        long now = System.nanoTime();
         for (Target target : targets) {
-            if (Thread.currentThread().isInterrupted()) {
-                return null;
-            }
             if (target.mode() == Mode.SLOW_PROBE) {
-                long now = System.nanoTime();
                 if (now - nextSlowProbe.get(target.worker()) < 0) {
                     continue;
                 }
                 nextSlowProbe.put(target.worker(), now + SLOW_PROBE_NANOS);
             }
-            if (!TcpCheck.accepts(target.addresses(), target.worker().port(), timeout)) {
+            due.add(target);
+            checks.add(new TcpCheck.Target<>(target.worker(), target.addresses(), target.worker().port()));
+        }
+        Map<HostPort, Boolean> accepting = TcpCheck.acceptsAll(checks, timeout);
+        for (Target target : due) {
+            if (Thread.currentThread().isInterrupted()) {
+                return null;
+            }
+            if (!accepting.get(target.worker())) {
                 continue;
             }
             if (target.mode() == Mode.TCP) {

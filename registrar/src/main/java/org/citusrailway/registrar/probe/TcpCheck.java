@@ -3,7 +3,6 @@ package org.citusrailway.registrar.probe;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -14,23 +13,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Liveness of a registered node without authenticating: a TCP connect, closed at once. PostgreSQL 13+ does not log
- * connections that close before sending anything, and no SCRAM work is spent on either side.
+ * Liveness of a node without authenticating: a TCP connect, closed at once. PostgreSQL 13+ does not log connections
+ * that close before sending anything, and no SCRAM work is spent on either side. Used by the pass (registered active
+ * workers) and by the readiness watch between passes (pending workers).
  */
 public final class TcpCheck {
     private TcpCheck() {
-    }
-
-    public static boolean accepts(List<InetAddress> addresses, int port, Duration timeout) {
-        for (InetAddress address : addresses) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, port), (int) Math.max(1, timeout.toMillis()));
-                return true;
-            } catch (IOException e) {
-                // try the next address (A and AAAA may both be listed, only one may route)
-            }
-        }
-        return false;
     }
 
     /** One node to check: its addresses, tried in order, and its port. */

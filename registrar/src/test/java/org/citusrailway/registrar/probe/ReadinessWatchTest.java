@@ -2,11 +2,14 @@ package org.citusrailway.registrar.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.citusrailway.registrar.config.Config;
@@ -63,5 +66,39 @@ class ReadinessWatchTest {
         watch.watch(List.of());
         assertEquals(true, watch.idle());
         assertNull(watch.firstReady());
+    }
+
+    @Test
+    void silentPendingWorkersHoldUpARoundByOneTimeoutNotOneEach() throws Exception {
+        InetAddress address = InetAddress.getLoopbackAddress();
+        List<SocketChannel> queued = new ArrayList<>();
+        try (ServerSocket silent = new ServerSocket(0, 1, address);
+                ServerSocket open = new ServerSocket(0, 50, address)) {
+            // A listener whose accept queue is full drops new SYNs: a connect to it neither succeeds nor fails.
+            for (int i = 0; i < 4; i++) {
+                SocketChannel channel = SocketChannel.open();
+                channel.configureBlocking(false);
+                channel.connect(silent.getLocalSocketAddress());
+                queued.add(channel);
+            }
+            List<ReadinessWatch.Target> pending = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) {
+                pending.add(new ReadinessWatch.Target(new HostPort("127.0.0." + i, silent.getLocalPort()),
+                        loopback, ReadinessWatch.Mode.TCP));
+            }
+            HostPort ready = new HostPort("localhost", open.getLocalPort());
+            pending.add(new ReadinessWatch.Target(ready, loopback, ReadinessWatch.Mode.TCP));
+            watch.watch(pending);
+
+            long start = System.nanoTime();
+            assertEquals(ready, watch.firstReady());
+            long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            assertTrue(millis < 2 * config.connectTimeout().toMillis(), millis + " ms for three silent workers and"
+                    + " a ready one: they are checked at once");
+        } finally {
+            for (SocketChannel channel : queued) {
+                channel.close();
+            }
+        }
     }
 }
