@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,19 +70,10 @@ class ReadinessWatchTest {
     @Test
     void silentPendingWorkersHoldUpARoundByOneTimeoutNotOneEach() throws Exception {
         InetAddress address = InetAddress.getLoopbackAddress();
-        List<SocketChannel> queued = new ArrayList<>();
-        try (ServerSocket silent = new ServerSocket(0, 1, address);
-                ServerSocket open = new ServerSocket(0, 50, address)) {
-            // A listener whose accept queue is full drops new SYNs: a connect to it neither succeeds nor fails.
-            for (int i = 0; i < 4; i++) {
-                SocketChannel channel = SocketChannel.open();
-                channel.configureBlocking(false);
-                channel.connect(silent.getLocalSocketAddress());
-                queued.add(channel);
-            }
+        try (SilentListener silent = new SilentListener(address); ServerSocket open = new ServerSocket(0, 50, address)) {
             List<ReadinessWatch.Target> pending = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
-                pending.add(new ReadinessWatch.Target(new HostPort("127.0.0." + i, silent.getLocalPort()),
+                pending.add(new ReadinessWatch.Target(new HostPort("127.0.0." + i, silent.port()),
                         loopback, ReadinessWatch.Mode.TCP));
             }
             HostPort ready = new HostPort("localhost", open.getLocalPort());
@@ -95,10 +85,6 @@ class ReadinessWatchTest {
             long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
             assertTrue(millis < 2 * config.connectTimeout().toMillis(), millis + " ms for three silent workers and"
                     + " a ready one: they are checked at once");
-        } finally {
-            for (SocketChannel channel : queued) {
-                channel.close();
-            }
         }
     }
 }

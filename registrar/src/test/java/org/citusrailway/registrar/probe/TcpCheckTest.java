@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,16 +18,7 @@ class TcpCheckTest {
     void allTargetsAreCheckedAtOnceEachAddressInTurnAndASilentOneTimesOut() throws Exception {
         InetAddress first = InetAddress.getByName("127.0.0.1");
         InetAddress second = InetAddress.getByName("127.0.0.2");
-        List<SocketChannel> queued = new ArrayList<>();
-        try (ServerSocket open = new ServerSocket(0, 50, first);
-                ServerSocket silent = new ServerSocket(0, 1, first)) {
-            // A listener whose accept queue is full drops new SYNs: the connect neither succeeds nor fails.
-            for (int i = 0; i < 4; i++) {
-                SocketChannel channel = SocketChannel.open();
-                channel.configureBlocking(false);
-                channel.connect(silent.getLocalSocketAddress());
-                queued.add(channel);
-            }
+        try (ServerSocket open = new ServerSocket(0, 50, first); SilentListener silent = new SilentListener(first)) {
             int closed;
             try (ServerSocket gone = new ServerSocket(0, 1, first)) {
                 closed = gone.getLocalPort();
@@ -40,9 +28,9 @@ class TcpCheckTest {
                     new TcpCheck.Target<>("refused", List.of(first), closed),
                     new TcpCheck.Target<>("second address", List.of(second, first), open.getLocalPort()),
                     new TcpCheck.Target<>("no address", List.of(), open.getLocalPort()),
-                    new TcpCheck.Target<>("silent", List.of(first), silent.getLocalPort()),
-                    new TcpCheck.Target<>("silent too", List.of(first), silent.getLocalPort()),
-                    new TcpCheck.Target<>("silent as well", List.of(first), silent.getLocalPort()));
+                    new TcpCheck.Target<>("silent", List.of(first), silent.port()),
+                    new TcpCheck.Target<>("silent too", List.of(first), silent.port()),
+                    new TcpCheck.Target<>("silent as well", List.of(first), silent.port()));
 
             long start = System.nanoTime();
             Map<String, Boolean> up = TcpCheck.acceptsAll(targets, TIMEOUT);
@@ -52,32 +40,17 @@ class TcpCheckTest {
                     "silent", false, "silent too", false, "silent as well", false), up);
             assertTrue(millis >= TIMEOUT.toMillis() - 50 && millis < TIMEOUT.toMillis() * 2,
                     millis + " ms: the silent targets waited out one timeout together, not one after the other");
-        } finally {
-            for (SocketChannel channel : queued) {
-                channel.close();
-            }
         }
     }
 
     @Test
     void aTargetWhoseFirstAddressIsSilentIsTriedAtItsNextOne() throws Exception {
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
-        List<SocketChannel> queued = new ArrayList<>();
-        try (ServerSocket silent = new ServerSocket(0, 1, loopback);
-                ServerSocket open = new ServerSocket(silent.getLocalPort(), 50, InetAddress.getByName("127.0.0.3"))) {
-            for (int i = 0; i < 4; i++) {
-                SocketChannel channel = SocketChannel.open();
-                channel.configureBlocking(false);
-                channel.connect(new InetSocketAddress(loopback, silent.getLocalPort()));
-                queued.add(channel);
-            }
+        try (SilentListener silent = new SilentListener(loopback);
+                ServerSocket open = new ServerSocket(silent.port(), 50, InetAddress.getByName("127.0.0.3"))) {
             Map<String, Boolean> up = TcpCheck.acceptsAll(List.of(new TcpCheck.Target<>("worker",
-                    List.of(loopback, InetAddress.getByName("127.0.0.3")), silent.getLocalPort())), TIMEOUT);
+                    List.of(loopback, InetAddress.getByName("127.0.0.3")), silent.port())), TIMEOUT);
             assertEquals(Map.of("worker", true), up);
-        } finally {
-            for (SocketChannel channel : queued) {
-                channel.close();
-            }
         }
     }
 
