@@ -30,8 +30,15 @@ answer_error() {
 }
 
 # stanza_pgbackrest <arguments...>: runs pgBackRest for this stanza; sets OUTPUT, or answers its error and returns 1.
+# Every call but a backup is cut off after twice the configured io-timeout (node/lib/backup.sh), so an unreachable
+# bucket costs the registrar's round seconds, not minutes.
 stanza_pgbackrest() {
-  if ! OUTPUT="$(pgbackrest --config="$CONFIG" --stanza="$STANZA" "$@" 2>&1)"; then
+  local bound=() io_timeout
+  if [[ $1 != --type=* ]]; then
+    io_timeout="$(sed -n 's/^io-timeout=\([0-9]*\)$/\1/p' "$CONFIG" | head -n 1)"
+    bound=(timeout --kill-after=5 "$((${io_timeout:-60} * 2))")
+  fi
+  if ! OUTPUT="$("${bound[@]}" pgbackrest --config="$CONFIG" --stanza="$STANZA" "$@" 2>&1)"; then
     answer_error "$(pgbackrest_error "$OUTPUT")"
     return 1
   fi
@@ -51,19 +58,32 @@ take_backup() {
   printf '{"ok":true,"type":"%s","seconds":%d}\n' "$type" "$(($(date +%s) - started))"
 }
 
+# A stanza that cannot be read (the bucket down, a wrong key) is an error, never an empty list of backups: the
+# registrar would otherwise take a full backup because a read failed. A stanza not created yet is an answer.
 show_info() {
+  local code message
   stanza_pgbackrest info --output=json || return 0
+  read -r code message <<<"$(stanza_status <<<"$OUTPUT")"
+  if ! stanza_readable "$code" && [[ $code != 1 && $code != 3 ]]; then
+    answer_error "[backup-bucket-unreadable] pgBackRest could not read stanza '$STANZA' (status $code): $message"
+    return 0
+  fi
   printf '{"ok":true,"info":%s}\n' "$(tr -d '\n' <<<"$OUTPUT")"
 }
 
 record_point() {
-  local name=$1 time=$2 label
+  local name=$1 time=$2 label code message
   if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$ || ! $time =~ ^[0-9T:Z.+-]{1,40}$ ]]; then
     answer_error "restore point '$name' at '$time' is not a restore point name and time"
     return 0
   fi
-  stanza_pgbackrest info || return 0
-  label="$(grep -oE 'backup: [0-9]{8}-[0-9]{6}F[_0-9DI-]*' <<<"$OUTPUT" | tail -n 1 | cut -d' ' -f2)"
+  stanza_pgbackrest info --output=json || return 0
+  read -r code message <<<"$(stanza_status <<<"$OUTPUT")"
+  if ! stanza_readable "$code"; then
+    answer_error "[backup-bucket-unreadable] pgBackRest could not read stanza '$STANZA' (status $code): $message"
+    return 0
+  fi
+  label="$(grep -oE '"label":"[0-9]{8}-[0-9]{6}F[_0-9DI-]*"' <<<"$OUTPUT" | tail -n 1 | cut -d'"' -f4)"
   if [[ -z $label ]]; then
     answer_error "stanza '$STANZA' has no backup yet to note restore point '$name' on"
     return 0

@@ -101,6 +101,7 @@ run_server() {
 # The steps that need the server accepting connections.
 finish_boot() {
   finish_restore
+  honour_archive_timeout
   confirm_cluster_restore
   start_backups
   finish_initialization

@@ -8,7 +8,27 @@ pgbackrest_error() {
   local output=$1 first code
   first="$(grep -m1 -E '(ERROR|WARN): \[' <<<"$output" | sed -E 's/^([0-9-]+ [0-9:.]+ +)?P[0-9]+ +//' || true)"
   code="$(grep -o -m1 -E '<Code>[^<]+</Code>' <<<"$output" | sed -E 's/<\/?Code>//g' || true)"
-  printf '%s%s\n' "${first:-$(head -n1 <<<"$output")}" "${code:+ ($code)}"
+  first=${first:-$(head -n1 <<<"$output")}
+  printf '%s%s\n' "${first:-no answer from the bucket in time (cut off after 2 x BACKUP_IO_TIMEOUT)}" "${code:+ ($code)}"
+}
+
+# stanza_status < info.json: "<code> <message>" of the stanza as pgBackRest's info reports it. info exits 0 even when
+# it could not read the bucket at all (code 99, no backups listed), so its answer is only a list of backups when the
+# code is 0 (ok) or 2 (no backup yet); 1 and 3 mean the stanza does not exist yet. The message is the repository's
+# own (it names the failure; the stanza's says only "other").
+stanza_status() {
+  local json statuses code message
+  json="$(cat)"
+  statuses="$(grep -oE '"status":\{"code":[0-9]+,"message":"[^"]*"' <<<"$json" || true)"
+  code="$(tail -n 1 <<<"$statuses" | sed -nE 's/.*"code":([0-9]+).*/\1/p')"
+  message="$(grep -vE '"code":(0|2),' <<<"$statuses" | head -n 1 | sed -nE 's/.*"message":"([^"]*)"/\1/p')"
+  message=${message%%\\n*} # its first line: the retries that follow repeat it
+  printf '%s %s\n' "${code:-99}" "${message:-pgBackRest answered no stanza status}"
+}
+
+# True for the codes whose info lists the stanza's backups as they are (ok, or no backup yet).
+stanza_readable() {
+  [[ $1 == 0 || $1 == 2 ]]
 }
 
 # restore_point_ledger < info.json: one line "<time> <point> <backup label>" per noted restore point, oldest first.

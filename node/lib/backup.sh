@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # BACKUP_* settings are read by settings.sh and entrypoint.sh
 # Continuous WAL archiving to an S3-compatible bucket with pgBackRest, one stanza per node (named after its
-# service). Off unless the bucket's variables are set: the names are those a Railway Bucket gives its services
+# service, or its NODE_IDENTITY where there is no service name: docker compose). Off unless the bucket's variables are set: the names are those a Railway Bucket gives its services
 # (BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION, ENDPOINT); a node with some but not all of them refuses to
 # start. The bucket's credentials go into a file only the postgres user can read, never onto a command line.
 
@@ -46,9 +46,9 @@ check_backup_settings() {
   else
     fail 2 '[backup-endpoint-invalid]' "ENDPOINT='$ENDPOINT' must be https://<host> or https://<host>:<port> (pgBackRest reaches S3 over TLS only)"
   fi
-  BACKUP_STANZA=${BACKUP_STANZA:-${RAILWAY_SERVICE_NAME:-}}
+  BACKUP_STANZA=${BACKUP_STANZA:-${RAILWAY_SERVICE_NAME:-${NODE_IDENTITY:-}}}
   if [[ ! $BACKUP_STANZA =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$ ]]; then
-    fail 2 '[backup-stanza-invalid]' "BACKUP_STANZA='$BACKUP_STANZA' (default: the service name) must be letters, digits, - or _; each node needs its own"
+    fail 2 '[backup-stanza-invalid]' "BACKUP_STANZA='$BACKUP_STANZA' (default: the service name, else NODE_IDENTITY) must be letters, digits, - or _; each node needs its own"
   fi
   BACKUP_S3_URI_STYLE=${BACKUP_S3_URI_STYLE:-host}
   if [[ $BACKUP_S3_URI_STYLE != host && $BACKUP_S3_URI_STYLE != path ]]; then
@@ -58,9 +58,10 @@ check_backup_settings() {
   if [[ ! $BACKUP_RETENTION_FULL =~ ^[1-9][0-9]?$ ]]; then
     fail 2 '[backup-retention-invalid]' "BACKUP_RETENTION_FULL='$BACKUP_RETENTION_FULL' must be a whole number of full backups to keep, 1 to 99"
   fi
-  # How long pgBackRest waits on the bucket per request. It retries each request, so with the default 10 s an
-  # unreachable bucket fails an archive attempt within a few minutes (pgBackRest's own 60 s: over 15 minutes, with
-  # nothing in pg_stat_archiver meanwhile).
+  # How long pgBackRest waits on the bucket per request. pgBackRest retries a failed request for about nine times
+  # that in all (91 s at 10 s), so an archive push and the registrar's looks at the stanza are also cut off after
+  # backup_call_timeout: an outage then shows as a failed archive attempt (pg_stat_archiver, wal-archive-failing)
+  # within that time instead of minutes later. Calls in the background or at boot keep pgBackRest's own reason.
   BACKUP_IO_TIMEOUT=${BACKUP_IO_TIMEOUT:-10}
   if [[ ! $BACKUP_IO_TIMEOUT =~ ^[1-9][0-9]{0,2}$ ]]; then
     fail 2 '[backup-io-timeout-invalid]' "BACKUP_IO_TIMEOUT='$BACKUP_IO_TIMEOUT' must be whole seconds, 1 to 999"
@@ -73,6 +74,12 @@ check_backup_settings() {
     return 0
   fi
   BACKUP_ENABLED=1
+}
+
+# Seconds an archive push or a look at the stanza may take in all, retries included: two requests' worth. A backup is
+# not bounded: it takes as long as the data needs.
+backup_call_timeout() {
+  printf '%s\n' "$((BACKUP_IO_TIMEOUT * 2))"
 }
 
 # write_backup_config [socket-dir port]: the server's socket once it is known (stanza-create and backups
@@ -135,7 +142,8 @@ backup_settings() {
   if ((BACKUP_ARCHIVE_DEFERRED == 1)); then
     printf "archive_command = ''  # first boot: set once the server is up\n"
   else
-    printf 'archive_command = %s\n' "$(single_quoted "pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
+    # timeout's own exit status (124) is an ordinary failure to PostgreSQL, which keeps the segment and tries again.
+    printf 'archive_command = %s\n' "$(single_quoted "timeout --kill-after=5 $(backup_call_timeout) pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
   fi
   printf "archive_timeout = '60s'\n"
   # How the registrar reaches this node's backups (node/backup-command.sh, run through COPY ... FROM PROGRAM).
@@ -175,4 +183,14 @@ resume_archiving() {
   until [[ "$(local_query 'show archive_command')" == *pgbackrest* ]] || ((++tries > 50)); do
     sleep 0.1
   done
+}
+
+# PostgreSQL's checkpointer plans its next wake-up without archive_timeout while the server is in recovery (crash
+# recovery after a kill, a restore), and then sleeps up to checkpoint_timeout (5 min) past the end of recovery: a
+# quiet node's last writes would wait that long to reach the bucket (seen with PostgreSQL 17: no segment switch for 5
+# minutes after a restore or a kill -9, one within archive_timeout after this). A reload wakes it to plan again.
+honour_archive_timeout() {
+  ((BACKUP_ENABLED == 1)) || return 0
+  [[ "$(local_query 'select pg_is_in_recovery()')" == f ]] || return 0
+  local_query 'select pg_reload_conf()' >/dev/null || true
 }

@@ -39,11 +39,16 @@ check_restore_settings() {
   fi
 }
 
-# The noted restore points of this stanza ("<time> <point> <backup label>", oldest first).
+# The noted restore points of this stanza ("<time> <point> <backup label>", oldest first). An unreadable bucket is
+# refused here: its info lists no backups, which would read as "no such point".
 stanza_restore_points() {
-  local output
+  local output code message
   if ! output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" info --output=json 2>&1)"; then
     fail 1 '[restore-stanza-unreadable]' "pgBackRest could not read stanza '$BACKUP_STANZA' to find the restore point: $(pgbackrest_error "$output"); nothing was moved, the next boot tries again"
+  fi
+  read -r code message <<<"$(stanza_status <<<"$output")"
+  if ! stanza_readable "$code"; then
+    fail 1 '[restore-stanza-unreadable]' "pgBackRest could not read stanza '$BACKUP_STANZA' to find the restore point (status $code): $message; nothing was moved, the next boot tries again"
   fi
   restore_point_ledger <<<"$output"
 }
@@ -106,8 +111,11 @@ restored_to_setting() {
 restore_if_asked() {
   local point state request aside output set=()
   RESTORING=0
-  [[ -n $RESTORE_POINT || -n $RESTORE_REQUEST ]] || return 0
   read -r point state request <<<"$(restore_state)"
+  if [[ -z $RESTORE_POINT && -z $RESTORE_REQUEST ]]; then
+    back_out_unfinished_restore "$point" "$state"
+    return 0
+  fi
   if [[ -n $RESTORE_REQUEST && $request == "$RESTORE_REQUEST" ]]; then
     RESTORE_POINT=$point # resolved when this restore began
   fi
@@ -157,6 +165,31 @@ restore_if_asked() {
   RESTORE_GATE=$(is_coordinator)
 }
 
+# back_out_unfinished_restore <point> <state>: the restore target was removed before this volume's restore finished
+# (refused, or still replaying WAL, or the coordinator still waiting for its workers). Started as it is, the server
+# would replay towards a target it no longer has and stop again and again. The restored copy is moved aside and the
+# data set aside when the restore began comes back; nothing is deleted. Without such data (the restore was onto a
+# lost volume) the node starts empty.
+back_out_unfinished_restore() {
+  local point=$1 state=$2 aside before
+  case "$state" in
+    failed | restoring | recovering | promoted) ;;
+    *) return 0 ;;
+  esac
+  aside="$PGDATA.unfinished-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+  if [[ -d $PGDATA ]]; then
+    mv "$PGDATA" "$aside"
+  fi
+  before="$(find "$(dirname "$PGDATA")" -maxdepth 1 -name "$(basename "$PGDATA").before-restore-*" -type d | sort | tail -n 1)"
+  if [[ -n $before ]]; then
+    mv "$before" "$PGDATA"
+    warn '[restore-backed-out]' "the restore to '$point' did not finish ($state) and no restore target is set any more: its copy was moved to $aside and the data from before the restore, $before, is back in place"
+  else
+    warn '[restore-backed-out]' "the restore to '$point' did not finish ($state) and no restore target is set any more: its copy was moved to $aside; there was no data from before the restore, so this node starts empty"
+  fi
+  rm -f "$(restore_marker)"
+}
+
 is_coordinator() {
   if [[ $CITUS_NODE_ROLE == coordinator ]]; then echo 1; else echo 0; fi
 }
@@ -164,7 +197,7 @@ is_coordinator() {
 # PostgreSQL ended recovery without meeting the point: it is not in the WAL archived after the restored backup.
 refuse_unreached_restore_point() {
   write_restore_state "$RESTORE_POINT" failed
-  fail 1 '[restore-point-not-reached]' "stanza '$BACKUP_STANZA' has no restore point '$RESTORE_POINT' after the backup it was restored from; set BACKUP_RESTORE_POINT to a point that exists (or BACKUP_RESTORE_SET to an older backup); data from before the restore stays in $(dirname "$PGDATA")"
+  fail 1 '[restore-point-not-reached]' "stanza '$BACKUP_STANZA' has no restore point '$RESTORE_POINT' after the backup it was restored from; set BACKUP_RESTORE_POINT to a point that exists (or BACKUP_RESTORE_SET to an older backup), or remove the restore variables from every node to go back to the data from before the restore (kept in $(dirname "$PGDATA"))"
 }
 
 # Once the server accepts connections (read-only while it replays WAL): waits until it has reached the point and

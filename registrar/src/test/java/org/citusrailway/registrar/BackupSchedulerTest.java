@@ -1,6 +1,7 @@
 package org.citusrailway.registrar;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -163,6 +164,114 @@ class BackupSchedulerTest {
         }
     }
 
+    /**
+     * A point is restorable only once the WAL holding it is archived on every node: while worker2 cannot archive, the
+     * point is pending (said once, naming worker2), not counted, not the newest, noted in no stanza, and no newer point
+     * is made; once worker2 archives again it is announced under its own name.
+     */
+    @Test
+    void aRestorePointIsAnnouncedOnlyOnceItsWalIsArchivedOnEveryNode() throws Exception {
+        Path repository = shared(dir.resolve("repository"));
+        try (LocalCitusCluster cluster = Clusters.scale(b -> b.setting("archive_mode", "on"));
+                LogCapture logs = new LogCapture()) {
+            LocalPostgres server2 = cluster.server(Clusters.W2);
+            HostPort w2 = Clusters.hostPort(cluster, Clusters.W2);
+            List<LocalPostgres> nodes = List.of(cluster.coordinator(), cluster.server(Clusters.W1), server2);
+            for (LocalPostgres node : nodes) {
+                giveBucket(node, repository, true);
+            }
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
+            env.put("BACKUP_CHECK_INTERVAL", "1s");
+            env.put("BACKUP_DIFF_INTERVAL", "0");
+            env.put("RESTORE_POINT_INTERVAL", "5s");
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "the first point", () -> logs.count(Event.RESTORE_POINT_CREATED) == 1);
+                String first = registrar.status().backups().lastRestorePoint();
+                String archiveCommand = server2.sql().value("show archive_command");
+                server2.execute("postgres", "alter system set archive_command = 'false'", "select pg_reload_conf()");
+
+                Await.until(Duration.ofMinutes(2), "restore-point-pending for worker2",
+                        () -> logs.count(Event.RESTORE_POINT_PENDING) == 1);
+                BackupScheduler.View view = registrar.status().backups();
+                BackupScheduler.PendingPoint pending = view.pendingPoint();
+                assertNotNull(pending, view.toString());
+                assertEquals(java.util.Set.of(w2), pending.waiting().keySet(), pending.toString());
+                assertTrue(pending.waiting().get(w2).contains("failed"), pending.toString());
+                assertTrue(logs.text().contains("node " + w2 + ": segment "), logs.text());
+                assertEquals(first, view.lastRestorePoint(), "the pending point is not the newest: " + view);
+                assertEquals(1, logs.count(Event.RESTORE_POINT_CREATED), logs.text());
+                assertTrue(registrar.registrar.metricsText().contains("citus_registrar_restore_point_pending 1"));
+                assertTrue(registrar.registrar.metricsText().contains("citus_registrar_restore_points_total 1"));
+                for (LocalPostgres node : nodes) {
+                    assertFalse(backupCommand(node, "info").contains("\"" + pending.name() + "\":\""),
+                            "not noted while pending, node " + node.port());
+                }
+                Thread.sleep(6_000); // over RESTORE_POINT_INTERVAL: still no newer point, and said once
+                assertEquals(pending.name(), registrar.status().backups().pendingPoint().name());
+                assertEquals(1, logs.count(Event.RESTORE_POINT_PENDING), logs.text());
+
+                server2.execute("postgres", "alter system set archive_command = '" + archiveCommand.replace("'", "''")
+                        + "'", "select pg_reload_conf()");
+                Await.until(Duration.ofMinutes(2), "the pending point announced", () -> logs.text().contains(
+                        "restore point " + pending.name() + " is restorable"));
+                assertEquals(2, logs.count(Event.RESTORE_POINT_CREATED), "no other point before it: " + logs.text());
+                for (LocalPostgres node : nodes) {
+                    assertTrue(backupCommand(node, "info").contains("\"" + pending.name() + "\":\""),
+                            "noted once restorable, node " + node.port());
+                }
+            }
+        }
+    }
+
+    /**
+     * A bucket that cannot be read is an error, never "no backups": the node's last backup stays shown with the
+     * error, no backup is started and no point made; once it can be read, points resume and nothing was re-taken.
+     */
+    @Test
+    void anUnreadableBucketIsAnErrorAndStartsNoBackup() throws Exception {
+        Path repository = shared(dir.resolve("repository"));
+        try (LocalCitusCluster cluster = Clusters.scale(b -> b.setting("archive_mode", "on"));
+                LogCapture logs = new LogCapture()) {
+            LocalPostgres server1 = cluster.server(Clusters.W1);
+            HostPort w1 = Clusters.hostPort(cluster, Clusters.W1);
+            for (LocalPostgres node : List.of(cluster.coordinator(), server1, cluster.server(Clusters.W2))) {
+                giveBucket(node, repository, true);
+            }
+            Map<String, String> env = Clusters.scaleEnvironment(cluster);
+            env.put("BACKUP_CHECK_INTERVAL", "1s");
+            env.put("BACKUP_DIFF_INTERVAL", "0");
+            env.put("RESTORE_POINT_INTERVAL", "3s");
+            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+                Await.until(SOON, "the first point", () -> logs.count(Event.RESTORE_POINT_CREATED) == 1);
+                BackupScheduler.NodeBackups before = node(registrar, w1);
+                // worker1's bucket answers nothing: its configuration points pgBackRest at a repository it cannot read.
+                Path config = dir.resolve("node-" + server1.port() + ".conf");
+                String good = Files.readString(config);
+                Path elsewhere = Files.createDirectories(dir.resolve("unreadable"));
+                Files.setPosixFilePermissions(elsewhere, PosixFilePermissions.fromString("---------"));
+                Files.writeString(config, good.replace("repo1-path=" + repository, "repo1-path=" + elsewhere + "/repo"));
+                long started = logs.count(Event.BACKUP_STARTED);
+                long points = logs.count(Event.RESTORE_POINT_CREATED);
+
+                Await.until(SOON, "worker1's bucket error in /status", () -> !node(registrar, w1).bucketReadable());
+                Thread.sleep(6_000);
+                BackupScheduler.NodeBackups during = node(registrar, w1);
+                assertNotNull(during.lastError(), during.toString());
+                assertEquals(before.newest(), during.newest(), "the last backup stays shown: " + during);
+                assertEquals(before.newestFullAt(), during.newestFullAt(), during.toString());
+                assertEquals(started, logs.count(Event.BACKUP_STARTED), "no backup because a read failed: "
+                        + logs.text());
+                assertEquals(points, logs.count(Event.RESTORE_POINT_CREATED), "no point while a bucket is unreadable");
+                assertTrue(registrar.status().toJson().contains("\"bucketReadable\":false"));
+
+                Files.writeString(config, good);
+                Await.until(SOON, "points resume", () -> logs.count(Event.RESTORE_POINT_CREATED) > points);
+                assertEquals(started, logs.count(Event.BACKUP_STARTED), logs.text());
+                assertTrue(node(registrar, w1).bucketReadable());
+            }
+        }
+    }
+
     private static BackupScheduler.NodeBackups node(RunningRegistrar registrar, HostPort node) {
         return registrar.status().backups().nodes().stream().filter(n -> n.node().equals(node)).findFirst()
                 .orElseThrow();
@@ -218,7 +327,7 @@ class BackupSchedulerTest {
         String stanza = "node-" + node.port();
         Path config = dir.resolve(stanza + ".conf");
         Files.writeString(config, String.join("\n", "[global]", "repo1-path=" + repository, "start-fast=y",
-                "compress-type=zst", "log-level-console=warn", "log-level-stderr=off", "log-level-file=off",
+                "compress-type=zst", "io-timeout=5", "log-level-console=warn", "log-level-stderr=off", "log-level-file=off",
                 "repo1-retention-full=2", "lock-path=" + dir.resolve("locks-" + stanza), "", "[" + stanza + "]",
                 "pg1-path=" + node.dataDir(), "pg1-port=" + node.port(), "pg1-socket-path=" + node.socketDir(), ""));
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));

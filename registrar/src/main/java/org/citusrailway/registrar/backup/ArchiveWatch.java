@@ -17,12 +17,14 @@ import org.citusrailway.registrar.report.Status;
 
 /**
  * Watches every node's WAL archiving (to the bucket, node/lib/backup.sh) through the coordinator, every
- * {@value #INTERVAL_SECONDS} s: a node whose archiver keeps failing keeps all its WAL in pg_wal, which fills the
+ * {@value #INTERVAL_SECONDS} s, and every {@value #FAILING_INTERVAL_SECONDS} s while a node fails (PostgreSQL retries
+ * a failed segment within a minute; its recovery is said soon after): a node whose archiver keeps failing keeps all its WAL in pg_wal, which fills the
  * volume if nobody notices. Said once when a node starts failing ({@code wal-archive-failing}, with what it keeps)
  * and once when it recovers; every node's state in /status and /metrics. Touched only by the loop thread.
  */
 public final class ArchiveWatch {
     static final int INTERVAL_SECONDS = 30;
+    static final int FAILING_INTERVAL_SECONDS = 10;
 
     private final EventLog log;
     private final Metrics metrics;
@@ -62,6 +64,9 @@ public final class ArchiveWatch {
             }
         }
         failing.removeIf(node -> rows.stream().noneMatch(row -> row.node().equals(node)));
+        if (!failing.isEmpty()) {
+            nextCheck = now + TimeUnit.SECONDS.toNanos(FAILING_INTERVAL_SECONDS);
+        }
         metrics.archive(rows);
         last = new Status.Archive(Instant.now(), rows, null);
         return last;

@@ -21,7 +21,7 @@ final class BackupPlan {
     /**
      * One node as the round saw it.
      *
-     * @param configured   the node has a bucket (its backup command is set) and answered
+     * @param configured   the node has a bucket (its backup command is set), answered, and its stanza could be read
      * @param newestFullAt when its newest full backup finished, or null
      * @param newestAt     when its newest backup of any kind finished, or null
      * @param retryAfter   after a failed backup: not before this time
@@ -34,7 +34,12 @@ final class BackupPlan {
         static final Plan NOTHING = new Plan(Map.of(), false);
     }
 
-    static Plan plan(List<NodeSeen> nodes, Instant newestPointAt, Instant now, BackupSchedule schedule) {
+    /**
+     * @param pointBlocked no new point now: the last one is not restorable yet, or a node's bucket could not be read
+     *                     (a point made then could not be noted there)
+     */
+    static Plan plan(List<NodeSeen> nodes, Instant newestPointAt, boolean pointBlocked, Instant now,
+            BackupSchedule schedule) {
         Map<HostPort, String> backups = new LinkedHashMap<>();
         boolean anyBackup = false;
         for (NodeSeen node : nodes) {
@@ -51,8 +56,8 @@ final class BackupPlan {
                 backups.put(node.node(), "diff");
             }
         }
-        boolean point = !backups.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
-                && olderThan(newestPointAt, schedule.restorePointEvery(), now);
+        boolean point = !pointBlocked && (!backups.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
+                && olderThan(newestPointAt, schedule.restorePointEvery(), now));
         return backups.isEmpty() && !point ? Plan.NOTHING : new Plan(Collections.unmodifiableMap(backups), point);
     }
 

@@ -34,29 +34,61 @@ import org.citusrailway.registrar.timing.Throttle;
  * Only the leader (the registrar holding the advisory lock) schedules, on a thread of its own: a backup takes
  * minutes to hours while passes go on. One round every {@code checkEvery}: observe (each active node's backup command,
  * its stanza's backups, its volume) → plan ({@link BackupPlan}) → apply (backups one node at a time, so they never
- * compete for the same disks and network; then {@code citus_create_restore_point}, noted in every stanza) → publish
- * (events, {@code /status}, {@code /metrics}). What it knows of backups comes from the bucket each round, so a
- * restarted or new leader carries on where the last one stopped.
+ * compete for the same disks and network; then {@code citus_create_restore_point}) → publish (events, {@code /status},
+ * {@code /metrics}). A point is announced, counted and noted in every stanza only once it is restorable: the WAL
+ * holding it archived on every node ({@link PointArchive}); until then it is pending and no newer point is made. What
+ * it knows of backups comes from the bucket each round, so a restarted or new leader carries on where the last one
+ * stopped; a bucket that cannot be read is an error, never an empty stanza.
  */
 public final class BackupScheduler {
     private static final Backoff RETRY = new Backoff(Duration.ofMinutes(5), Duration.ofHours(1));
+    /** How long a round waits for a new point's WAL to reach every bucket before it calls the point pending. */
+    private static final Duration POINT_ARCHIVE_WAIT = Duration.ofSeconds(30);
     private static final DateTimeFormatter POINT_NAME = DateTimeFormatter.ofPattern("'citus-'yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
-    /** One node's backups as last seen, for /status and /metrics. */
+    /**
+     * One node's backups as last seen, for /status and /metrics.
+     *
+     * @param newestPoint    the newest restore point noted in the node's stanza: the newest it can be restored to
+     * @param bucketReadable its stanza was read this round; when not, what is shown of its backups is from before
+     */
     public record NodeBackups(HostPort node, boolean reachable, boolean configured, String running,
-            NodeBackupCommand.Backup newest, Instant newestFullAt, int count, String lastError, Instant lastErrorAt,
-            int failures, Instant retryAfter, NodeBackupCommand.Disk disk, boolean stanzaReady) {
+            NodeBackupCommand.Backup newest, Instant newestFullAt, int count, String newestPoint, String lastError,
+            Instant lastErrorAt, int failures, Instant retryAfter, NodeBackupCommand.Disk disk, boolean stanzaReady,
+            boolean bucketReadable) {
+
+        static NodeBackups unseen(HostPort node) {
+            return new NodeBackups(node, false, false, null, null, null, 0, null, null, null, 0, null, null, false,
+                    false);
+        }
 
         NodeBackups running(String type) {
-            return new NodeBackups(node, reachable, configured, type, newest, newestFullAt, count, lastError,
-                    lastErrorAt, failures, retryAfter, disk, stanzaReady);
+            return new NodeBackups(node, reachable, configured, type, newest, newestFullAt, count, newestPoint,
+                    lastError, lastErrorAt, failures, retryAfter, disk, stanzaReady, bucketReadable);
+        }
+
+        /** What a look that failed leaves: the backups as last seen, with the error of this look. */
+        NodeBackups unread(boolean reachable, boolean configured, String error, NodeBackupCommand.Disk disk) {
+            return new NodeBackups(node, reachable, configured, null, newest, newestFullAt, count, newestPoint, error,
+                    Instant.now(), failures, retryAfter, disk, stanzaReady, false);
         }
     }
 
-    /** Everything /status shows of backups. */
-    public record View(Instant checkedAt, String lastRestorePoint, Instant lastRestorePointAt, List<NodeBackups> nodes) {
-        public static final View NONE = new View(null, null, null, List.of());
+    /**
+     * A restore point written on every node, not yet restorable.
+     *
+     * @param segments per node, the WAL segment holding the point (null until the node's segment is closed)
+     * @param waiting  per node still waiting, why
+     */
+    public record PendingPoint(String name, Instant at, Map<HostPort, String> segments, Map<HostPort, String> waiting,
+            boolean said) {
+    }
+
+    /** Everything /status shows of backups. pendingPoint is null when no point waits for its WAL. */
+    public record View(Instant checkedAt, String lastRestorePoint, Instant lastRestorePointAt, PendingPoint pendingPoint,
+            List<NodeBackups> nodes) {
+        public static final View NONE = new View(null, null, null, null, List.of());
     }
 
     private final Config config;
@@ -69,6 +101,7 @@ public final class BackupScheduler {
     private Set<HostPort> withoutBucket = Set.of();
     private String lastPoint;
     private Instant lastPointAt;
+    private PendingPoint pending;
     private volatile View view = View.NONE;
     private volatile boolean stopped;
     private volatile Thread thread;
@@ -133,13 +166,20 @@ public final class BackupScheduler {
         }
         seen.keySet().retainAll(new HashSet<>(nodes));
         noticeNodesWithoutBucket(nodes);
+        if (pending != null) {
+            confirmPoint(nodes, Duration.ZERO);
+        }
         List<BackupPlan.NodeSeen> input = new ArrayList<>();
+        boolean unreadable = false;
         for (HostPort node : nodes) {
             NodeBackups n = seen.get(node);
-            input.add(new BackupPlan.NodeSeen(node, n.reachable() && n.configured() && n.stanzaReady(), n.newestFullAt(),
-                    n.newest() == null ? null : n.newest().finishedAt(), n.retryAfter()));
+            input.add(new BackupPlan.NodeSeen(node, n.reachable() && n.configured() && n.stanzaReady()
+                    && n.bucketReadable(), n.newestFullAt(), n.newest() == null ? null : n.newest().finishedAt(),
+                    n.retryAfter()));
+            unreadable |= n.reachable() && n.configured() && !n.bucketReadable();
         }
-        BackupPlan.Plan plan = BackupPlan.plan(input, lastPointAt, now, config.backupSchedule());
+        BackupPlan.Plan plan = BackupPlan.plan(input, lastPointAt, pending != null || unreadable, now,
+                config.backupSchedule());
         for (Map.Entry<HostPort, String> backup : plan.backups().entrySet()) {
             if (stopped) {
                 return;
@@ -165,40 +205,41 @@ public final class BackupScheduler {
     }
 
     private void observe(HostPort node) {
-        NodeBackups before = seen.get(node);
+        NodeBackups before = seen.getOrDefault(node, NodeBackups.unseen(node));
         try (Connection connection = open(node)) {
             NodeBackupCommand command = NodeBackupCommand.of(connection);
             if (command == null) {
-                seen.put(node, new NodeBackups(node, true, false, null, null, null, 0, null, null, 0, null, null,
-                        false));
+                seen.put(node, new NodeBackups(node, true, false, null, null, null, 0, null, null, null, 0, null, null,
+                        false, false));
                 return;
             }
             NodeBackupCommand.Disk disk = command.disk();
             NodeBackupCommand.Info info = command.info();
+            if (info.error() != null) {
+                // The bucket could not be read: the node's backups are what they were, not none (a full backup
+                // started because a read failed would be a mistake, and /status would show backups gone).
+                seen.put(node, before.unread(true, true, info.error(), disk));
+                return;
+            }
             if (info.newestPointAt() != null && (lastPointAt == null || info.newestPointAt().isAfter(lastPointAt))) {
                 lastPoint = info.newestPoint();
                 lastPointAt = info.newestPointAt();
             }
-            int failures = before == null ? 0 : before.failures();
+            int failures = before.failures();
             if (info.stanzaMissing()) {
                 // The node creates it in the background after boot (or says backup-bucket-unreachable): not yet.
-                seen.put(node, new NodeBackups(node, true, true, null, null, null, 0, "stanza not created yet ("
+                seen.put(node, new NodeBackups(node, true, true, null, null, null, 0, null, "stanza not created yet ("
                         + info.stanzaMessage() + "); see the node's backup-bucket-unreachable line if it stays",
-                        Instant.now(), failures, before == null ? null : before.retryAfter(), disk, false));
+                        Instant.now(), failures, before.retryAfter(), disk, false, true));
                 return;
             }
-            // A failed backup's error stands until a backup succeeds; a failed look at the stanza only this round.
-            boolean keep = info.error() == null && failures > 0;
-            String error = keep ? before.lastError() : info.error();
-            Instant errorAt = keep ? before.lastErrorAt() : error == null ? null : Instant.now();
+            // A failed backup's error stands until a backup succeeds.
+            boolean keep = failures > 0;
             seen.put(node, new NodeBackups(node, true, true, null, info.newest(), info.newestFullAt(), info.count(),
-                    error, errorAt, failures, before == null ? null : before.retryAfter(), disk, true));
+                    info.newestPoint(), keep ? before.lastError() : null, keep ? before.lastErrorAt() : null,
+                    failures, before.retryAfter(), disk, true, true));
         } catch (SQLException e) {
-            String error = SqlErrors.message(e);
-            seen.put(node, new NodeBackups(node, false, before != null && before.configured(), null,
-                    before == null ? null : before.newest(), before == null ? null : before.newestFullAt(),
-                    before == null ? 0 : before.count(), error, Instant.now(), before == null ? 0 : before.failures(),
-                    before == null ? null : before.retryAfter(), before == null ? null : before.disk(), false));
+            seen.put(node, before.unread(false, before.configured(), SqlErrors.message(e), before.disk()));
         } finally {
             current = null;
         }
@@ -220,10 +261,18 @@ public final class BackupScheduler {
             current = null;
         }
         long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        try {
+            settleBackup(node, type, before, error, seconds);
+        } finally {
+            publish(List.copyOf(seen.keySet()), Instant.now());
+        }
+    }
+
+    private void settleBackup(HostPort node, String type, NodeBackups before, String error, long seconds) {
         if (error == null) {
             metrics.backupCompleted();
             seen.put(node, new NodeBackups(node, true, true, null, before.newest(), before.newestFullAt(),
-                    before.count(), null, null, 0, null, before.disk(), true));
+                    before.count(), before.newestPoint(), null, null, 0, null, before.disk(), true, true));
             observe(node);
             NodeBackupCommand.Backup newest = seen.get(node).newest();
             log.info(Event.BACKUP_COMPLETED, type + " backup of node " + node + " done in " + seconds + " s"
@@ -236,7 +285,8 @@ public final class BackupScheduler {
         Instant retryAfter = Instant.now().plus(RETRY.delay(failures));
         metrics.backupFailed();
         seen.put(node, new NodeBackups(node, before.reachable(), true, null, before.newest(), before.newestFullAt(),
-                before.count(), error, Instant.now(), failures, retryAfter, before.disk(), before.stanzaReady()));
+                before.count(), before.newestPoint(), error, Instant.now(), failures, retryAfter, before.disk(),
+                before.stanzaReady(), before.bucketReadable()));
         if (Throttle.onDoubling(failures)) {
             log.warn(Event.BACKUP_FAILED, type + " backup of node " + node + " failed (" + failures
                     + (failures == 1 ? " time" : " times in a row") + "): " + error + "; tried again after "
@@ -246,9 +296,9 @@ public final class BackupScheduler {
     }
 
     /**
-     * citus_create_restore_point on the coordinator (Citus writes it on every node while distributed commits wait,
-     * so all nodes stop at the same transaction), then noted on every stanza's newest backup: the bucket is the
-     * record of which points exist and where a restore to each starts.
+     * citus_create_restore_point on the coordinator (Citus writes it on every node while distributed commits wait, so
+     * all nodes stop at the same transaction); then every node with a bucket closes its current WAL segment, which
+     * holds the point, and the point is pending until each has archived it ({@link #confirmPoint}).
      */
     private void createRestorePoint(List<HostPort> nodes) {
         Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -267,15 +317,74 @@ public final class BackupScheduler {
         } finally {
             current = null;
         }
-        List<String> unnoted = new ArrayList<>();
+        Map<HostPort, String> segments = new LinkedHashMap<>();
         for (HostPort node : nodes) {
             NodeBackups n = seen.get(node);
-            if (n == null || !n.configured() || n.newest() == null) {
-                continue; // no backup to restore from: the point means nothing to this node yet
+            if (n != null && n.configured() && n.newest() != null) {
+                segments.put(node, null); // a node without a backup cannot be restored to any point yet
             }
+        }
+        pending = new PendingPoint(name, at, segments, Map.of(), false);
+        confirmPoint(nodes, POINT_ARCHIVE_WAIT);
+    }
+
+    /**
+     * Closes the pending point's segment on every node that has not yet, and waits up to {@code wait} for every node
+     * to have archived it. Once all have, the point is noted in every stanza and announced; until then it is said
+     * once, naming the nodes that hold it back. A node no longer in the cluster no longer holds it back.
+     */
+    private void confirmPoint(List<HostPort> nodes, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        Map<HostPort, String> segments = new LinkedHashMap<>(pending.segments());
+        segments.keySet().retainAll(new HashSet<>(nodes));
+        Map<HostPort, String> waiting = new LinkedHashMap<>();
+        while (!stopped) {
+            waiting.clear();
+            for (Map.Entry<HostPort, String> node : segments.entrySet()) {
+                try (Connection connection = open(node.getKey())) {
+                    if (node.getValue() == null) {
+                        node.setValue(PointArchive.closeSegment(connection));
+                    }
+                    String why = PointArchive.notArchivedBecause(connection, node.getValue());
+                    if (why != null) {
+                        waiting.put(node.getKey(), why);
+                    }
+                } catch (SQLException e) {
+                    waiting.put(node.getKey(), "unreachable: " + SqlErrors.message(e));
+                } finally {
+                    current = null;
+                }
+            }
+            if (waiting.isEmpty() || System.nanoTime() - deadline >= 0) {
+                break;
+            }
+            LockSupport.parkNanos(this, Duration.ofMillis(250).toNanos());
+        }
+        if (stopped) {
+            return;
+        }
+        if (!waiting.isEmpty()) {
+            boolean said = pending.said();
+            if (!said) {
+                log.warn(Event.RESTORE_POINT_PENDING, "restore point " + pending.name() + " is written on every node but"
+                        + " not restorable yet: " + describe(waiting) + ". It is announced once its WAL is in every"
+                        + " bucket; no newer point is made meanwhile", "point", pending.name(), "nodes",
+                        waiting.keySet().toString());
+            }
+            pending = new PendingPoint(pending.name(), pending.at(), Map.copyOf(segments), Map.copyOf(waiting), true);
+            return;
+        }
+        announce(pending, segments.keySet());
+        pending = null;
+    }
+
+    /** The point is restorable on every node: noted on each stanza's newest backup, then announced and counted. */
+    private void announce(PendingPoint point, Set<HostPort> nodes) {
+        List<String> unnoted = new ArrayList<>();
+        for (HostPort node : nodes) {
             try (Connection connection = open(node)) {
                 NodeBackupCommand command = NodeBackupCommand.of(connection);
-                String error = command == null ? "no bucket" : command.recordPoint(name, at);
+                String error = command == null ? "no bucket" : command.recordPoint(point.name(), point.at());
                 if (error != null) {
                     unnoted.add(node + " (" + error + ")");
                 }
@@ -285,17 +394,25 @@ public final class BackupScheduler {
                 current = null;
             }
         }
-        lastPoint = name;
-        lastPointAt = at;
+        lastPoint = point.name();
+        lastPointAt = point.at();
         metrics.restorePointCreated();
+        long seconds = Duration.between(point.at(), Instant.now()).toSeconds();
         if (unnoted.isEmpty()) {
-            log.info(Event.RESTORE_POINT_CREATED, "restore point " + name + " created on every node and noted in every"
-                    + " stanza that has a backup", "point", name);
+            log.info(Event.RESTORE_POINT_CREATED, "restore point " + point.name() + " is restorable: its WAL is in the"
+                    + " bucket of every node (" + seconds + " s after it was made) and it is noted in every stanza",
+                    "point", point.name(), "seconds", seconds);
         } else {
-            log.warn(Event.RESTORE_POINT_UNNOTED, "restore point " + name + " created, but not noted in the stanza of "
-                    + String.join(", ", unnoted) + "; a restore to " + name + " needs BACKUP_RESTORE_SET on those nodes",
-                    "point", name, "nodes", String.join(", ", unnoted));
+            log.warn(Event.RESTORE_POINT_UNNOTED, "restore point " + point.name() + " is restorable, but not noted in the"
+                    + " stanza of " + String.join(", ", unnoted) + "; a restore to " + point.name() + " needs"
+                    + " BACKUP_RESTORE_SET on those nodes", "point", point.name(), "nodes", String.join(", ", unnoted));
         }
+    }
+
+    private static String describe(Map<HostPort, String> waiting) {
+        List<String> parts = new ArrayList<>();
+        waiting.forEach((node, why) -> parts.add("node " + node + ": " + why));
+        return String.join("; ", parts);
     }
 
     /** Said once per change: a cluster restore needs every node's backups. */
@@ -344,7 +461,7 @@ public final class BackupScheduler {
             }
         }
         volumeLow.retainAll(new HashSet<>(nodes));
-        View published = new View(checkedAt, lastPoint, lastPointAt, List.copyOf(rows));
+        View published = new View(checkedAt, lastPoint, lastPointAt, pending, List.copyOf(rows));
         view = published;
         metrics.backups(published);
     }

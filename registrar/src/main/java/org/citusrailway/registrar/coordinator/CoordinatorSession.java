@@ -335,14 +335,18 @@ public final class CoordinatorSession implements AutoCloseable {
                     + " coalesce((extract(epoch from last_failed_time) * 1000)::bigint::text, ''),"
                     + " coalesce(last_failed_wal, ''),"
                     + " (select count(*) from pg_ls_archive_statusdir() where name like '%.ready'),"
-                    + " (select coalesce(sum(size), 0) from pg_ls_waldir())) from pg_stat_archiver$$) r"
+                    + " (select coalesce(sum(size), 0) from pg_ls_waldir()), coalesce(w.bytes::text, ''),"
+                    + " case when w.bytes > 0 then floor(extract(epoch from clock_timestamp() - last_archived_time))"
+                    + " else 0 end)"
+                    + " from pg_stat_archiver, lateral (" + WAL_NOT_ARCHIVED + ") w$$) r"
                     + " join pg_catalog.pg_dist_node n using (nodeid) order by n.nodeid")) {
                 while (rs.next()) {
                     HostPort node = new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2));
                     String[] f = rs.getBoolean(3) ? rs.getString(4).split("\\|", -1) : new String[0];
-                    rows.add(f.length == 8 ? new ArchiveRow(node, true, f[0], Long.parseLong(f[1]),
+                    rows.add(f.length == 10 ? new ArchiveRow(node, true, f[0], Long.parseLong(f[1]),
                             Long.parseLong(f[2]), instant(f[3]), instant(f[4]), f[5].isEmpty() ? null : f[5],
-                            Long.parseLong(f[6]), Long.parseLong(f[7])) : ArchiveRow.unanswered(node));
+                            Long.parseLong(f[6]), Long.parseLong(f[7]), number(f[8]), number(f[9]))
+                            : ArchiveRow.unanswered(node));
                 }
             }
             connection.commit();
@@ -353,6 +357,22 @@ public final class CoordinatorSession implements AutoCloseable {
             connection.setAutoCommit(true);
         }
         return rows;
+    }
+
+    /**
+     * WAL the node has written but not yet archived, in bytes: from the end of the last archived segment (its name is
+     * its timeline, then its position) to the current write position; empty where unknown (no segment archived yet,
+     * archiving off, or in recovery).
+     */
+    private static final String WAL_NOT_ARCHIVED = "select case when current_setting('archive_mode') = 'off'"
+            + " or pg_is_in_recovery() or coalesce(last_archived_wal, '') !~ '^[0-9A-F]{24}' then null"
+            + " else greatest(0, pg_current_wal_lsn() - '0/0'::pg_lsn"
+            + " - (('x' || substr(last_archived_wal, 9, 8))::bit(32)::bigint * 4294967296"
+            + " + (('x' || substr(last_archived_wal, 17, 8))::bit(32)::bigint + 1)"
+            + " * pg_size_bytes(current_setting('wal_segment_size'))))::bigint end as bytes";
+
+    private static Long number(String text) {
+        return text.isEmpty() ? null : Long.valueOf(text);
     }
 
     private static java.time.Instant instant(String epochMillis) {

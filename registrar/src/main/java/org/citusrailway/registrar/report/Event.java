@@ -103,8 +103,16 @@ public enum Event {
     BACKUP_COMPLETED("backup-completed"),
     /** A scheduled backup failed (pgBackRest's error); retried after 5 min, doubling up to 1 h; said at 1, 2, 4 … */
     BACKUP_FAILED("backup-failed"),
-    /** A cluster-wide restore point was created and noted in every node's stanza. */
+    /**
+     * A cluster-wide restore point is restorable: written on every node, the WAL holding it archived in every node's
+     * bucket, and noted in every stanza. Only then is it announced, counted and shown as the newest point.
+     */
     RESTORE_POINT_CREATED("restore-point-created"),
+    /**
+     * A restore point written on every node is not restorable yet: named nodes have not archived the WAL holding it
+     * (their archiving fails, or they are unreachable). Said once per point; no newer point is made until it is.
+     */
+    RESTORE_POINT_PENDING("restore-point-pending"),
     /** citus_create_restore_point failed (for example a lock it waits for is held longer than LOCK_TIMEOUT). */
     RESTORE_POINT_FAILED("restore-point-failed"),
     /** A restore point was created but could not be noted in some nodes' stanzas (no backup there yet, bucket down). */

@@ -244,10 +244,17 @@ public final class Metrics {
                 ArchiveRow::node, ArchiveRow::readySegments);
         perNode(out, "citus_registrar_wal_bytes", "Size of the node's pg_wal directory.", archives,
                 ArchiveRow::node, ArchiveRow::walBytes);
+        List<ArchiveRow> measuredLag = archives.stream().filter(a -> a.notArchivedBytes() != null).toList();
+        perNode(out, "citus_registrar_wal_not_archived_bytes",
+                "WAL the node has written but not yet archived to its bucket (lost with the volume).", measuredLag,
+                ArchiveRow::node, ArchiveRow::notArchivedBytes);
+        perNode(out, "citus_registrar_wal_not_archived_seconds",
+                "Seconds since the node last archived a segment while it holds WAL not yet archived; 0 when none.",
+                measuredLag, ArchiveRow::node, ArchiveRow::notArchivedSeconds);
         BackupScheduler.View backupView = backups;
         counter(out, "citus_registrar_backups_total", "Scheduled backups that succeeded.", backupsCompleted.get());
         counter(out, "citus_registrar_backup_failures_total", "Scheduled backups that failed.", backupFailures.get());
-        counter(out, "citus_registrar_restore_points_total", "Cluster-wide restore points created.",
+        counter(out, "citus_registrar_restore_points_total", "Cluster-wide restore points made restorable (WAL in every bucket).",
                 restorePointsCreated.get());
         counter(out, "citus_registrar_restore_point_failures_total", "citus_create_restore_point calls that failed.",
                 restorePointFailures.get());
@@ -255,6 +262,9 @@ public final class Metrics {
                 "When the newest restore point noted in the bucket (or created here) was made; 0 before the first.",
                 Long.toString(backupView.lastRestorePointAt() == null ? 0
                         : backupView.lastRestorePointAt().getEpochSecond()));
+        gauge(out, "citus_registrar_restore_point_pending",
+                "1 while a restore point is written on every node but its WAL is not yet in every bucket.",
+                backupView.pendingPoint() == null ? "0" : "1");
         List<BackupScheduler.NodeBackups> nodes = backupView.nodes().stream()
                 .filter(BackupScheduler.NodeBackups::configured).toList();
         perNode(out, "citus_registrar_backup_last_timestamp_seconds",

@@ -128,12 +128,24 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
                     .field("archiveMode", a.mode()).field("failing", a.failing()).field("archived", a.archived())
                     .field("failed", a.failed()).field("lastArchivedAt", text(a.lastArchivedAt()))
                     .field("lastFailedAt", text(a.lastFailedAt())).field("lastFailedWal", a.lastFailedWal())
-                    .field("readySegments", a.readySegments()).field("walBytes", a.walBytes()).endObject();
+                    .field("readySegments", a.readySegments()).field("walBytes", a.walBytes())
+                    .field("notArchivedBytes", a.notArchivedBytes()).field("notArchivedSeconds", a.notArchivedSeconds())
+                    .endObject();
         }
         json.endArray().endObject();
         json.object("backups").field("checkedAt", text(backups.checkedAt()))
                 .field("lastRestorePoint", backups.lastRestorePoint())
-                .field("lastRestorePointAt", text(backups.lastRestorePointAt())).beginArray("nodes");
+                .field("lastRestorePointAt", text(backups.lastRestorePointAt()));
+        BackupScheduler.PendingPoint pending = backups.pendingPoint();
+        if (pending == null) {
+            json.nullField("pendingRestorePoint");
+        } else {
+            json.object("pendingRestorePoint").field("name", pending.name()).field("at", text(pending.at()))
+                    .object("waitingFor");
+            pending.waiting().forEach((node, why) -> json.field(node.toString(), why));
+            json.endObject().endObject();
+        }
+        json.beginArray("nodes");
         for (BackupScheduler.NodeBackups b : backups.nodes()) {
             json.beginObject().field("node", b.node().toString()).field("reachable", b.reachable())
                     .field("configured", b.configured()).field("running", b.running());
@@ -145,6 +157,7 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
                         .field("bucketBytes", b.newest().repositoryBytes()).endObject();
             }
             json.field("lastFullAt", text(b.newestFullAt())).field("backups", b.count())
+                    .field("newestRestorePoint", b.newestPoint()).field("bucketReadable", b.bucketReadable())
                     .field("lastError", b.lastError()).field("lastErrorAt", text(b.lastErrorAt()))
                     .field("failures", b.failures()).field("retryAfter", text(b.retryAfter()));
             if (b.disk() == null) {

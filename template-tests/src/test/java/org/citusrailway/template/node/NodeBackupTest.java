@@ -458,6 +458,21 @@ class NodeBackupTest {
             assertEquals(1, again.exitCode());
             assertTrue(again.stderr().contains(refusal), again.stderr());
             assertFalse(again.stdout().contains("restore: restoring"), "no second restore:\n" + again.stdout());
+            assertTrue(again.stderr().contains("or remove the restore variables from every node to go back"),
+                    "the refusal says how to back out: " + again.stderr());
+
+            // Backing out, as the refusal says: the variable removed, the node comes back on its data from before.
+            node.env("BACKUP_RESTORE_POINT", "");
+            node.start();
+            awaitOutput(node, "[restore-backed-out]");
+            assertTrue(node.allOutput().contains("the data from before the restore, " + aside[0] + ", is back in place"),
+                    node.allOutput());
+            assertEquals("100", node.query("select count(*) from kept"));
+            node.execute("insert into kept values (101)");
+            try (var entries = Files.list(node.volume)) {
+                assertEquals(1, entries.filter(p -> p.getFileName().toString().startsWith(
+                        "pgdata.unfinished-restore-")).count(), "the refused restore's copy, moved aside, not deleted");
+            }
         }
     }
 }
