@@ -69,13 +69,12 @@ check_environment() {
   check_data_location
 }
 
-# Sets PGDATA_WAS_EMPTY; a first boot archives WAL only once its real server is up (lib/backup.sh).
+# Sets PGDATA_WAS_EMPTY.
 prepare_data_directory() {
   set_aside_interrupted_initialization
   guard_against_cloned_volume
   restore_if_asked
   begin_initialization_if_empty
-  BACKUP_ARCHIVE_DEFERRED=$PGDATA_WAS_EMPTY
 }
 
 write_configuration() {

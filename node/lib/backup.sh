@@ -11,8 +11,9 @@ readonly BACKUP_REPOSITORY_PATH=/pgbackrest
 BACKUP_ENABLED=0
 # On a first boot the official entrypoint's temporary server (initdb scripts) must not archive: its segments cannot
 # reach the bucket before the stanza exists, and with an unreachable bucket its shutdown outlasts pg_ctl's wait and
-# the boot fails. archive_command stays empty (WAL is kept, nothing is tried) until the real server is up.
-BACKUP_ARCHIVE_DEFERRED=0
+# the boot fails. It runs with archive_mode off, from this file (included after the archive settings); the last init
+# script (node/initdb/990-citus-node-archive.sh) empties it, so the real server starts archiving. Other boots: empty.
+BACKUP_FIRST_BOOT_ARCHIVE_FILE=
 
 backup_config_file() {
   printf '%s/pgbackrest.conf\n' "$(node_config_dir)"
@@ -139,16 +140,27 @@ backup_settings() {
   fi
   printf '\n# WAL archiving to the bucket (pgBackRest stanza %s); see node/lib/backup.sh.\n' "$BACKUP_STANZA"
   printf 'archive_mode = on\n'
-  if ((BACKUP_ARCHIVE_DEFERRED == 1)); then
-    printf "archive_command = ''  # first boot: set once the server is up\n"
-  else
-    # timeout's own exit status (124) is an ordinary failure to PostgreSQL, which keeps the segment and tries again.
-    printf 'archive_command = %s\n' "$(single_quoted "timeout --kill-after=5 $(backup_call_timeout) pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
-  fi
+  # timeout's own exit status (124) is an ordinary failure to PostgreSQL, which keeps the segment and tries again.
+  printf 'archive_command = %s\n' "$(single_quoted "timeout --kill-after=5 $(backup_call_timeout) pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
   printf "archive_timeout = '60s'\n"
+  printf 'include_if_exists %s\n' "$(single_quoted "$BACKUP_FIRST_BOOT_ARCHIVE_FILE")"
   # How the registrar reaches this node's backups (node/backup-command.sh, run through COPY ... FROM PROGRAM).
   printf 'citus_node.backup_command = %s\n' "$(single_quoted "$(printf '%q ' "$(dirname "$NODE_LIB_DIR")/backup-command.sh" \
     "$(backup_config_file)" "$BACKUP_STANZA" "$PGDATA")")"
+}
+
+# write_first_boot_archive_file <0|1>: archive_mode off for a first boot's temporary server, or nothing. Owned by the
+# postgres user, which runs the init script that empties it (the directory is root's).
+write_first_boot_archive_file() {
+  ((BACKUP_ENABLED == 1)) || return 0
+  BACKUP_FIRST_BOOT_ARCHIVE_FILE="$(node_config_dir)/archive-first-boot.conf"
+  export BACKUP_FIRST_BOOT_ARCHIVE_FILE
+  if (($1 == 1)); then
+    printf "archive_mode = off  # first boot's temporary server; emptied by the last init script\n" >"$BACKUP_FIRST_BOOT_ARCHIVE_FILE"
+  else
+    : >"$BACKUP_FIRST_BOOT_ARCHIVE_FILE"
+  fi
+  give_to_postgres "$BACKUP_FIRST_BOOT_ARCHIVE_FILE"
 }
 
 # Creates the node's stanza in the bucket (idempotent); in the background, so an unreachable bucket never holds
@@ -156,7 +168,6 @@ backup_settings() {
 create_backup_stanza() {
   local output
   if output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" stanza-create 2>&1)"; then
-    resume_archiving
     say "backups: stanza '$BACKUP_STANZA' ready in bucket '$BUCKET' at $ENDPOINT; WAL is archived continuously"
   else
     warn '[backup-bucket-unreachable]' "stanza '$BACKUP_STANZA' could not be set up in bucket '$BUCKET' at $ENDPOINT: $(pgbackrest_error "$output"); WAL is kept in pg_wal until archiving succeeds"
@@ -166,23 +177,8 @@ create_backup_stanza() {
 start_backups() {
   if ((BACKUP_ENABLED == 1)); then
     write_backup_config "$SERVER_SOCKET_DIR" "$SERVER_PORT"
-    # The stanza first, so the kept WAL's first archive attempts find it; archiving resumes either way.
-    { create_backup_stanza; resume_archiving; } &
+    create_backup_stanza &
   fi
-}
-
-# After a first boot's initialization: the real archive_command, taken by the running server on reload; the WAL kept
-# meanwhile is archived from then on.
-resume_archiving() {
-  ((BACKUP_ARCHIVE_DEFERRED == 1)) || return 0
-  BACKUP_ARCHIVE_DEFERRED=0
-  write_settings_file "$NODE_SETTINGS_FILE" "$(node_config_dir)/pg_hba.conf"
-  local_query 'select pg_reload_conf()' >/dev/null || true
-  # The postmaster reloads asynchronously: "ready" is said (and a backup may start) only once new sessions see it.
-  local tries=0
-  until [[ "$(local_query 'show archive_command')" == *pgbackrest* ]] || ((++tries > 50)); do
-    sleep 0.1
-  done
 }
 
 # PostgreSQL's checkpointer plans its next wake-up without archive_timeout while the server is in recovery (crash

@@ -42,13 +42,15 @@ check_restore_settings() {
 # The noted restore points of this stanza ("<time> <point> <backup label>", oldest first). An unreadable bucket is
 # refused here: its info lists no backups, which would read as "no such point".
 stanza_restore_points() {
-  local output code message
+  local output code message problem=""
   if ! output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" info --output=json 2>&1)"; then
-    fail 1 '[restore-stanza-unreadable]' "pgBackRest could not read stanza '$BACKUP_STANZA' to find the restore point: $(pgbackrest_error "$output"); nothing was moved, the next boot tries again"
+    problem="$(pgbackrest_error "$output")"
+  else
+    read -r code message <<<"$(stanza_status <<<"$output")"
+    stanza_readable "$code" || problem="status $code: $message"
   fi
-  read -r code message <<<"$(stanza_status <<<"$output")"
-  if ! stanza_readable "$code"; then
-    fail 1 '[restore-stanza-unreadable]' "pgBackRest could not read stanza '$BACKUP_STANZA' to find the restore point (status $code): $message; nothing was moved, the next boot tries again"
+  if [[ -n $problem ]]; then
+    fail 1 '[restore-stanza-unreadable]' "pgBackRest could not read stanza '$BACKUP_STANZA' to find the restore point: $problem; nothing was moved, the next boot tries again"
   fi
   restore_point_ledger <<<"$output"
 }
@@ -181,12 +183,12 @@ back_out_unfinished_restore() {
     mv "$PGDATA" "$aside"
   fi
   before="$(find "$(dirname "$PGDATA")" -maxdepth 1 -name "$(basename "$PGDATA").before-restore-*" -type d | sort | tail -n 1)"
+  local outcome="there was no data from before the restore, so this node starts empty"
   if [[ -n $before ]]; then
     mv "$before" "$PGDATA"
-    warn '[restore-backed-out]' "the restore to '$point' did not finish ($state) and no restore target is set any more: its copy was moved to $aside and the data from before the restore, $before, is back in place"
-  else
-    warn '[restore-backed-out]' "the restore to '$point' did not finish ($state) and no restore target is set any more: its copy was moved to $aside; there was no data from before the restore, so this node starts empty"
+    outcome="the data from before the restore, $before, is back in place"
   fi
+  warn '[restore-backed-out]' "the restore to '$point' did not finish ($state) and no restore target is set any more: its copy was moved to $aside; $outcome"
   rm -f "$(restore_marker)"
 }
 

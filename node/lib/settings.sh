@@ -104,6 +104,8 @@ write_node_settings() {
   chmod 0755 "$dir"
   hba_file=$dir/pg_hba.conf
   NODE_SETTINGS_FILE=$dir/postgresql.conf
+  # A first boot archives WAL only from its real server on (lib/backup.sh).
+  write_first_boot_archive_file "$PGDATA_WAS_EMPTY"
   write_hba_file "$hba_file"
   write_settings_file "$NODE_SETTINGS_FILE" "$hba_file"
   chmod 0644 "$hba_file" "$NODE_SETTINGS_FILE"

@@ -365,17 +365,19 @@ public final class BackupScheduler {
         }
         if (!waiting.isEmpty()) {
             boolean said = pending.said();
+            pending = new PendingPoint(pending.name(), pending.at(), Map.copyOf(segments), Map.copyOf(waiting), true);
+            publish(List.copyOf(seen.keySet()), Instant.now()); // what a line says is in /status when it is read
             if (!said) {
                 log.warn(Event.RESTORE_POINT_PENDING, "restore point " + pending.name() + " is written on every node but"
                         + " not restorable yet: " + describe(waiting) + ". It is announced once its WAL is in every"
                         + " bucket; no newer point is made meanwhile", "point", pending.name(), "nodes",
                         waiting.keySet().toString());
             }
-            pending = new PendingPoint(pending.name(), pending.at(), Map.copyOf(segments), Map.copyOf(waiting), true);
             return;
         }
-        announce(pending, segments.keySet());
+        PendingPoint restorable = pending;
         pending = null;
+        announce(restorable, segments.keySet());
     }
 
     /** The point is restorable on every node: noted on each stanza's newest backup, then announced and counted. */
@@ -397,6 +399,7 @@ public final class BackupScheduler {
         lastPoint = point.name();
         lastPointAt = point.at();
         metrics.restorePointCreated();
+        publish(List.copyOf(seen.keySet()), Instant.now());
         long seconds = Duration.between(point.at(), Instant.now()).toSeconds();
         if (unnoted.isEmpty()) {
             log.info(Event.RESTORE_POINT_CREATED, "restore point " + point.name() + " is restorable: its WAL is in the"
