@@ -161,9 +161,7 @@ public final class BackupScheduler {
     void round(Status pass) {
         Instant now = Instant.now();
         List<HostPort> nodes = activeNodes(pass);
-        for (HostPort node : nodes) {
-            observe(node);
-        }
+        observeAll(nodes);
         seen.keySet().retainAll(new HashSet<>(nodes));
         noticeNodesWithoutBucket(nodes);
         if (pending != null) {
@@ -204,42 +202,73 @@ public final class BackupScheduler {
         return List.copyOf(nodes);
     }
 
+    /** What one look at a node found, and the newest restore point noted in its stanza. */
+    private record Look(NodeBackups node, String point, Instant pointAt) {
+    }
+
+    /**
+     * Looks at every node at once: a look at a bucket that does not answer takes up to twice BACKUP_IO_TIMEOUT
+     * (node/backup-command.sh), and one after the other an outage would hold the round for that per node.
+     */
+    private void observeAll(List<HostPort> nodes) {
+        Map<HostPort, java.util.concurrent.Future<Look>> looks = new LinkedHashMap<>();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (HostPort node : nodes) {
+                NodeBackups before = seen.getOrDefault(node, NodeBackups.unseen(node));
+                looks.put(node, executor.submit(() -> look(node, before)));
+            }
+        }
+        looks.forEach((node, look) -> {
+            try {
+                record(look.resultNow());
+            } catch (IllegalStateException e) { // the look itself failed: its exception
+                log.warn(Event.BACKUP_FAILED, "looking at the backups of node " + node + " failed: "
+                        + look.exceptionNow(), "node", node, "error", String.valueOf(look.exceptionNow()));
+            }
+        });
+    }
+
     private void observe(HostPort node) {
-        NodeBackups before = seen.getOrDefault(node, NodeBackups.unseen(node));
+        record(look(node, seen.getOrDefault(node, NodeBackups.unseen(node))));
+    }
+
+    private void record(Look look) {
+        seen.put(look.node().node(), look.node());
+        if (look.pointAt() != null && (lastPointAt == null || look.pointAt().isAfter(lastPointAt))) {
+            lastPoint = look.point();
+            lastPointAt = look.pointAt();
+        }
+    }
+
+    /** Reads a node's backups; touches nothing of the scheduler's, so looks can run at once. */
+    private Look look(HostPort node, NodeBackups before) {
         try (Connection connection = open(node)) {
             NodeBackupCommand command = NodeBackupCommand.of(connection);
             if (command == null) {
-                seen.put(node, new NodeBackups(node, true, false, null, null, null, 0, null, null, null, 0, null, null,
-                        false, false));
-                return;
+                return new Look(new NodeBackups(node, true, false, null, null, null, 0, null, null, null, 0, null, null,
+                        false, false), null, null);
             }
             NodeBackupCommand.Disk disk = command.disk();
             NodeBackupCommand.Info info = command.info();
             if (info.error() != null) {
                 // The bucket could not be read: the node's backups are what they were, not none (a full backup
                 // started because a read failed would be a mistake, and /status would show backups gone).
-                seen.put(node, before.unread(true, true, info.error(), disk));
-                return;
-            }
-            if (info.newestPointAt() != null && (lastPointAt == null || info.newestPointAt().isAfter(lastPointAt))) {
-                lastPoint = info.newestPoint();
-                lastPointAt = info.newestPointAt();
+                return new Look(before.unread(true, true, info.error(), disk), null, null);
             }
             int failures = before.failures();
             if (info.stanzaMissing()) {
                 // The node creates it in the background after boot (or says backup-bucket-unreachable): not yet.
-                seen.put(node, new NodeBackups(node, true, true, null, null, null, 0, null, "stanza not created yet ("
+                return new Look(new NodeBackups(node, true, true, null, null, null, 0, null, "stanza not created yet ("
                         + info.stanzaMessage() + "); see the node's backup-bucket-unreachable line if it stays",
-                        Instant.now(), failures, before.retryAfter(), disk, false, true));
-                return;
+                        Instant.now(), failures, before.retryAfter(), disk, false, true), null, null);
             }
             // A failed backup's error stands until a backup succeeds.
             boolean keep = failures > 0;
-            seen.put(node, new NodeBackups(node, true, true, null, info.newest(), info.newestFullAt(), info.count(),
+            return new Look(new NodeBackups(node, true, true, null, info.newest(), info.newestFullAt(), info.count(),
                     info.newestPoint(), keep ? before.lastError() : null, keep ? before.lastErrorAt() : null,
-                    failures, before.retryAfter(), disk, true, true));
+                    failures, before.retryAfter(), disk, true, true), info.newestPoint(), info.newestPointAt());
         } catch (SQLException e) {
-            seen.put(node, before.unread(false, before.configured(), SqlErrors.message(e), before.disk()));
+            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), before.disk()), null, null);
         } finally {
             current = null;
         }
