@@ -221,6 +221,29 @@ class NodeBackupTest {
         }
     }
 
+    /**
+     * After a kill -9 and crash recovery, a quiet node's last write still reaches the bucket within archive_timeout
+     * (60 s). PostgreSQL 17's checkpointer plans its sleep during recovery without archive_timeout and would wait up
+     * to checkpoint_timeout (5 min) without the node's reload once it accepts writes (node/lib/backup.sh).
+     */
+    @Test
+    void afterAKillTheNodesWritesReachTheBucketWithinArchiveTimeout() throws Exception {
+        try (NodeUnderTest node = withBucket(new NodeUnderTest(BINARIES, "worker"), "backups")) {
+            node.start();
+            awaitOutput(node, "backups: stanza '" + node.env("BACKUP_STANZA") + "' ready");
+            node.execute("create table kept (id int primary key)", "insert into kept values (1)");
+            node.kill();
+            node.start();
+            node.execute("insert into kept values (2)");
+            String segment = node.query("select pg_walfile_name(pg_current_wal_insert_lsn())");
+            long written = System.nanoTime();
+            Await.until(Duration.ofSeconds(100), segment + " archived by archive_timeout", () -> node.query(
+                    "select coalesce(last_archived_wal >= '" + segment + "', false) from pg_stat_archiver").equals("t"));
+            System.out.println("node-backup: after a kill -9, the last write was in the bucket "
+                    + (System.nanoTime() - written) / 1_000_000_000L + " s later (archive_timeout 60 s)");
+        }
+    }
+
     /** Archives the node's current WAL segment and waits until it is in the bucket. */
     private static void archiveCurrentWal(NodeUnderTest node) {
         String segment = node.query("select pg_walfile_name(pg_switch_wal())");
