@@ -1,14 +1,21 @@
 #!/bin/sh
-# Debian packages the node images add to the Citus image, at pinned upstream versions (the Debian revision may
-# move: security updates keep the version and bump "+debNNuN"). citusdata/citus:13.2.0 is Debian bookworm; a
-# base rebuilt on trixie gets trixie's build of the same programs.
+# Debian packages the images add to the Citus image, at pinned upstream versions (the Debian revision may move:
+# security updates keep the version and bump "+debNNuN"). citusdata/citus:13.2.0 is Debian bookworm; a base rebuilt
+# on trixie gets trixie's build of the same programs. Usage: install-packages.sh node|pooler
+#   node:
 #   unbound     the local DNS cache in front of the platform's resolver (node/lib/resolver.sh)
 #   pgbackrest  WAL archiving to the bucket (node/lib/backup.sh); PostgreSQL 17 needs 2.52 or newer. Bookworm's
 #               own is 2.45, so there it is PGDG's build. A pin that can no longer be installed never fails the
 #               build: the newest pgbackrest >= 2.52 apt offers instead, or none (nodes then log backup-unavailable).
+#   pooler:
+#   pgbouncer   the pooled DATABASE_URL (pooler/entrypoint.sh); protocol-level prepared statements need 1.21 or
+#               newer. Bookworm's own is 1.18, so there it is PGDG's build; the same fallback, but a pooler without
+#               PgBouncer has no purpose, so none at all fails the build.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+readonly image="${1:-node}"
 readonly pgbackrest_minimum=2.52
+readonly pgbouncer_minimum=1.21
 readonly pgdg_list=/etc/apt/sources.list.d/pgdg.list
 readonly pgdg_archive_list=/etc/apt/sources.list.d/pgdg-archive.list
 
@@ -30,17 +37,25 @@ add_pgdg_archive() {
     >"$pgdg_archive_list"
 }
 
-install_pgbackrest() {
-  pin=$1
-  if ! apt-get install -y --no-install-recommends "pgbackrest=$pin"; then
-    newest="$(apt-cache policy pgbackrest | sed -n 's/^ *Candidate: //p')"
-    if [ -z "$newest" ] || [ "$newest" = '(none)' ] || ! dpkg --compare-versions "$newest" ge "$pgbackrest_minimum"; then
-      build_warning "pgbackrest=$pin cannot be installed and apt offers no pgbackrest $pgbackrest_minimum or newer" \
-        "(newest: ${newest:-none}): this image has NO pgBackRest; its nodes log backup-unavailable and archive no WAL"
-      return 0
+# install_at_least <package> <pin> <minimum>: the pinned version, else the newest apt offers if it is at least the
+# minimum; returns 1 (with a warning) when neither can be installed.
+install_at_least() {
+  package=$1 pin=$2 minimum=$3
+  if ! apt-get install -y --no-install-recommends "$package=$pin"; then
+    newest="$(apt-cache policy "$package" | sed -n 's/^ *Candidate: //p')"
+    if [ -z "$newest" ] || [ "$newest" = '(none)' ] || ! dpkg --compare-versions "$newest" ge "$minimum"; then
+      build_warning "$package=$pin cannot be installed and apt offers no $package $minimum or newer (newest: ${newest:-none})"
+      return 1
     fi
-    build_warning "pgbackrest=$pin cannot be installed; installing pgbackrest=$newest, the newest apt offers"
-    apt-get install -y --no-install-recommends "pgbackrest=$newest"
+    build_warning "$package=$pin cannot be installed; installing $package=$newest, the newest apt offers"
+    apt-get install -y --no-install-recommends "$package=$newest"
+  fi
+}
+
+install_pgbackrest() {
+  if ! install_at_least pgbackrest "$1" "$pgbackrest_minimum"; then
+    build_warning "this image has NO pgBackRest; its nodes log backup-unavailable and archive no WAL"
+    return 0
   fi
   # An installed binary that does not run would fail every archive attempt; better to fail the build.
   pgbackrest version
@@ -51,11 +66,13 @@ case "$codename" in
   bookworm)
     unbound_version='1.17.1-2+deb12u*'
     pgbackrest_version='2.59.1-1.pgdg12+1'
+    pgbouncer_version='1.25.1-1.pgdg12+1'
     add_pgdg_archive "$codename"
     ;;
   trixie)
     unbound_version='1.26.2-0+deb13u*'
     pgbackrest_version='2.55.1-1*'
+    pgbouncer_version='1.24.1-1+deb13u*'
     ;;
   *)
     echo "node/install-packages.sh: no pinned versions for Debian $codename" >&2
@@ -69,8 +86,21 @@ if ! apt-get update; then
   rm -f "$pgdg_archive_list"
   apt-get update
 fi
-apt-get install -y --no-install-recommends "unbound=$unbound_version"
-install_pgbackrest "$pgbackrest_version"
+case "$image" in
+  node)
+    apt-get install -y --no-install-recommends "unbound=$unbound_version"
+    install_pgbackrest "$pgbackrest_version"
+    ;;
+  pooler)
+    install_at_least pgbouncer "$pgbouncer_version" "$pgbouncer_minimum"
+    # Only the binary: the package's own service and configuration are not used.
+    pgbouncer --version
+    ;;
+  *)
+    echo "node/install-packages.sh: unknown image '$image' (node or pooler)" >&2
+    exit 1
+    ;;
+esac
 # The image keeps the base's package sources as they were.
 rm -f "$pgdg_archive_list"
 rm -rf /var/lib/apt/lists/*

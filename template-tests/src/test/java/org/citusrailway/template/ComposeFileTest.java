@@ -65,7 +65,7 @@ class ComposeFileTest {
             assertTrue(Files.isRegularFile(dockerfile), name + ": Dockerfile " + dockerfile + " does not exist");
             built.add(name);
         });
-        assertEquals(Set.of("coordinator", "registrar", "worker1", "worker2", "worker3"), built);
+        assertEquals(Set.of("coordinator", "pooler", "registrar", "worker1", "worker2", "worker3"), built);
     }
 
     @Test

@@ -63,9 +63,10 @@ final class Variables {
         return fromEnvironment;
     }
 
-    /** Every script of the node images: shell files under node/. */
+    /** Every script of the node and pooler images: shell files under node/ and pooler/. */
     static List<Path> nodeScripts() {
-        try (Stream<Path> files = Files.walk(ProjectFiles.resolve("node"))) {
+        try (Stream<Path> files = Stream.concat(Files.walk(ProjectFiles.resolve("node")),
+                Files.walk(ProjectFiles.resolve("pooler")))) {
             return files.filter(Files::isRegularFile)
                     .filter(p -> p.toString().endsWith(".sh") || text(p).startsWith("#!"))
                     .sorted()
@@ -80,7 +81,8 @@ final class Variables {
      * official postgres image's variables that reach its entrypoint untouched.
      */
     static boolean isRailwayOrPostgresConvention(String name) {
-        return name.startsWith("RAILWAY_") || Set.of("DATABASE_URL", "DATABASE_PUBLIC_URL", "PGHOST", "PGPORT",
+        return name.startsWith("RAILWAY_") || Set.of("DATABASE_URL", "DATABASE_PUBLIC_URL", "DATABASE_UNPOOLED_URL",
+                "DATABASE_PUBLIC_UNPOOLED_URL", "PGHOST", "PGPORT",
                 "PGUSER", "PGPASSWORD", "PGDATABASE", "POSTGRES_INITDB_ARGS").contains(name);
     }
 

@@ -1,0 +1,232 @@
+package org.citusrailway.benchmark;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.citusrailway.testkit.ComposeProject;
+import org.citusrailway.testkit.DockerEngine;
+
+/**
+ * The pooled URL against the direct one, through the compose cluster as it is (the pooler image, PgBouncer in
+ * transaction mode, in front of a 1 GiB coordinator with max_connections 51): for 10, 50, 200 and 1000 clients, each
+ * its own connection running a short transaction after another (a single-row insert and a single-row read by
+ * distribution key) for the given seconds, the throughput, the p50/p99 transaction time and how many clients could
+ * not connect at all; then the time of a new TLS login, pooled and direct. Goals: no client refused through the pool
+ * at any level, and the pooled throughput at 200 clients at least the direct path's best.
+ *
+ * <p>Usage, from the repository root: {@code java -cp benchmark/target/benchmark.jar
+ * org.citusrailway.benchmark.PoolerRun [--seconds 20]}
+ */
+public final class PoolerRun {
+    private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final List<String> BASE_IMAGES = List.of("citusdata/citus:13.2.0", "eclipse-temurin:25-jdk",
+            "debian:bookworm-slim");
+    private static final String PROJECT = "citus-pooler-run";
+    private static final String PASSWORD = "poolerRunPassword1";
+    private static final String POOLED = "jdbc:postgresql://127.0.0.1:6432/postgres";
+    private static final String DIRECT = "jdbc:postgresql://127.0.0.1:5432/postgres";
+    private static final int[] CLIENTS = {10, 50, 200, 1000};
+
+    private record Level(long transactions, double seconds, long refused, long failed, double p50, double p99) {
+        double tps() {
+            return transactions / seconds;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = 20;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--seconds") && i + 1 < args.length) {
+                seconds = Integer.parseInt(args[++i]);
+            } else {
+                System.err.println("usage: java -cp benchmark/target/benchmark.jar org.citusrailway.benchmark.PoolerRun"
+                        + " [--seconds 20]   (from the repository root; needs a Docker engine with the base images)");
+                System.exit(args[i].equals("--help") ? 0 : 2);
+            }
+        }
+        Optional<String> unusable = DockerEngine.unusableBecause(BASE_IMAGES);
+        if (unusable.isPresent()) {
+            System.out.println("SKIPPED: " + unusable.get());
+            return;
+        }
+        Path dir = Files.createTempDirectory("citus-pooler-run-");
+        try (Cleanup cleanup = new Cleanup(dir)) {
+            Path envFile = dir.resolve("pooler.env");
+            Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n");
+            ComposeProject project = new ComposeProject(PROJECT, envFile, ROOT);
+            try {
+                project.compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
+                must(project.compose(Duration.ofMinutes(25), "build"), "docker compose build");
+                must(project.compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d --wait");
+                measure(seconds);
+            } finally {
+                project.compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
+            }
+        }
+    }
+
+    private static void measure(int seconds) throws Exception {
+        try (Connection c = connect(DIRECT); Statement s = c.createStatement()) {
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (true) {
+                try (ResultSet rs = s.executeQuery("select count(*) from pg_dist_node where isactive and groupid <> 0")) {
+                    rs.next();
+                    if (rs.getInt(1) == 2) {
+                        break;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the registrar did not add both workers within 2 minutes");
+                }
+                Thread.sleep(500);
+            }
+            s.execute("create table accounts (id bigint primary key, balance bigint)");
+            s.execute("select create_distributed_table('accounts', 'id')");
+            s.execute("insert into accounts select g, 0 from generate_series(1, 100000) g");
+            s.execute("vacuum analyze accounts");
+        }
+        Report report = new Report();
+        double directBest = 0;
+        Level pooledAt200 = null;
+        boolean noneRefused = true;
+        for (int clients : CLIENTS) {
+            Level direct = load(DIRECT, clients, seconds);
+            Level pooled = load(POOLED, clients, seconds);
+            directBest = Math.max(directBest, direct.tps());
+            if (clients == 200) {
+                pooledAt200 = pooled;
+            }
+            noneRefused &= pooled.refused() == 0 && pooled.failed() == 0;
+            report.info(clients + " clients, direct", describe(direct));
+            report.info(clients + " clients, pooled", describe(pooled));
+        }
+        report.target("clients refused through the pool, any level", noneRefused ? "0" : "some", "0", noneRefused);
+        report.target("pooled throughput at 200 clients", String.format(Locale.ROOT, "%.0f tx/s (direct best %.0f)",
+                pooledAt200.tps(), directBest), ">= direct best", pooledAt200.tps() >= directBest);
+        double pooledLogin = loginMillis(POOLED);
+        double directLogin = loginMillis(DIRECT);
+        report.info("new TLS login, median of 50", String.format(Locale.ROOT, "pooled %.1f ms, direct %.1f ms",
+                pooledLogin, directLogin));
+        report.detail("Each client: its own connection, then short transactions back to back (an insert-or-update of"
+                + " one row and a read of another, by distribution key, autocommit) for " + seconds + " s. Refused:"
+                + " clients that could not connect at all; failed: transactions that returned an error.");
+        System.out.println();
+        System.out.println("Pooled against direct through the compose cluster, " + Machine.describe());
+        report.print(System.out);
+    }
+
+    private static String describe(Level level) {
+        return String.format(Locale.ROOT, "%.0f tx/s, p50 %.1f ms, p99 %.1f ms, %d refused, %d failed", level.tps(),
+                level.p50(), level.p99(), level.refused(), level.failed());
+    }
+
+    /** Every client connects at once, then runs transactions until the time is up. */
+    private static Level load(String url, int clients, int seconds) throws InterruptedException {
+        AtomicLong transactions = new AtomicLong();
+        AtomicLong refused = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        ConcurrentLinkedQueue<long[]> samples = new ConcurrentLinkedQueue<>();
+        CountDownLatch connected = new CountDownLatch(clients);
+        CountDownLatch go = new CountDownLatch(1);
+        long[] window = new long[2];
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < clients; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                Connection c;
+                try {
+                    c = connect(url);
+                } catch (SQLException e) {
+                    refused.incrementAndGet();
+                    connected.countDown();
+                    return;
+                }
+                connected.countDown();
+                long[] mine = new long[4096];
+                int n = 0;
+                try (c; PreparedStatement write = c.prepareStatement(
+                        "update accounts set balance = balance + 1 where id = ?");
+                        PreparedStatement read = c.prepareStatement("select balance from accounts where id = ?")) {
+                    go.await();
+                    while (System.nanoTime() < window[1]) {
+                        long started = System.nanoTime();
+                        try {
+                            write.setLong(1, ThreadLocalRandom.current().nextLong(1, 100_001));
+                            write.executeUpdate();
+                            read.setLong(1, ThreadLocalRandom.current().nextLong(1, 100_001));
+                            try (ResultSet rs = read.executeQuery()) {
+                                rs.next();
+                            }
+                            transactions.incrementAndGet();
+                            if (n == mine.length) {
+                                samples.add(mine);
+                                mine = new long[4096];
+                                n = 0;
+                            }
+                            mine[n++] = System.nanoTime() - started;
+                        } catch (SQLException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                } catch (SQLException | InterruptedException e) {
+                    failed.incrementAndGet();
+                }
+                samples.add(java.util.Arrays.copyOf(mine, n));
+            }));
+        }
+        connected.await();
+        window[0] = System.nanoTime();
+        window[1] = window[0] + Duration.ofSeconds(seconds).toNanos();
+        go.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        double elapsed = (System.nanoTime() - window[0]) / 1e9;
+        long[] all = samples.stream().flatMapToLong(java.util.Arrays::stream).sorted().toArray();
+        double p50 = all.length == 0 ? 0 : all[all.length / 2] / 1e6;
+        double p99 = all.length == 0 ? 0 : all[(int) Math.min(all.length - 1, all.length * 0.99)] / 1e6;
+        return new Level(transactions.get(), elapsed, refused.get(), failed.get(), p50, p99);
+    }
+
+    private static double loginMillis(String url) throws SQLException {
+        long[] times = new long[50];
+        for (int i = 0; i < times.length; i++) {
+            long started = System.nanoTime();
+            try (Connection c = connect(url); Statement s = c.createStatement()) {
+                s.execute("select 1");
+            }
+            times[i] = System.nanoTime() - started;
+        }
+        java.util.Arrays.sort(times);
+        return times[times.length / 2] / 1e6;
+    }
+
+    private static Connection connect(String url) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("password", PASSWORD);
+        props.setProperty("sslmode", "require");
+        props.setProperty("connectTimeout", "30");
+        return DriverManager.getConnection(url, props);
+    }
+
+    private static void must(ComposeProject.Result result, String what) {
+        if (!result.ok()) {
+            throw new IllegalStateException(what + " failed:\n" + result.out());
+        }
+    }
+}
