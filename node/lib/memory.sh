@@ -17,10 +17,6 @@
 # derived from them, and the budget is checked again (warning only: the operator's values win).
 
 readonly BACKEND_PRIVATE_MIB=4
-# PostgreSQL's superuser_reserved_connections (default), and the connections a node keeps outside Citus's shared pool
-# for its maintenance daemon, shard moves and the registrar.
-readonly SUPERUSER_RESERVED_CONNECTIONS=3
-readonly SHARED_POOL_HEADROOM=8
 readonly MAINTENANCE_RESERVE_COUNT=4
 readonly OPERATIONS_PER_QUERY=2
 readonly SMALL_DEV_SHM_MIB=256
@@ -122,7 +118,6 @@ compute_memory_settings() {
   work_mem_kb="$(clamp $((budget_kb / (OPERATIONS_PER_QUERY * connections))) 1024 262144)"
 
   SETTING_MAX_CONNECTIONS=$connections
-  SETTING_MAX_SHARED_POOL_SIZE="$(clamp $((connections - SUPERUSER_RESERVED_CONNECTIONS - SHARED_POOL_HEADROOM)) 4 "$connections")"
   SETTING_SHARED_BUFFERS="${POSTGRES_SHARED_BUFFERS:-${shared_buffers}MB}"
   SETTING_EFFECTIVE_CACHE_SIZE="${POSTGRES_EFFECTIVE_CACHE_SIZE:-$((m * 3 / 4))MB}"
   SETTING_MAINTENANCE_WORK_MEM="${POSTGRES_MAINTENANCE_WORK_MEM:-${maintenance}MB}"

@@ -80,11 +80,6 @@ maintenance_work_mem = ${SETTING_MAINTENANCE_WORK_MEM}
 dynamic_shared_memory_type = posix
 max_parallel_workers_per_gather = ${SETTING_MAX_PARALLEL_WORKERS_PER_GATHER}
 max_parallel_maintenance_workers = ${SETTING_MAX_PARALLEL_MAINTENANCE_WORKERS}
-# Connections this node opens to each other node for its queries, all sessions together: a node's max_connections
-# less the superuser's reserve and room for Citus's maintenance, shard moves and the registrar. Many client
-# sessions (the pooler's default pool takes most of the coordinator's connections) then wait for a connection
-# instead of exhausting a worker's ("too many clients already"). Workers are sized like the coordinator.
-citus.max_shared_pool_size = ${SETTING_MAX_SHARED_POOL_SIZE}
 $(backup_settings)
 $(restored_to_setting)
 CONF
