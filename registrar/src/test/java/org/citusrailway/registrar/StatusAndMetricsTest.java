@@ -36,7 +36,7 @@ class StatusAndMetricsTest {
                 + "\"metadatasynced\":true,\"shouldhaveshards\":false,\"noderole\":\"primary\",\"reachable\":null,"
                 + "\"retired\":false,\"lastError\":null,\"reinitialised\":false}],\"rebalance\":null,"
                 + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]},"
-                + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"nodes\":[]}}",
+                + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"pendingRestorePoint\":null,\"nodes\":[]}}",
                 status.toJson());
         assertTrue(Status.STARTING.toJson().startsWith("{\"role\":\"starting\""));
         Status pending = new Status("leader", true, null, null, 0, 0, 0, List.of(), List.of(), null,
@@ -61,7 +61,7 @@ class StatusAndMetricsTest {
                 + "\"workersWithoutShards\":[\"worker3.railway.internal:5432\"],\"blockedTables\":[\"public.nopk\"],"
                 + "\"fix\":\"fix it\",\"error\":null,\"lastCheckAt\":null},"
                 + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]},"
-                + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"nodes\":[]}}"),
+                + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"pendingRestorePoint\":null,\"nodes\":[]}}"),
                 json);
         assertEquals(Map.of("done", 5L, "blocked", 14L), RebalanceJob.counts("blocked=14,done=5"));
         RebalanceJob job = new RebalanceJob(1, "running", null, null, RebalanceJob.counts("blocked=14,done=5,running=1"),
