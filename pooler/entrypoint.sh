@@ -8,6 +8,9 @@ set -euo pipefail
 
 readonly POOLER_DIR=/etc/citus-pooler
 readonly POOLER_OS_USER=postgres
+# Read from the coordinator at start (read_coordinator).
+COORDINATOR_MAX_CONNECTIONS=
+USER_SCRAM_SECRET=
 
 say() {
   printf 'citus-pooler: %s\n' "$1"
