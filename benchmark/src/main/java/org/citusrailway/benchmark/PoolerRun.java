@@ -3,7 +3,6 @@ package org.citusrailway.benchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -13,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,8 +36,8 @@ public final class PoolerRun {
             "debian:bookworm-slim");
     private static final String PROJECT = "citus-pooler-run";
     private static final String PASSWORD = "poolerRunPassword1";
-    private static final String POOLED = "jdbc:postgresql://127.0.0.1:6432/postgres";
-    private static final String DIRECT = "jdbc:postgresql://127.0.0.1:5432/postgres";
+    private static final int POOLED = 6432;
+    private static final int DIRECT = 5432;
     private static final int[] CLIENTS = {10, 50, 200, 1000};
 
     private record Level(long transactions, double seconds, long refused, long failed, double p50, double p99) {
@@ -136,7 +134,7 @@ public final class PoolerRun {
     }
 
     /** Every client connects at once, then runs transactions until the time is up. */
-    private static Level load(String url, int clients, int seconds) throws InterruptedException {
+    private static Level load(int port, int clients, int seconds) throws InterruptedException {
         AtomicLong transactions = new AtomicLong();
         AtomicLong refused = new AtomicLong();
         AtomicLong failed = new AtomicLong();
@@ -149,7 +147,7 @@ public final class PoolerRun {
             threads.add(Thread.ofPlatform().start(() -> {
                 Connection c;
                 try {
-                    c = connect(url);
+                    c = connect(port);
                 } catch (SQLException e) {
                     refused.incrementAndGet();
                     connected.countDown();
@@ -202,11 +200,11 @@ public final class PoolerRun {
         return new Level(transactions.get(), elapsed, refused.get(), failed.get(), p50, p99);
     }
 
-    private static double loginMillis(String url) throws SQLException {
+    private static double loginMillis(int port) throws SQLException {
         long[] times = new long[50];
         for (int i = 0; i < times.length; i++) {
             long started = System.nanoTime();
-            try (Connection c = connect(url); Statement s = c.createStatement()) {
+            try (Connection c = connect(port); Statement s = c.createStatement()) {
                 s.execute("select 1");
             }
             times[i] = System.nanoTime() - started;
@@ -215,13 +213,9 @@ public final class PoolerRun {
         return times[times.length / 2] / 1e6;
     }
 
-    private static Connection connect(String url) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "postgres");
-        props.setProperty("password", PASSWORD);
-        props.setProperty("sslmode", "require");
-        props.setProperty("connectTimeout", "30");
-        return DriverManager.getConnection(url, props);
+    /** Clients connecting by the thousand wait their turn for TLS and SCRAM: a long connect timeout. */
+    private static Connection connect(int port) throws SQLException {
+        return ComposeProject.connect(port, PASSWORD, 30);
     }
 
     private static void must(ComposeProject.Result result, String what) {

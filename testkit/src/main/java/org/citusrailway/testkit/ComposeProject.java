@@ -77,11 +77,16 @@ public final class ComposeProject {
 
     /** A TLS connection to the published coordinator as postgres, as a user on the host makes it. */
     public static Connection connectCoordinator(String password) throws SQLException {
+        return connect(5432, password, 5);
+    }
+
+    /** A TLS connection as postgres to a published port (5432 the coordinator, 6432 the pooler). */
+    public static Connection connect(int port, String password, int connectTimeoutSeconds) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
         props.setProperty("password", password);
         props.setProperty("sslmode", "require");
-        props.setProperty("connectTimeout", "5");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+        props.setProperty("connectTimeout", Integer.toString(connectTimeoutSeconds));
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", props);
     }
 }
