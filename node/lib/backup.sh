@@ -3,7 +3,8 @@
 # Continuous WAL archiving to an S3-compatible bucket with pgBackRest, one stanza per node (named after its
 # service, or its NODE_IDENTITY where there is no service name: docker compose). Off unless the bucket's variables
 # are set: the names are those a Railway Bucket gives its services (BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY,
-# REGION, ENDPOINT); a node with some but not all of them refuses to start. The bucket's credentials go into a file only the postgres user can read, never onto a command line.
+# REGION, ENDPOINT); a node with some but not all of them refuses to start. The bucket's credentials go into a file
+# only the postgres user can read, never onto a command line.
 
 readonly BACKUP_VARIABLES=(BUCKET ACCESS_KEY_ID SECRET_ACCESS_KEY REGION ENDPOINT)
 readonly BACKUP_REPOSITORY_PATH=/pgbackrest
