@@ -51,6 +51,10 @@ ssl_cert_file = $(single_quoted "$TLS_CERT_FILE")
 ssl_key_file = $(single_quoted "$TLS_KEY_FILE")
 
 shared_preload_libraries = 'citus,pg_stat_statements'
+# Statements only: Citus runs BEGIN, assign_distributed_transaction_id(), PREPARE TRANSACTION and COMMIT PREPARED
+# on the workers for every distributed write, and tracking those utility statements cost writes 9-13 % more CPU
+# (docs/benchmark.md, "Query throughput").
+pg_stat_statements.track_utility = off
 
 # Shard moves and the rebalancer use logical replication: the source node needs slots and WAL senders,
 # the target node apply workers. Background workers: parallel query (8), logical replication (16), and
