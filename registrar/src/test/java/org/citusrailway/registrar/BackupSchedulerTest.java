@@ -177,14 +177,7 @@ class BackupSchedulerTest {
             LocalPostgres server2 = cluster.server(Clusters.W2);
             HostPort w2 = Clusters.hostPort(cluster, Clusters.W2);
             List<LocalPostgres> nodes = List.of(cluster.coordinator(), cluster.server(Clusters.W1), server2);
-            for (LocalPostgres node : nodes) {
-                giveBucket(node, repository, true);
-            }
-            Map<String, String> env = Clusters.scaleEnvironment(cluster);
-            env.put("BACKUP_CHECK_INTERVAL", "1s");
-            env.put("BACKUP_DIFF_INTERVAL", "0");
-            env.put("RESTORE_POINT_INTERVAL", "5s");
-            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+            try (RunningRegistrar registrar = new RunningRegistrar(everyNodeWithABucket(cluster, repository, "5s"))) {
                 Await.until(SOON, "the first point", () -> logs.count(Event.RESTORE_POINT_CREATED) == 1);
                 String first = registrar.status().backups().lastRestorePoint();
                 String archiveCommand = server2.sql().value("show archive_command");
@@ -234,14 +227,7 @@ class BackupSchedulerTest {
                 LogCapture logs = new LogCapture()) {
             LocalPostgres server1 = cluster.server(Clusters.W1);
             HostPort w1 = Clusters.hostPort(cluster, Clusters.W1);
-            for (LocalPostgres node : List.of(cluster.coordinator(), server1, cluster.server(Clusters.W2))) {
-                giveBucket(node, repository, true);
-            }
-            Map<String, String> env = Clusters.scaleEnvironment(cluster);
-            env.put("BACKUP_CHECK_INTERVAL", "1s");
-            env.put("BACKUP_DIFF_INTERVAL", "0");
-            env.put("RESTORE_POINT_INTERVAL", "3s");
-            try (RunningRegistrar registrar = new RunningRegistrar(env)) {
+            try (RunningRegistrar registrar = new RunningRegistrar(everyNodeWithABucket(cluster, repository, "3s"))) {
                 Await.until(SOON, "the first point", () -> logs.count(Event.RESTORE_POINT_CREATED) == 1);
                 BackupScheduler.NodeBackups before = node(registrar, w1);
                 // worker1's bucket answers nothing: its configuration points pgBackRest at a repository it cannot read.
@@ -270,6 +256,20 @@ class BackupSchedulerTest {
                 assertTrue(node(registrar, w1).bucketReadable());
             }
         }
+    }
+
+    /** A bucket (and its stanza) for all three nodes; the registrar's environment: quick rounds, points every so often. */
+    private Map<String, String> everyNodeWithABucket(LocalCitusCluster cluster, Path repository, String pointInterval)
+            throws Exception {
+        for (LocalPostgres node : List.of(cluster.coordinator(), cluster.server(Clusters.W1),
+                cluster.server(Clusters.W2))) {
+            giveBucket(node, repository, true);
+        }
+        Map<String, String> env = Clusters.scaleEnvironment(cluster);
+        env.put("BACKUP_CHECK_INTERVAL", "1s");
+        env.put("BACKUP_DIFF_INTERVAL", "0");
+        env.put("RESTORE_POINT_INTERVAL", pointInterval);
+        return env;
     }
 
     private static BackupScheduler.NodeBackups node(RunningRegistrar registrar, HostPort node) {
