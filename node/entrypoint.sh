@@ -37,6 +37,8 @@ source "$NODE_LIB_DIR/backup-ledger.sh"
 source "$NODE_LIB_DIR/backup.sh"
 # shellcheck source=lib/restore.sh
 source "$NODE_LIB_DIR/restore.sh"
+# shellcheck source=lib/patroni.sh
+source "$NODE_LIB_DIR/patroni.sh"
 
 OFFICIAL_ENTRYPOINT="${NODE_OFFICIAL_ENTRYPOINT:-docker-entrypoint.sh}"
 
@@ -53,18 +55,33 @@ main() {
 
   check_environment
   start_local_resolver
+  if ((HA_ENABLED == 1)); then
+    run_ha_member
+  fi
   prepare_data_directory
   write_configuration
   run_server "${@:2}"
 }
 
+# The high-availability variant: Patroni initializes, clones, starts and fails over the server (lib/patroni.sh).
+run_ha_member() {
+  PGDATA_WAS_EMPTY=0
+  guard_against_cloned_volume
+  await_ha_group
+  write_configuration
+  write_ha_config
+  run_patroni
+}
+
 # A wrong variable stops the node before it touches the volume.
 check_environment() {
+  check_ha_settings
   check_node_role
   check_credentials
   check_memory_overrides
   check_backup_settings
   check_restore_settings
+  check_ha_restore_settings
   unset_client_variables
   check_data_location
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Debian packages the images add to the Citus image, at pinned upstream versions (the Debian revision may move:
 # security updates keep the version and bump "+debNNuN"). citusdata/citus:13.2.0 is Debian bookworm; a base rebuilt
-# on trixie gets trixie's build of the same programs. Usage: install-packages.sh node|pooler
+# on trixie gets trixie's build of the same programs. Usage: install-packages.sh node|pooler|patroni|etcd|haproxy
 #   node:
 #   unbound     the local DNS cache in front of the platform's resolver (node/lib/resolver.sh)
 #   pgbackrest  WAL archiving to the bucket (node/lib/backup.sh); PostgreSQL 17 needs 2.52 or newer. Bookworm's
@@ -11,11 +11,19 @@
 #   pgbouncer   the pooled DATABASE_URL (pooler/entrypoint.sh); protocol-level prepared statements need 1.21 or
 #               newer. Bookworm's own is 1.18, so there it is PGDG's build; the same fallback, but a pooler without
 #               PgBouncer has no purpose, so none at all fails the build.
+#   The high-availability variant (docs/high-availability.md); there, too, no program at all fails the build:
+#   patroni     failover of each node group, in its Citus mode (node/lib/patroni.sh), with python3-etcd for its etcd
+#               client; quorum synchronous replication needs 4.0 or newer. Bookworm's own is 3.0.2: PGDG's build there.
+#   etcd        etcd-server and etcdctl, the store Patroni keeps its leader keys in (ha/etcd/entrypoint.sh).
+#   haproxy     the stable endpoint in front of the coordinator group's primary (ha/endpoint/entrypoint.sh).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 readonly image="${1:-node}"
 readonly pgbackrest_minimum=2.52
 readonly pgbouncer_minimum=1.21
+readonly patroni_minimum=4.0
+readonly etcd_minimum=3.4
+readonly haproxy_minimum=2.4
 readonly pgdg_list=/etc/apt/sources.list.d/pgdg.list
 readonly pgdg_archive_list=/etc/apt/sources.list.d/pgdg-archive.list
 
@@ -67,12 +75,18 @@ case "$codename" in
     unbound_version='1.17.1-2+deb12u*'
     pgbackrest_version='2.59.1-1.pgdg12+1'
     pgbouncer_version='1.25.1-1.pgdg12+1'
+    patroni_version='4.0.7-*'
+    etcd_version='3.4.23-*'
+    haproxy_version='2.6.12-1+deb12u*'
     add_pgdg_archive "$codename"
     ;;
   trixie)
     unbound_version='1.26.2-0+deb13u*'
     pgbackrest_version='2.55.1-1*'
     pgbouncer_version='1.24.1-1+deb13u*'
+    patroni_version='4.0.7-3*'
+    etcd_version='3.5.16-4*'
+    haproxy_version='3.0.11-1+deb13u*'
     ;;
   *)
     echo "node/install-packages.sh: no pinned versions for Debian $codename" >&2
@@ -96,8 +110,23 @@ case "$image" in
     # Only the binary: the package's own service and configuration are not used.
     pgbouncer --version
     ;;
+  patroni)
+    install_at_least patroni "$patroni_version" "$patroni_minimum"
+    apt-get install -y --no-install-recommends python3-etcd
+    patroni --version
+    ;;
+  etcd)
+    install_at_least etcd-server "$etcd_version" "$etcd_minimum"
+    # etcdctl: the health check, and the operator's tool (docs/operations.md).
+    install_at_least etcd-client "$etcd_version" "$etcd_minimum"
+    etcd --version
+    ;;
+  haproxy)
+    install_at_least haproxy "$haproxy_version" "$haproxy_minimum"
+    haproxy -v
+    ;;
   *)
-    echo "node/install-packages.sh: unknown image '$image' (node or pooler)" >&2
+    echo "node/install-packages.sh: unknown image '$image' (node, pooler, patroni, etcd or haproxy)" >&2
     exit 1
     ;;
 esac
