@@ -23,6 +23,12 @@ check_settings() {
   HA_ETCD_MEMBERS=${HA_ETCD_MEMBERS:-etcd1,etcd2,etcd3}
   HA_PRIVATE_DOMAIN=${HA_PRIVATE_DOMAIN:-railway.internal}
   HA_SCOPE=${HA_SCOPE:-citus}
+  # existing: this member was removed and added again with etcdctl member add (docs/operations.md), so it joins the
+  # running cluster instead of founding one.
+  HA_ETCD_CLUSTER_STATE=${HA_ETCD_CLUSTER_STATE:-new}
+  if [[ $HA_ETCD_CLUSTER_STATE != new && $HA_ETCD_CLUSTER_STATE != existing ]]; then
+    fail 2 '[etcd-members-invalid]' "HA_ETCD_CLUSTER_STATE='$HA_ETCD_CLUSTER_STATE' must be new or existing"
+  fi
   local member found=0 members=()
   IFS=',' read -r -a members <<<"${HA_ETCD_MEMBERS// /}"
   for member in "${members[@]}"; do
@@ -68,7 +74,7 @@ run_member() {
   exec gosu etcd etcd --name "$ETCD_MEMBER" --data-dir "$data" \
     --listen-client-urls "http://$listen:2379" --advertise-client-urls "http://$host:2379" \
     --listen-peer-urls "http://$listen:2380" --initial-advertise-peer-urls "http://$host:2380" \
-    --initial-cluster "$ETCD_INITIAL_CLUSTER" --initial-cluster-token "$HA_SCOPE-etcd" --initial-cluster-state new \
+    --initial-cluster "$ETCD_INITIAL_CLUSTER" --initial-cluster-token "$HA_SCOPE-etcd" --initial-cluster-state "$HA_ETCD_CLUSTER_STATE" \
     --auto-compaction-retention 1 --log-level warn
 }
 

@@ -64,6 +64,11 @@ check_ha_settings() {
 
 check_ha_restore_settings() {
   ((HA_ENABLED == 1)) || return 0
+  # Archiving without the registrar's scheduled backups would fill the bucket with WAL that no backup can use.
+  if ((BACKUP_ENABLED == 1)); then
+    warn '[ha-backups-unsupported]' "the bucket's variables are set, but a high-availability node does not archive to the bucket yet; it runs without backups (docs/high-availability.md)"
+    BACKUP_ENABLED=0
+  fi
   if [[ -n ${BACKUP_RESTORE_POINT:-} || -n ${BACKUP_RESTORE_TIME:-} ]]; then
     fail 2 '[ha-restore-unsupported]' "BACKUP_RESTORE_POINT/BACKUP_RESTORE_TIME are set, but a high-availability node does not restore from the bucket yet; remove them. Nothing was changed."
   fi
@@ -159,6 +164,9 @@ postgresql:
   parameters:
     shared_preload_libraries: citus,pg_stat_statements
     hba_file: $(node_config_dir)/pg_hba.conf
+    # A statement that needs a new connection to a worker whose primary is gone gives up after this (Citus's default
+    # is 30 s), so clients see the error and retry once the standby has been promoted.
+    citus.node_connection_timeout: 5s
   basebackup:
     - checkpoint: fast
 tags:

@@ -51,6 +51,34 @@ class ComposeFileTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theHighAvailabilityFileValidatesAndGivesEveryMemberItsNameAndVolume() throws Exception {
+        Path schemaFile = ProjectFiles.shared("schemas/compose-spec.json");
+        Assumptions.assumeTrue(Files.exists(schemaFile),
+                "the Compose schema is not beside the repository at " + schemaFile);
+        Map<String, Object> ha = new Yaml().load(ProjectFiles.read("docker-compose.ha.yml"));
+        JsonSchema schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7).getSchema(schemaFile.toUri());
+        Set<ValidationMessage> errors = schema.validate(new ObjectMapper().valueToTree(ha));
+        assertTrue(errors.isEmpty(), "docker-compose.ha.yml breaks the Compose schema: " + errors);
+        Map<String, Map<String, Object>> haServices = (Map<String, Map<String, Object>>) ha.get("services");
+        Set<String> volumes = new TreeSet<>();
+        haServices.forEach((name, service) -> {
+            Map<String, Object> networks = (Map<String, Object>) service.get("networks");
+            if (networks instanceof Map<?, ?> map && map.get("citus") instanceof Map<?, ?> citus) {
+                assertEquals(List.of(name + ".railway.internal"), citus.get("aliases"), name + " answers to its name");
+            }
+            for (Object volume : (List<Object>) service.getOrDefault("volumes", List.of())) {
+                assertTrue(volumes.add(volume.toString().split(":")[0]), name + " has a volume of its own");
+                assertTrue(volume.toString().startsWith(name + "-data:"), name + "'s volume is named after it");
+            }
+            for (Object port : (List<Object>) service.getOrDefault("ports", List.of())) {
+                assertTrue(port.toString().startsWith("127.0.0.1:"), name + " is published on loopback only");
+            }
+        });
+        assertEquals(9, volumes.size(), "three etcd members and six PostgreSQL members keep volumes: " + volumes);
+    }
+
+    @Test
     void buildsEveryImageFromThisRepository() {
         Set<String> built = new TreeSet<>();
         services.forEach((name, service) -> {

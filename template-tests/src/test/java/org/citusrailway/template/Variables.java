@@ -63,16 +63,21 @@ final class Variables {
         return fromEnvironment;
     }
 
-    /** Every script of the node and pooler images: shell files under node/ and pooler/. */
+    /** Every script of the node, pooler and HA images: shell files under node/, pooler/ and ha/. */
     static List<Path> nodeScripts() {
-        try (Stream<Path> files = Stream.concat(Files.walk(ProjectFiles.resolve("node")),
-                Files.walk(ProjectFiles.resolve("pooler")))) {
+        try (Stream<Path> files = Stream.of("node", "pooler", "ha").flatMap(Variables::walk)) {
             return files.filter(Files::isRegularFile)
                     .filter(p -> p.toString().endsWith(".sh") || text(p).startsWith("#!"))
                     .sorted()
                     .toList();
+        }
+    }
+
+    private static Stream<Path> walk(String directory) {
+        try {
+            return Files.walk(ProjectFiles.resolve(directory));
         } catch (IOException e) {
-            return List.of();
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,0 +1,476 @@
+package org.citusrailway.template.ha;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.sql.DriverManager;
+import org.citusrailway.template.ProjectFiles;
+import org.citusrailway.testkit.Await;
+import org.citusrailway.testkit.ComposeProject;
+import org.citusrailway.testkit.ComposeProject.Result;
+import org.citusrailway.testkit.DockerEngine;
+import org.citusrailway.testkit.Sql;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The high-availability variant (docker-compose.ha.yml) in a real Docker engine, built from this repository's
+ * Dockerfiles: one writer per worker group inserts a row every 10 ms through the stable endpoint while groups are
+ * switched over by Patroni and their primaries are SIGKILLed; every acknowledged row must be there exactly once, each
+ * group must have one primary, and pg_dist_node must name it on the coordinator and on every worker. The figures
+ * (longest write wait, time to resume) are printed, and gathered in docs/benchmark.md. Skips within seconds where
+ * there is no engine or no base image.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class ComposeHaTest {
+    private static final Path ROOT = ProjectFiles.root();
+    private static final String PROJECT = "citus-ha-test";
+    private static final String PASSWORD = "haTestPassword1";
+    private static final List<String> MEMBERS = List.of("coordinator-a", "coordinator-b", "worker1-a", "worker1-b",
+            "worker2-a", "worker2-b");
+
+    private Path envFile;
+    private ComposeProject project;
+    private final List<PacedWriter> writers = new ArrayList<>();
+    private final Map<Integer, PacedWriter> writerOfGroup = new TreeMap<>();
+
+    @BeforeAll
+    void startTheCluster() throws Exception {
+        Optional<String> unusable = DockerEngine.unusableBecause(List.of("citusdata/citus:13.2.0"));
+        assumeTrue(unusable.isEmpty(), () -> unusable.orElseThrow() + ", so the HA images cannot be built and run here");
+        envFile = Files.createTempFile("compose-ha-test-", ".env");
+        Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=512m\n");
+        project = new ComposeProject(PROJECT, envFile, ROOT);
+        compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
+        long starting = System.nanoTime();
+        assertOk(compose(Duration.ofMinutes(25), "build"), "docker compose -f docker-compose.ha.yml build");
+        assertOk(compose(Duration.ofMinutes(8), "up", "-d", "--wait"), "docker compose -f docker-compose.ha.yml up");
+        report("HA cluster built and up in %d s", seconds(starting));
+        Await.until(Duration.ofMinutes(3), "a leader and a streaming standby in every group", () -> {
+            Map<Integer, List<Map<String, Object>>> groups = groups();
+            return groups.size() == 3 && groups.values().stream().allMatch(g -> g.size() == 2
+                    && g.stream().filter(m -> "Leader".equals(m.get("Role"))).count() == 1
+                    && g.stream().anyMatch(m -> "streaming".equals(m.get("State"))));
+        });
+        SQL.execute("create table ha_writes (k int not null, id bigint not null, at timestamptz default now(),"
+                + " primary key (k, id))");
+        SQL.execute("select create_distributed_table('ha_writes', 'k')");
+        for (int group : List.of(1, 2)) {
+            int[] keys = SQL.rows("select k from generate_series(1, 2000) k, pg_dist_placement p"
+                    + " where p.shardid = get_shard_id_for_distribution_column('ha_writes', k) and p.groupid = " + group,
+                    r -> r.getInt(1)).stream().mapToInt(Integer::intValue).toArray();
+            PacedWriter writer = new PacedWriter("group" + group, ComposeHaTest::connect, keys, group * 1_000_000_000L);
+            writers.add(writer);
+            writerOfGroup.put(group, writer);
+            writer.start();
+        }
+        Thread.sleep(3000);
+    }
+
+    @AfterAll
+    void stopTheCluster() throws Exception {
+        for (PacedWriter writer : writers) {
+            writer.stop();
+        }
+        if (project != null) {
+            if (Boolean.getBoolean("ha.keep")) {
+                report("kept running (-Dha.keep=true): docker compose -p %s -f docker-compose.ha.yml down -v", PROJECT);
+            } else {
+                compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
+            }
+            Files.deleteIfExists(envFile);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyGroupHasOnePrimaryAndPgDistNodeNamesIt() {
+        assertPgDistNodeNamesTheLeaders();
+    }
+
+    @Test
+    @Order(2)
+    void aPlannedWorkerSwitchoverPausesWritesWithoutAnError() throws Exception {
+        PacedWriter writer = writerOfGroup.get(1);
+        long from = System.nanoTime();
+        switchover(1);
+        Thread.sleep(3000);
+        long to = System.nanoTime();
+        report("worker switchover: longest write wait %d ms, %d errors %s; other group's longest wait %d ms",
+                writer.longestWaitMillis(from, to), writer.errors(from, to).size(), distinct(writer.errors(from, to)),
+                writerOfGroup.get(2).longestWaitMillis(from, to));
+        assertEquals(List.of(), writer.errors(from, to), "a worker switchover only pauses writes to its group");
+        assertPgDistNodeNamesTheLeaders();
+    }
+
+    @Test
+    @Order(3)
+    void aPlannedCoordinatorSwitchoverEndsSessionsAndWritesResume() throws Exception {
+        long from = System.nanoTime();
+        switchover(0);
+        awaitWritesAfter(from);
+        long to = System.nanoTime();
+        for (PacedWriter writer : writers) {
+            report("coordinator switchover, %s: longest write wait %d ms, %d errors %s", writer.name(),
+                    writer.longestWaitMillis(from, to), writer.errors(from, to).size(), distinct(writer.errors(from, to)));
+        }
+        assertPgDistNodeNamesTheLeaders();
+    }
+
+    @Test
+    @Order(4)
+    void aKilledWorkerPrimaryFailsOverAndRejoinsAsStandby() throws Exception {
+        failOverByKill(2);
+    }
+
+    @Test
+    @Order(5)
+    void aKilledCoordinatorPrimaryFailsOverBehindTheEndpoint() throws Exception {
+        failOverByKill(0);
+    }
+
+    @Test
+    @Order(6)
+    void losingOneEtcdMemberChangesNothingAndLosingTheMajorityMakesNoSecondPrimary() throws Exception {
+        Map<Integer, String> leaders = leaders();
+        long from = System.nanoTime();
+        assertOk(compose(Duration.ofSeconds(60), "stop", "etcd3"), "stop etcd3");
+        Thread.sleep(15_000);
+        long to = System.nanoTime();
+        assertEquals(leaders, leaders(), "the same primaries with one etcd member gone");
+        for (PacedWriter writer : writers) {
+            report("one etcd member stopped, %s: longest write wait %d ms, errors %s", writer.name(),
+                    writer.longestWaitMillis(from, to), distinct(writer.errors(from, to)));
+            assertEquals(List.of(), writer.errors(from, to), "writes go on with one etcd member gone");
+        }
+        from = System.nanoTime();
+        assertOk(compose(Duration.ofSeconds(60), "stop", "etcd2"), "stop etcd2");
+        for (int second = 0; second < 40; second++) {
+            for (int group : List.of(0, 1, 2)) {
+                assertTrue(writablePrimaries(group).size() <= 1, "never two writable primaries in group " + group);
+            }
+            Thread.sleep(1000);
+        }
+        to = System.nanoTime();
+        for (PacedWriter writer : writers) {
+            report("etcd majority lost (failsafe mode), %s: %.1f %% of writes succeeded, errors %s", writer.name(),
+                    100 * writer.successRatio(from, to), distinct(writer.errors(from, to)));
+        }
+        assertOk(compose(Duration.ofSeconds(60), "start", "etcd2", "etcd3"), "start etcd2 and etcd3");
+        Await.until(Duration.ofMinutes(2), "every group led again", () -> leaders().size() == 3);
+        awaitWritesAfter(System.nanoTime());
+        assertPgDistNodeNamesTheLeaders();
+    }
+
+    @Test
+    @Order(7)
+    void aPrimaryCutOffFromEtcdAndItsPeersStopsTakingWritesBeforeAnotherIsPromoted() throws Exception {
+        int group = 1;
+        String old = leader(group);
+        String other = MEMBERS.stream().filter(m -> m.startsWith("worker1-") && !m.equals(old)).findFirst().orElseThrow();
+        String network = PROJECT + "_citus";
+        long cut = System.nanoTime();
+        assertOk(run(Duration.ofSeconds(30), "docker", "network", "disconnect", network, container(old)),
+                "disconnect " + old);
+        long demoted = 0;
+        long promoted = 0;
+        while ((demoted == 0 || promoted == 0) && System.nanoTime() - cut < 120_000_000_000L) {
+            if (demoted == 0 && "t".equals(inRecovery(old))) {
+                demoted = System.nanoTime();
+            }
+            if (promoted == 0 && "f".equals(inRecovery(other))) {
+                promoted = System.nanoTime();
+            }
+            Thread.sleep(200);
+        }
+        report("%s cut off: read-only after %d ms; %s promoted after %d ms", old, (demoted - cut) / 1_000_000, other,
+                (promoted - cut) / 1_000_000);
+        assertTrue(demoted > 0 && promoted > 0, "the cut-off primary was demoted and its standby promoted");
+        assertTrue(demoted < promoted, "the cut-off primary stopped taking writes before its standby was promoted");
+        String alias = old + ".railway.internal";
+        assertOk(run(Duration.ofSeconds(30), "docker", "network", "connect", "--alias", alias, network, container(old)),
+                "reconnect " + old);
+        Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
+            Map<String, Object> member = member(group, old);
+            return member != null && "streaming".equals(member.get("State"));
+        });
+        awaitWritesAfter(System.nanoTime());
+        assertPgDistNodeNamesTheLeaders();
+    }
+
+    @Test
+    @Order(8)
+    void badSettingsGetOneClearLineAndTouchNothing() throws Exception {
+        String image = "citus-railway/ha-node:local";
+        String network = PROJECT + "_citus";
+        Result noEtcd = run(Duration.ofSeconds(60), "docker", "run", "--rm", "-e", "POSTGRES_PASSWORD=x", "-e",
+                "NODE_IDENTITY=worker1-c", image);
+        assertTrue(noEtcd.code() == 2 && noEtcd.out().contains("[ha-etcd-missing]"), noEtcd.out());
+        Result badName = run(Duration.ofSeconds(60), "docker", "run", "--rm", "-e", "POSTGRES_PASSWORD=x", "-e",
+                "NODE_IDENTITY=worker-1", "-e", "HA_ETCD_HOSTS=etcd1.railway.internal:2379", image);
+        assertTrue(badName.code() == 2 && badName.out().contains("[ha-member-name-invalid]"), badName.out());
+        report("no etcd: %s", noEtcd.out().strip());
+        report("malformed name: %s", badName.out().strip());
+
+        String etcd = "etcd1.railway.internal:2379,etcd2.railway.internal:2379,etcd3.railway.internal:2379";
+        String orphan = "ha-test-worker7-b";
+        String twin = "ha-test-worker1-twin";
+        try {
+            assertOk(run(Duration.ofSeconds(60), "docker", "run", "-d", "--name", orphan, "--network", network, "-e",
+                    "POSTGRES_PASSWORD=" + PASSWORD, "-e", "NODE_IDENTITY=worker7-b", "-e", "HA_ETCD_HOSTS=" + etcd,
+                    image), "start worker7-b");
+            String standbyOf = leader(1).equals("worker1-a") ? "worker1-b" : "worker1-a";
+            assertOk(run(Duration.ofSeconds(60), "docker", "run", "-d", "--name", twin, "--network", network, "-e",
+                    "POSTGRES_PASSWORD=" + PASSWORD, "-e", "NODE_IDENTITY=" + standbyOf, "-e", "HA_ETCD_HOSTS=" + etcd,
+                    image), "start a second " + standbyOf);
+            Await.until(Duration.ofSeconds(90), "worker7-b says its group does not exist",
+                    () -> logs(orphan).contains("[ha-group-not-found]"));
+            Await.until(Duration.ofSeconds(90), "the second " + standbyOf + " is refused",
+                    () -> logs(twin).contains("already a node named"));
+            report("standby of a group that does not exist: %s", logs(orphan).lines()
+                    .filter(l -> l.contains("[ha-group-not-found]")).findFirst().orElseThrow());
+            report("a second member named %s: %s", standbyOf, logs(twin).lines()
+                    .filter(l -> l.contains("already a node named")).findFirst().orElseThrow());
+            assertEquals("", run(Duration.ofSeconds(20), "docker", "exec", orphan, "ls",
+                    "/var/lib/postgresql/data/pgdata").out().strip(), "worker7-b created no data of its own");
+            assertEquals(3, groups().size(), "no group 7 was started");
+            assertEquals("streaming", member(1, standbyOf).get("State"), "the real " + standbyOf + " is untouched");
+        } finally {
+            run(Duration.ofSeconds(60), "docker", "rm", "-f", "-v", orphan, twin);
+        }
+    }
+
+    @Test
+    @Order(9)
+    void everyAcknowledgedRowIsThereExactlyOnce() throws Exception {
+        for (PacedWriter writer : writers) {
+            writer.stop();
+        }
+        Set<Long> stored = new HashSet<>(SQL.rows("select id from ha_writes", r -> r.getLong(1)));
+        long duplicates = SQL.number("select count(*) - count(distinct id) from ha_writes");
+        for (PacedWriter writer : writers) {
+            Set<Long> lost = new HashSet<>(writer.acknowledged());
+            lost.removeAll(stored);
+            report("%s: %d rows acknowledged, %d of them missing", writer.name(), writer.acknowledged().size(),
+                    lost.size());
+            assertEquals(Set.of(), lost, writer.name() + ": every acknowledged row is there");
+        }
+        assertEquals(0, duplicates, "no row twice");
+        writers.clear();
+    }
+
+    /**
+     * SIGKILL of the group's primary container (its first process, from the host), which then stays down, as a lost
+     * machine does: a container that restarts within the leader key's ttl keeps leading after crash recovery, so the
+     * restart policy is off until the standby has taken over. Then the old primary is started again.
+     */
+    private void failOverByKill(int group) throws Exception {
+        String old = leader(group);
+        String container = container(old);
+        assertOk(run(Duration.ofSeconds(30), "docker", "update", "--restart", "no", container), "docker update");
+        long killed = System.nanoTime();
+        assertOk(run(Duration.ofSeconds(30), "kill", "-9", inspect(container, "{{.State.Pid}}")), "kill -9 " + old);
+        Await.until(Duration.ofSeconds(90), "a new primary in group " + group, () -> {
+            String now = leaderOrNull(group);
+            return now != null && !now.equals(old);
+        });
+        awaitWritesAfter(killed);
+        long to = System.nanoTime();
+        for (PacedWriter writer : writers) {
+            report("kill -9 of %s (group %d), %s: writes resumed %d ms after the kill, longest wait %d ms,"
+                    + " %.1f %% of writes succeeded, errors %s", old, group, writer.name(),
+                    writer.resumedAfterMillis(killed, to),
+                    writer.longestWaitMillis(killed, to), 100 * writer.successRatio(killed, to),
+                    distinct(writer.errors(killed, to)));
+        }
+        assertPgDistNodeNamesTheLeaders();
+        assertOk(run(Duration.ofSeconds(30), "docker", "update", "--restart", "unless-stopped", container), "update");
+        assertOk(run(Duration.ofSeconds(60), "docker", "start", container), "docker start " + old);
+        Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
+            Map<String, Object> member = member(group, old);
+            return member != null && "streaming".equals(member.get("State"));
+        });
+        report("%s back as a streaming standby %d s after the kill", old, seconds(killed));
+        assertPgDistNodeNamesTheLeaders();
+    }
+
+    private void awaitWritesAfter(long nanos) {
+        Await.until(Duration.ofSeconds(90), "every writer acknowledged a write again", () -> writers.stream()
+                .allMatch(w -> w.firstAcknowledgedAfter(nanos + 1_000_000_000L).isPresent()));
+    }
+
+    private void switchover(int group) {
+        String from = leader(group);
+        String to = groups().get(group).stream().map(m -> (String) m.get("Member")).filter(m -> !m.equals(from))
+                .findFirst().orElseThrow();
+        long start = System.nanoTime();
+        assertOk(patronictl("switchover", "--group", Integer.toString(group), "--leader", from, "--candidate", to,
+                "--force"), "patronictl switchover of group " + group);
+        Await.until(Duration.ofSeconds(60), to + " leads group " + group, () -> to.equals(leaderOrNull(group)));
+        report("switchover of group %d from %s to %s: %d ms", group, from, to, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** pg_dist_node's primary of each group is the group's Patroni leader, on the coordinator and on each worker. */
+    private void assertPgDistNodeNamesTheLeaders() {
+        Await.until(Duration.ofSeconds(60), "pg_dist_node names each group's leader", () -> {
+            Map<Integer, String> expected = new TreeMap<>();
+            for (int group : List.of(0, 1, 2)) {
+                expected.put(group, leader(group) + ".railway.internal");
+            }
+            String want = expected.toString();
+            String onCoordinator = primaries("select groupid, nodename from pg_dist_node where noderole = 'primary'"
+                    + " order by groupid");
+            if (!want.equals(onCoordinator)) {
+                report("pg_dist_node on the coordinator: %s, leaders %s", onCoordinator, want);
+                return false;
+            }
+            List<String> onWorkers = SQL.rows("select result from run_command_on_workers($$select string_agg("
+                    + "groupid || '=' || nodename, ', ' order by groupid) from pg_dist_node where noderole = 'primary'$$)",
+                    r -> "{" + r.getString(1) + "}");
+            return onWorkers.size() == 2 && onWorkers.stream().allMatch(want::equals);
+        });
+    }
+
+    private Map<Integer, String> leaders() {
+        Map<Integer, String> leaders = new TreeMap<>();
+        for (int group : groups().keySet()) {
+            String leader = leaderOrNull(group);
+            if (leader != null) {
+                leaders.put(group, leader);
+            }
+        }
+        return leaders;
+    }
+
+    /** The members of a group whose PostgreSQL answers and is not in recovery, asked over its local socket. */
+    private List<String> writablePrimaries(int group) {
+        String prefix = group == 0 ? "coordinator-" : "worker" + group + "-";
+        return MEMBERS.stream().filter(m -> m.startsWith(prefix)).filter(m -> "f".equals(inRecovery(m))).toList();
+    }
+
+    private String inRecovery(String member) {
+        return run(Duration.ofSeconds(10), "docker", "exec", container(member), "psql", "-X", "-A", "-t", "-U",
+                "postgres", "-c", "select pg_is_in_recovery()").out().strip();
+    }
+
+    private static String logs(String container) {
+        return run(Duration.ofSeconds(20), "docker", "logs", container).out();
+    }
+
+    private static String primaries(String sql) {
+        Map<Integer, String> rows = new TreeMap<>();
+        SQL.rows(sql, r -> rows.put(r.getInt(1), r.getString(2)));
+        return rows.toString();
+    }
+
+    private String leader(int group) {
+        String leader = leaderOrNull(group);
+        assertTrue(leader != null, "group " + group + " has a leader: " + groups());
+        return leader;
+    }
+
+    private String leaderOrNull(int group) {
+        return groups().getOrDefault(group, List.of()).stream().filter(m -> "Leader".equals(m.get("Role"))
+                && "running".equals(m.get("State"))).map(m -> (String) m.get("Member")).findFirst().orElse(null);
+    }
+
+    private Map<String, Object> member(int group, String name) {
+        return groups().getOrDefault(group, List.of()).stream().filter(m -> name.equals(m.get("Member"))).findFirst()
+                .orElse(null);
+    }
+
+    /** patronictl list, by group: asked in whichever member answers. */
+    @SuppressWarnings("unchecked")
+    private Map<Integer, List<Map<String, Object>>> groups() {
+        Result list = patronictl("list", "-f", "json");
+        Map<Integer, List<Map<String, Object>>> groups = new TreeMap<>();
+        if (!list.ok()) {
+            return groups;
+        }
+        for (Map<String, Object> m : (List<Map<String, Object>>) new Yaml().load(list.out())) {
+            groups.computeIfAbsent(((Number) m.get("Group")).intValue(), g -> new ArrayList<>()).add(m);
+        }
+        return groups;
+    }
+
+    private Result patronictl(String... arguments) {
+        Result last = new Result(-1, "no member answered");
+        for (String member : MEMBERS) {
+            List<String> command = new ArrayList<>(List.of("exec", "-T", member, "patronictl"));
+            command.addAll(List.of(arguments));
+            last = compose(Duration.ofSeconds(60), command.toArray(String[]::new));
+            if (last.ok()) {
+                return last;
+            }
+        }
+        return last;
+    }
+
+    private String container(String service) {
+        return compose(Duration.ofSeconds(20), "ps", "-q", service).out().strip();
+    }
+
+    private static String inspect(String container, String format) {
+        return run(Duration.ofSeconds(10), "docker", "inspect", "--format", format, container).out().strip();
+    }
+
+    private static List<String> distinct(List<String> errors) {
+        return errors.stream().distinct().limit(5).toList();
+    }
+
+    private static Connection connect() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("password", PASSWORD);
+        props.setProperty("sslmode", "require");
+        props.setProperty("connectTimeout", "3");
+        // A session whose server vanished (no FIN, no RST) would otherwise hang for the kernel's retransmissions.
+        props.setProperty("socketTimeout", "30");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+    }
+
+    private static final Sql SQL = Sql.on(ComposeHaTest::connect);
+
+    private Result compose(Duration timeout, String... arguments) {
+        List<String> all = new ArrayList<>(List.of("-f", "docker-compose.ha.yml"));
+        all.addAll(List.of(arguments));
+        return project.compose(timeout, all.toArray(String[]::new));
+    }
+
+    private static Result run(Duration timeout, String... command) {
+        return ComposeProject.run(timeout, Map.of(), ROOT, command);
+    }
+
+    private static void assertOk(Result result, String what) {
+        assertEquals(0, result.code(), what + " failed:\n" + result.out());
+    }
+
+    private static long seconds(long since) {
+        return (System.nanoTime() - since) / 1_000_000_000L;
+    }
+
+    private static void report(String format, Object... arguments) {
+        System.out.println("ha: " + String.format(format, arguments));
+    }
+}
