@@ -30,12 +30,13 @@ check_settings() {
       fail 2 '[endpoint-setting-invalid]' "$name='${!name}' must be a whole number"
     fi
   done
-  if [[ ! $HA_PRIVATE_DOMAIN =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]]; then
+  if [[ ! $HA_PRIVATE_DOMAIN =~ ^[0-9a-z]([0-9a-z.-]*[0-9a-z])?$ ]]; then
     fail 2 '[endpoint-setting-invalid]' "HA_PRIVATE_DOMAIN='$HA_PRIVATE_DOMAIN' is not a domain name"
   fi
+  COORDINATOR_MEMBERS=()
   IFS=',' read -r -a COORDINATOR_MEMBERS <<<"${HA_COORDINATOR_MEMBERS// /}"
   for name in "${COORDINATOR_MEMBERS[@]}"; do
-    if [[ ! $name =~ ^coordinator-[a-z0-9]{1,20}$ ]]; then
+    if [[ ! $name =~ ^coordinator-[0-9a-z]{1,20}$ ]]; then
       fail 2 '[endpoint-setting-invalid]' "HA_COORDINATOR_MEMBERS='$HA_COORDINATOR_MEMBERS': '$name' is not a coordinator member's service name (coordinator-a, coordinator-b, ...)"
     fi
   done

@@ -32,7 +32,7 @@ check_settings() {
   local member found=0 members=()
   IFS=',' read -r -a members <<<"${HA_ETCD_MEMBERS// /}"
   for member in "${members[@]}"; do
-    if [[ ! $member =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]]; then
+    if [[ ! $member =~ ^[0-9a-z]([0-9a-z-]*[0-9a-z])?$ ]]; then
       fail 2 '[etcd-members-invalid]' "HA_ETCD_MEMBERS='$HA_ETCD_MEMBERS': '$member' is not a service name"
     fi
     [[ $member == "$ETCD_MEMBER" ]] && found=1
@@ -40,7 +40,7 @@ check_settings() {
   if ((found == 0)); then
     fail 2 '[etcd-member-unknown]' "this service is '$ETCD_MEMBER' (RAILWAY_SERVICE_NAME, else NODE_IDENTITY), which is not one of HA_ETCD_MEMBERS='$HA_ETCD_MEMBERS'"
   fi
-  if [[ ! $HA_PRIVATE_DOMAIN =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]]; then
+  if [[ ! $HA_PRIVATE_DOMAIN =~ ^[0-9a-z]([0-9a-z.-]*[0-9a-z])?$ ]]; then
     fail 2 '[etcd-members-invalid]' "HA_PRIVATE_DOMAIN='$HA_PRIVATE_DOMAIN' is not a domain name"
   fi
   ETCD_INITIAL_CLUSTER=""

@@ -23,7 +23,7 @@ check_ha_settings() {
   [[ ${CITUS_HA:-} == patroni ]] || return 0
   HA_ENABLED=1
   HA_MEMBER=${RAILWAY_SERVICE_NAME:-${NODE_IDENTITY:-}}
-  if [[ ! $HA_MEMBER =~ ^(coordinator|worker([1-9][0-9]{0,2}))-([a-z0-9]{1,20})$ ]]; then
+  if [[ ! $HA_MEMBER =~ ^(coordinator|worker([1-9][0-9]{0,2}))-([0-9a-z]{1,20})$ ]]; then
     fail 2 '[ha-member-name-invalid]' "service name '$HA_MEMBER' (RAILWAY_SERVICE_NAME, else NODE_IDENTITY) must be <group>-<member>, the group coordinator or workerN (N 1-999) and the member letters or digits: e.g. coordinator-a, worker1-b"
   fi
   HA_GROUP_NAME=${BASH_REMATCH[1]}
@@ -37,15 +37,15 @@ check_ha_settings() {
   HA_SCOPE=${HA_SCOPE:-citus}
   HA_PRIVATE_DOMAIN=${HA_PRIVATE_DOMAIN:-railway.internal}
   HA_SYNCHRONOUS=${HA_SYNCHRONOUS:-quorum}
-  if [[ ! $HA_SCOPE =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]]; then
-    fail 2 '[ha-setting-invalid]' "HA_SCOPE='$HA_SCOPE' must be lower-case letters, digits or -, the same on every node"
+  if [[ ! $HA_SCOPE =~ ^[0-9a-z][0-9a-z-]{0,40}$ ]]; then
+    fail 2 '[ha-scope-invalid]' "HA_SCOPE='$HA_SCOPE' must be lower-case letters, digits or -, the same on every node"
   fi
-  if [[ ! $HA_PRIVATE_DOMAIN =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]]; then
-    fail 2 '[ha-setting-invalid]' "HA_PRIVATE_DOMAIN='$HA_PRIVATE_DOMAIN' is not a domain name"
+  if [[ ! $HA_PRIVATE_DOMAIN =~ ^[0-9a-z]([0-9a-z.-]*[0-9a-z])?$ ]]; then
+    fail 2 '[ha-domain-invalid]' "HA_PRIVATE_DOMAIN='$HA_PRIVATE_DOMAIN' is not a domain name"
   fi
   case "$HA_SYNCHRONOUS" in
     quorum | off) ;;
-    *) fail 2 '[ha-setting-invalid]' "HA_SYNCHRONOUS='$HA_SYNCHRONOUS' must be quorum (no acknowledged write lost on failover) or off" ;;
+    *) fail 2 '[ha-synchronous-invalid]' "HA_SYNCHRONOUS='$HA_SYNCHRONOUS' must be quorum (no acknowledged write lost on failover) or off" ;;
   esac
   if [[ -z ${HA_ETCD_HOSTS:-} ]]; then
     fail 2 '[ha-etcd-missing]' "HA_ETCD_HOSTS is empty; a high-availability node needs the etcd members, e.g. etcd1.railway.internal:2379,etcd2.railway.internal:2379,etcd3.railway.internal:2379 (docs/high-availability.md)"

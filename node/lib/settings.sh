@@ -32,7 +32,7 @@ hostssl    all   all   ::/0          scram-sha-256
 hostnossl  all   all   0.0.0.0/0     reject
 hostnossl  all   all   ::/0          reject
 HBA
-  if ((${HA_ENABLED:-0} == 1)); then
+  if ((HA_ENABLED == 1)); then
     cat >>"$file" <<'HBA'
 # High availability: the group's standby streams from its primary, and a former primary rewinds from the new one.
 hostssl    replication   all   0.0.0.0/0   scram-sha-256
@@ -102,7 +102,7 @@ CONF
 # reversed: Patroni writes that file, which includes this one (custom_conf) and then sets the values it manages
 # (listen_addresses, port, max_connections, wal_level, shared_preload_libraries, ...) after it.
 data_directory_settings() {
-  if ((${HA_ENABLED:-0} == 0)); then
+  if ((HA_ENABLED == 0)); then
     printf 'include %s\n' "$(single_quoted "$PGDATA/postgresql.conf")"
   fi
 }

@@ -63,8 +63,7 @@ class ComposeFileTest {
         Map<String, Map<String, Object>> haServices = (Map<String, Map<String, Object>>) ha.get("services");
         Set<String> volumes = new TreeSet<>();
         haServices.forEach((name, service) -> {
-            Map<String, Object> networks = (Map<String, Object>) service.get("networks");
-            if (networks instanceof Map<?, ?> map && map.get("citus") instanceof Map<?, ?> citus) {
+            if (service.get("networks") instanceof Map<?, ?> networks && networks.get("citus") instanceof Map<?, ?> citus) {
                 assertEquals(List.of(name + ".railway.internal"), citus.get("aliases"), name + " answers to its name");
             }
             for (Object volume : (List<Object>) service.getOrDefault("volumes", List.of())) {

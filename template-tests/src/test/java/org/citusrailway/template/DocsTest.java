@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class DocsTest {
     private static final List<String> DOCS = List.of("README.md", "SCALING.md", "TROUBLESHOOTING.md",
             "QUICK_REFERENCE.md", "docs/architecture.md", "docs/operations.md", "docs/railway-template.md",
-            "docs/benchmark.md");
+            "docs/benchmark.md", "docs/high-availability.md");
 
     @Test
     void theReadmeGivesTheTwoSetUpCommandsAndCiRunsTheTestOne() {

@@ -14,16 +14,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
-import java.sql.DriverManager;
 import org.citusrailway.template.ProjectFiles;
 import org.citusrailway.testkit.Await;
-import org.citusrailway.testkit.ComposeProject;
 import org.citusrailway.testkit.ComposeProject.Result;
 import org.citusrailway.testkit.DockerEngine;
 import org.citusrailway.testkit.Sql;
+import org.citusrailway.testkit.ha.HaCompose;
+import org.citusrailway.testkit.ha.HaCompose.Member;
+import org.citusrailway.testkit.ha.PacedWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -31,7 +31,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * The high-availability variant (docker-compose.ha.yml) in a real Docker engine, built from this repository's
@@ -47,11 +46,12 @@ class ComposeHaTest {
     private static final Path ROOT = ProjectFiles.root();
     private static final String PROJECT = "citus-ha-test";
     private static final String PASSWORD = "haTestPassword1";
-    private static final List<String> MEMBERS = List.of("coordinator-a", "coordinator-b", "worker1-a", "worker1-b",
-            "worker2-a", "worker2-b");
+    private static final List<String> MEMBERS = HaCompose.MEMBERS;
+    private static final HaCompose HA = new HaCompose(PROJECT, Path.of(System.getProperty("java.io.tmpdir"),
+            "compose-ha-test.env"), ROOT, PASSWORD);
 
     private Path envFile;
-    private ComposeProject project;
+    private boolean started;
     private final List<PacedWriter> writers = new ArrayList<>();
     private final Map<Integer, PacedWriter> writerOfGroup = new TreeMap<>();
 
@@ -59,19 +59,19 @@ class ComposeHaTest {
     void startTheCluster() throws Exception {
         Optional<String> unusable = DockerEngine.unusableBecause(List.of("citusdata/citus:13.2.0"));
         assumeTrue(unusable.isEmpty(), () -> unusable.orElseThrow() + ", so the HA images cannot be built and run here");
-        envFile = Files.createTempFile("compose-ha-test-", ".env");
+        envFile = Path.of(System.getProperty("java.io.tmpdir"), "compose-ha-test.env");
         Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=512m\n");
-        project = new ComposeProject(PROJECT, envFile, ROOT);
+        started = true;
         compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
         long starting = System.nanoTime();
         assertOk(compose(Duration.ofMinutes(25), "build"), "docker compose -f docker-compose.ha.yml build");
         assertOk(compose(Duration.ofMinutes(8), "up", "-d", "--wait"), "docker compose -f docker-compose.ha.yml up");
         report("HA cluster built and up in %d s", seconds(starting));
         Await.until(Duration.ofMinutes(3), "a leader and a streaming standby in every group", () -> {
-            Map<Integer, List<Map<String, Object>>> groups = groups();
+            Map<Integer, List<Member>> groups = HA.groups();
             return groups.size() == 3 && groups.values().stream().allMatch(g -> g.size() == 2
-                    && g.stream().filter(m -> "Leader".equals(m.get("Role"))).count() == 1
-                    && g.stream().anyMatch(m -> "streaming".equals(m.get("State"))));
+                    && g.stream().filter(Member::leads).count() == 1
+                    && g.stream().anyMatch(m -> "streaming".equals(m.state())));
         });
         SQL.execute("create table ha_writes (k int not null, id bigint not null, at timestamptz default now(),"
                 + " primary key (k, id))");
@@ -93,7 +93,7 @@ class ComposeHaTest {
         for (PacedWriter writer : writers) {
             writer.stop();
         }
-        if (project != null) {
+        if (started) {
             if (Boolean.getBoolean("ha.keep")) {
                 report("kept running (-Dha.keep=true): docker compose -p %s -f docker-compose.ha.yml down -v", PROJECT);
             } else {
@@ -138,27 +138,61 @@ class ComposeHaTest {
         assertPgDistNodeNamesTheLeaders();
     }
 
+    /** Five primaries lost one after the other (worker, coordinator, the other worker, ...), each rejoining. */
     @Test
     @Order(4)
-    void aKilledWorkerPrimaryFailsOverAndRejoinsAsStandby() throws Exception {
-        failOverByKill(2);
+    void fiveFailoversInARowEachOldPrimaryBackAsStandby() throws Exception {
+        for (int group : List.of(2, 0, 1, 2, 0)) {
+            failOverByKill(group);
+        }
     }
 
     @Test
     @Order(5)
-    void aKilledCoordinatorPrimaryFailsOverBehindTheEndpoint() throws Exception {
-        failOverByKill(0);
+    void thePooledUrlFollowsTheCoordinatorPrimary() {
+        Await.until(Duration.ofSeconds(60), "the pooled URL reaches the new primary", () -> {
+            try (Connection pooled = HA.connect(6432); var statement = pooled.createStatement();
+                    var answer = statement.executeQuery("select not pg_is_in_recovery() from ha_writes limit 1")) {
+                return answer.next() && answer.getBoolean(1);
+            } catch (SQLException e) {
+                return false;
+            }
+        });
     }
 
     @Test
     @Order(6)
+    void withItsStandbyGoneAGroupGoesOnTakingWritesUnprotected() throws Exception {
+        int group = 1;
+        String standby = HA.partner(leader(group));
+        long from = System.nanoTime();
+        assertOk(compose(Duration.ofSeconds(90), "stop", standby), "stop " + standby);
+        Await.until(Duration.ofSeconds(60), "the primary no longer waits for " + standby, () -> "".equals(
+                HA.run(Duration.ofSeconds(10), "docker", "exec", container(leader(group)), "psql", "-X", "-A", "-t",
+                        "-U", "postgres", "-c", "show synchronous_standby_names").out().strip()));
+        Thread.sleep(5000);
+        long to = System.nanoTime();
+        PacedWriter writer = writerOfGroup.get(group);
+        report("standby %s stopped: longest write wait %d ms, errors %s", standby, writer.longestWaitMillis(from, to),
+                distinct(writer.errors(from, to)));
+        assertEquals(List.of(), writer.errors(from, to), "writes go on without the standby");
+        assertTrue(writer.firstAcknowledgedAfter(to - 3_000_000_000L).isPresent(), "and are acknowledged");
+        assertOk(compose(Duration.ofSeconds(90), "start", standby), "start " + standby);
+        Await.until(Duration.ofMinutes(3), standby + " a quorum standby again", () -> {
+            Member member = HA.memberOrNull(group, standby);
+            return member != null && "Quorum Standby".equals(member.role()) && "streaming".equals(member.state());
+        });
+    }
+
+    @Test
+    @Order(7)
     void losingOneEtcdMemberChangesNothingAndLosingTheMajorityMakesNoSecondPrimary() throws Exception {
-        Map<Integer, String> leaders = leaders();
+        Map<Integer, String> leaders = HA.leaders();
         long from = System.nanoTime();
         assertOk(compose(Duration.ofSeconds(60), "stop", "etcd3"), "stop etcd3");
         Thread.sleep(15_000);
         long to = System.nanoTime();
-        assertEquals(leaders, leaders(), "the same primaries with one etcd member gone");
+        assertEquals(leaders, HA.leaders(), "the same primaries with one etcd member gone");
         for (PacedWriter writer : writers) {
             report("one etcd member stopped, %s: longest write wait %d ms, errors %s", writer.name(),
                     writer.longestWaitMillis(from, to), distinct(writer.errors(from, to)));
@@ -178,28 +212,28 @@ class ComposeHaTest {
                     100 * writer.successRatio(from, to), distinct(writer.errors(from, to)));
         }
         assertOk(compose(Duration.ofSeconds(60), "start", "etcd2", "etcd3"), "start etcd2 and etcd3");
-        Await.until(Duration.ofMinutes(2), "every group led again", () -> leaders().size() == 3);
+        Await.until(Duration.ofMinutes(2), "every group led again", () -> HA.leaders().size() == 3);
         awaitWritesAfter(System.nanoTime());
         assertPgDistNodeNamesTheLeaders();
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aPrimaryCutOffFromEtcdAndItsPeersStopsTakingWritesBeforeAnotherIsPromoted() throws Exception {
         int group = 1;
         String old = leader(group);
-        String other = MEMBERS.stream().filter(m -> m.startsWith("worker1-") && !m.equals(old)).findFirst().orElseThrow();
-        String network = PROJECT + "_citus";
+        String other = HA.partner(old);
+        String network = HA.network();
         long cut = System.nanoTime();
         assertOk(run(Duration.ofSeconds(30), "docker", "network", "disconnect", network, container(old)),
                 "disconnect " + old);
         long demoted = 0;
         long promoted = 0;
         while ((demoted == 0 || promoted == 0) && System.nanoTime() - cut < 120_000_000_000L) {
-            if (demoted == 0 && "t".equals(inRecovery(old))) {
+            if (demoted == 0 && "t".equals(HA.inRecovery(old))) {
                 demoted = System.nanoTime();
             }
-            if (promoted == 0 && "f".equals(inRecovery(other))) {
+            if (promoted == 0 && "f".equals(HA.inRecovery(other))) {
                 promoted = System.nanoTime();
             }
             Thread.sleep(200);
@@ -212,18 +246,18 @@ class ComposeHaTest {
         assertOk(run(Duration.ofSeconds(30), "docker", "network", "connect", "--alias", alias, network, container(old)),
                 "reconnect " + old);
         Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
-            Map<String, Object> member = member(group, old);
-            return member != null && "streaming".equals(member.get("State"));
+            Member member = HA.memberOrNull(group, old);
+            return member != null && "streaming".equals(member.state());
         });
         awaitWritesAfter(System.nanoTime());
         assertPgDistNodeNamesTheLeaders();
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void badSettingsGetOneClearLineAndTouchNothing() throws Exception {
         String image = "citus-railway/ha-node:local";
-        String network = PROJECT + "_citus";
+        String network = HA.network();
         Result noEtcd = run(Duration.ofSeconds(60), "docker", "run", "--rm", "-e", "POSTGRES_PASSWORD=x", "-e",
                 "NODE_IDENTITY=worker1-c", image);
         assertTrue(noEtcd.code() == 2 && noEtcd.out().contains("[ha-etcd-missing]"), noEtcd.out());
@@ -254,15 +288,15 @@ class ComposeHaTest {
                     .filter(l -> l.contains("already a node named")).findFirst().orElseThrow());
             assertEquals("", run(Duration.ofSeconds(20), "docker", "exec", orphan, "ls",
                     "/var/lib/postgresql/data/pgdata").out().strip(), "worker7-b created no data of its own");
-            assertEquals(3, groups().size(), "no group 7 was started");
-            assertEquals("streaming", member(1, standbyOf).get("State"), "the real " + standbyOf + " is untouched");
+            assertEquals(3, HA.groups().size(), "no group 7 was started");
+            assertEquals("streaming", HA.memberOrNull(1, standbyOf).state(), "the real " + standbyOf + " is untouched");
         } finally {
             run(Duration.ofSeconds(60), "docker", "rm", "-f", "-v", orphan, twin);
         }
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void everyAcknowledgedRowIsThereExactlyOnce() throws Exception {
         for (PacedWriter writer : writers) {
             writer.stop();
@@ -280,19 +314,13 @@ class ComposeHaTest {
         writers.clear();
     }
 
-    /**
-     * SIGKILL of the group's primary container (its first process, from the host), which then stays down, as a lost
-     * machine does: a container that restarts within the leader key's ttl keeps leading after crash recovery, so the
-     * restart policy is off until the standby has taken over. Then the old primary is started again.
-     */
+    /** SIGKILL of the group's primary, which stays down until its standby has taken over (a lost machine). */
     private void failOverByKill(int group) throws Exception {
         String old = leader(group);
-        String container = container(old);
-        assertOk(run(Duration.ofSeconds(30), "docker", "update", "--restart", "no", container), "docker update");
-        long killed = System.nanoTime();
-        assertOk(run(Duration.ofSeconds(30), "kill", "-9", inspect(container, "{{.State.Pid}}")), "kill -9 " + old);
+        long killed = HA.killAndKeepDown(old);
         Await.until(Duration.ofSeconds(90), "a new primary in group " + group, () -> {
-            String now = leaderOrNull(group);
+            assertTrue(writablePrimaries(group).size() <= 1, "never two writable primaries in group " + group);
+            String now = HA.leaderOrNull(group);
             return now != null && !now.equals(old);
         });
         awaitWritesAfter(killed);
@@ -300,16 +328,14 @@ class ComposeHaTest {
         for (PacedWriter writer : writers) {
             report("kill -9 of %s (group %d), %s: writes resumed %d ms after the kill, longest wait %d ms,"
                     + " %.1f %% of writes succeeded, errors %s", old, group, writer.name(),
-                    writer.resumedAfterMillis(killed, to),
-                    writer.longestWaitMillis(killed, to), 100 * writer.successRatio(killed, to),
-                    distinct(writer.errors(killed, to)));
+                    writer.resumedAfterMillis(killed, to), writer.longestWaitMillis(killed, to),
+                    100 * writer.successRatio(killed, to), distinct(writer.errors(killed, to)));
         }
         assertPgDistNodeNamesTheLeaders();
-        assertOk(run(Duration.ofSeconds(30), "docker", "update", "--restart", "unless-stopped", container), "update");
-        assertOk(run(Duration.ofSeconds(60), "docker", "start", container), "docker start " + old);
+        HA.restart(old);
         Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
-            Map<String, Object> member = member(group, old);
-            return member != null && "streaming".equals(member.get("State"));
+            Member member = HA.memberOrNull(group, old);
+            return member != null && "streaming".equals(member.state());
         });
         report("%s back as a streaming standby %d s after the kill", old, seconds(killed));
         assertPgDistNodeNamesTheLeaders();
@@ -322,12 +348,11 @@ class ComposeHaTest {
 
     private void switchover(int group) {
         String from = leader(group);
-        String to = groups().get(group).stream().map(m -> (String) m.get("Member")).filter(m -> !m.equals(from))
-                .findFirst().orElseThrow();
+        String to = HA.partner(from);
         long start = System.nanoTime();
-        assertOk(patronictl("switchover", "--group", Integer.toString(group), "--leader", from, "--candidate", to,
+        assertOk(HA.patronictl("switchover", "--group", Integer.toString(group), "--leader", from, "--candidate", to,
                 "--force"), "patronictl switchover of group " + group);
-        Await.until(Duration.ofSeconds(60), to + " leads group " + group, () -> to.equals(leaderOrNull(group)));
+        Await.until(Duration.ofSeconds(60), to + " leads group " + group, () -> to.equals(HA.leaderOrNull(group)));
         report("switchover of group %d from %s to %s: %d ms", group, from, to, (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -352,26 +377,10 @@ class ComposeHaTest {
         });
     }
 
-    private Map<Integer, String> leaders() {
-        Map<Integer, String> leaders = new TreeMap<>();
-        for (int group : groups().keySet()) {
-            String leader = leaderOrNull(group);
-            if (leader != null) {
-                leaders.put(group, leader);
-            }
-        }
-        return leaders;
-    }
-
     /** The members of a group whose PostgreSQL answers and is not in recovery, asked over its local socket. */
     private List<String> writablePrimaries(int group) {
         String prefix = group == 0 ? "coordinator-" : "worker" + group + "-";
-        return MEMBERS.stream().filter(m -> m.startsWith(prefix)).filter(m -> "f".equals(inRecovery(m))).toList();
-    }
-
-    private String inRecovery(String member) {
-        return run(Duration.ofSeconds(10), "docker", "exec", container(member), "psql", "-X", "-A", "-t", "-U",
-                "postgres", "-c", "select pg_is_in_recovery()").out().strip();
+        return MEMBERS.stream().filter(m -> m.startsWith(prefix)).filter(m -> "f".equals(HA.inRecovery(m))).toList();
     }
 
     private static String logs(String container) {
@@ -384,82 +393,32 @@ class ComposeHaTest {
         return rows.toString();
     }
 
-    private String leader(int group) {
-        String leader = leaderOrNull(group);
-        assertTrue(leader != null, "group " + group + " has a leader: " + groups());
-        return leader;
-    }
-
-    private String leaderOrNull(int group) {
-        return groups().getOrDefault(group, List.of()).stream().filter(m -> "Leader".equals(m.get("Role"))
-                && "running".equals(m.get("State"))).map(m -> (String) m.get("Member")).findFirst().orElse(null);
-    }
-
-    private Map<String, Object> member(int group, String name) {
-        return groups().getOrDefault(group, List.of()).stream().filter(m -> name.equals(m.get("Member"))).findFirst()
-                .orElse(null);
-    }
-
-    /** patronictl list, by group: asked in whichever member answers. */
-    @SuppressWarnings("unchecked")
-    private Map<Integer, List<Map<String, Object>>> groups() {
-        Result list = patronictl("list", "-f", "json");
-        Map<Integer, List<Map<String, Object>>> groups = new TreeMap<>();
-        if (!list.ok()) {
-            return groups;
-        }
-        for (Map<String, Object> m : (List<Map<String, Object>>) new Yaml().load(list.out())) {
-            groups.computeIfAbsent(((Number) m.get("Group")).intValue(), g -> new ArrayList<>()).add(m);
-        }
-        return groups;
-    }
-
-    private Result patronictl(String... arguments) {
-        Result last = new Result(-1, "no member answered");
-        for (String member : MEMBERS) {
-            List<String> command = new ArrayList<>(List.of("exec", "-T", member, "patronictl"));
-            command.addAll(List.of(arguments));
-            last = compose(Duration.ofSeconds(60), command.toArray(String[]::new));
-            if (last.ok()) {
-                return last;
-            }
-        }
-        return last;
-    }
-
-    private String container(String service) {
-        return compose(Duration.ofSeconds(20), "ps", "-q", service).out().strip();
-    }
-
-    private static String inspect(String container, String format) {
-        return run(Duration.ofSeconds(10), "docker", "inspect", "--format", format, container).out().strip();
-    }
-
     private static List<String> distinct(List<String> errors) {
         return errors.stream().distinct().limit(5).toList();
     }
 
     private static Connection connect() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", "postgres");
-        props.setProperty("password", PASSWORD);
-        props.setProperty("sslmode", "require");
-        props.setProperty("connectTimeout", "3");
-        // A session whose server vanished (no FIN, no RST) would otherwise hang for the kernel's retransmissions.
-        props.setProperty("socketTimeout", "30");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+        return HA.connect(5432);
     }
 
     private static final Sql SQL = Sql.on(ComposeHaTest::connect);
 
-    private Result compose(Duration timeout, String... arguments) {
-        List<String> all = new ArrayList<>(List.of("-f", "docker-compose.ha.yml"));
-        all.addAll(List.of(arguments));
-        return project.compose(timeout, all.toArray(String[]::new));
+    private static Result compose(Duration timeout, String... arguments) {
+        return HA.compose(timeout, arguments);
     }
 
     private static Result run(Duration timeout, String... command) {
-        return ComposeProject.run(timeout, Map.of(), ROOT, command);
+        return HA.run(timeout, command);
+    }
+
+    private static String leader(int group) {
+        String leader = HA.leaderOrNull(group);
+        assertTrue(leader != null, "group " + group + " has a leader: " + HA.groups());
+        return leader;
+    }
+
+    private static String container(String member) {
+        return HA.container(member);
     }
 
     private static void assertOk(Result result, String what) {

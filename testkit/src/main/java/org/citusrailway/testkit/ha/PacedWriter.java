@@ -1,4 +1,4 @@
-package org.citusrailway.template.ha;
+package org.citusrailway.testkit.ha;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,15 +15,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the shards of one node group, reconnecting after an error. It keeps every attempt with its time, so a test can say
  * how long writes waited around a switchover or failover, and every acknowledged row, to check none was lost.
  */
-final class PacedWriter {
+public final class PacedWriter {
     /** Opens a connection through the endpoint. */
-    interface Connector {
+    public interface Connector {
         Connection connect() throws SQLException;
     }
 
-    record Attempt(long startNanos, long endNanos, boolean ok, String error) {}
+    public record Attempt(long startNanos, long endNanos, boolean ok, String error) {}
 
-    static final int PACE_MILLIS = 10;
+    public static final int PACE_MILLIS = 10;
 
     private final String name;
     private final Connector connector;
@@ -36,7 +36,7 @@ final class PacedWriter {
     private long nextId;
 
     /** keys: distribution-column values whose shards live on the writer's group; ids start after idBase. */
-    PacedWriter(String name, Connector connector, int[] keys, long idBase) {
+    public PacedWriter(String name, Connector connector, int[] keys, long idBase) {
         this.name = name;
         this.connector = connector;
         this.keys = keys.clone();
@@ -44,25 +44,25 @@ final class PacedWriter {
         this.nextId = idBase;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    void start() {
+    public void start() {
         running.set(true);
         thread = Thread.ofPlatform().name("writer-" + name).start(this::run);
     }
 
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         running.set(false);
         thread.join();
     }
 
-    Set<Long> acknowledged() {
+    public Set<Long> acknowledged() {
         return Set.copyOf(acknowledged);
     }
 
-    long idBase() {
+    public long idBase() {
         return idBase;
     }
 
@@ -96,7 +96,7 @@ final class PacedWriter {
         attempts.add(attempt);
     }
 
-    synchronized List<Attempt> attempts(long fromNanos, long toNanos) {
+    public synchronized List<Attempt> attempts(long fromNanos, long toNanos) {
         List<Attempt> within = new ArrayList<>();
         for (Attempt a : attempts) {
             if (a.endNanos() >= fromNanos && a.startNanos() <= toNanos) {
@@ -107,7 +107,7 @@ final class PacedWriter {
     }
 
     /** The longest time between two acknowledged writes within the window (the writer's longest wait), in ms. */
-    long longestWaitMillis(long fromNanos, long toNanos) {
+    public long longestWaitMillis(long fromNanos, long toNanos) {
         long previous = fromNanos;
         long longest = 0;
         for (Attempt a : attempts(fromNanos, toNanos)) {
@@ -119,11 +119,11 @@ final class PacedWriter {
         return Math.max(longest, toNanos - previous) / 1_000_000;
     }
 
-    List<String> errors(long fromNanos, long toNanos) {
+    public List<String> errors(long fromNanos, long toNanos) {
         return attempts(fromNanos, toNanos).stream().filter(a -> !a.ok()).map(Attempt::error).toList();
     }
 
-    double successRatio(long fromNanos, long toNanos) {
+    public double successRatio(long fromNanos, long toNanos) {
         List<Attempt> within = attempts(fromNanos, toNanos);
         return within.isEmpty() ? 0 : within.stream().filter(Attempt::ok).count() / (double) within.size();
     }
@@ -132,7 +132,7 @@ final class PacedWriter {
      * How long after the given time writes were failing or waiting: until the first acknowledged write that started
      * after the window's last failure (0 when nothing failed and nothing waited longer than a second).
      */
-    long resumedAfterMillis(long fromNanos, long toNanos) {
+    public long resumedAfterMillis(long fromNanos, long toNanos) {
         long lastFailure = fromNanos;
         for (Attempt a : attempts(fromNanos, toNanos)) {
             if (!a.ok()) {
@@ -144,7 +144,7 @@ final class PacedWriter {
     }
 
     /** When the first write started after the given time succeeded. */
-    synchronized OptionalLong firstAcknowledgedAfter(long nanos) {
+    public synchronized OptionalLong firstAcknowledgedAfter(long nanos) {
         for (Attempt a : attempts) {
             if (a.ok() && a.startNanos() >= nanos) {
                 return OptionalLong.of(a.endNanos());
