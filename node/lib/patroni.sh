@@ -124,9 +124,11 @@ etcd3:
   hosts: $HA_ETCD_HOST_LIST
 bootstrap:
   dcs:
-    # A lost primary's leader key expires after ttl; its standby then takes over within loop_wait.
+    # A lost primary's leader key expires ttl after its last refresh; the standby watches the key and takes over at
+    # once. The primary refreshes every loop_wait, so the key runs out 10-20 s after the primary is lost (ttl 20 is
+    # Patroni's smallest; loop_wait + 2 * retry_timeout must not exceed it).
     ttl: 20
-    loop_wait: 5
+    loop_wait: 10
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
     synchronous_mode: $(ha_synchronous_mode)
@@ -166,7 +168,7 @@ postgresql:
     hba_file: $(node_config_dir)/pg_hba.conf
     # A statement that needs a new connection to a worker whose primary is gone gives up after this (Citus's default
     # is 30 s), so clients see the error and retry once the standby has been promoted.
-    citus.node_connection_timeout: 5s
+    citus.node_connection_timeout: 2s
   basebackup:
     - checkpoint: fast
 tags:

@@ -63,7 +63,7 @@ public final class HaRun {
             Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=512m\n");
             Report report = new Report();
             Percentiles single = insertLatencyOnTheDefaultTemplate(envFile);
-            HaCompose ha = new HaCompose("citus-ha-run", envFile, ROOT, PASSWORD);
+            HaCompose ha = new HaCompose("citus-ha-run", envFile, ROOT, PASSWORD, 5432);
             try {
                 ha.compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
                 must(ha.compose(Duration.ofMinutes(25), "build"), "docker compose -f docker-compose.ha.yml build");
@@ -71,7 +71,7 @@ public final class HaRun {
                 await(Duration.ofMinutes(3), "a leader and a streaming standby in every group", () -> ha.groups()
                         .values().stream().filter(g -> g.stream().anyMatch(Member::leads)
                                 && g.stream().anyMatch(m -> "streaming".equals(m.state()))).count() == 3);
-                Percentiles synchronous = insertLatency(() -> ha.connect(5432), "ha_latency");
+                Percentiles synchronous = insertLatency(() -> ha.connect(ha.endpointPort()), "ha_latency");
                 report.info("single-row insert through the endpoint, HA (quorum synchronous)",
                         describe(synchronous));
                 report.info("single-row insert, default template (no standby)", describe(single));
@@ -129,21 +129,21 @@ public final class HaRun {
     }
 
     private static void measureFailovers(HaCompose ha, int runs, Report report) throws Exception {
-        try (Connection c = ha.connect(5432); Statement s = c.createStatement()) {
+        try (Connection c = ha.connect(ha.endpointPort()); Statement s = c.createStatement()) {
             s.execute("create table ha_writes (k int not null, id bigint not null, primary key (k, id))");
             s.execute("select create_distributed_table('ha_writes', 'k')");
         }
         Map<Integer, PacedWriter> writers = new TreeMap<>();
         for (int group : List.of(1, 2)) {
             List<Integer> keys = new ArrayList<>();
-            try (Connection c = ha.connect(5432); Statement s = c.createStatement(); var rs = s.executeQuery(
+            try (Connection c = ha.connect(ha.endpointPort()); Statement s = c.createStatement(); var rs = s.executeQuery(
                     "select k from generate_series(1, 2000) k, pg_dist_placement p where p.shardid ="
                             + " get_shard_id_for_distribution_column('ha_writes', k) and p.groupid = " + group)) {
                 while (rs.next()) {
                     keys.add(rs.getInt(1));
                 }
             }
-            PacedWriter writer = new PacedWriter("group" + group, () -> ha.connect(5432),
+            PacedWriter writer = new PacedWriter("group" + group, () -> ha.connect(ha.endpointPort()),
                     keys.stream().mapToInt(Integer::intValue).toArray(), group * 1_000_000_000L);
             writers.put(group, writer);
             writer.start();
@@ -221,7 +221,7 @@ public final class HaRun {
             writer.stop();
         }
         Set<Long> stored = new HashSet<>();
-        try (Connection c = ha.connect(5432); Statement s = c.createStatement();
+        try (Connection c = ha.connect(ha.endpointPort()); Statement s = c.createStatement();
                 var rs = s.executeQuery("select id from ha_writes")) {
             while (rs.next()) {
                 stored.add(rs.getLong(1));

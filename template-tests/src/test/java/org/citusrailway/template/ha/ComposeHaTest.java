@@ -48,7 +48,7 @@ class ComposeHaTest {
     private static final String PASSWORD = "haTestPassword1";
     private static final List<String> MEMBERS = HaCompose.MEMBERS;
     private static final HaCompose HA = new HaCompose(PROJECT, Path.of(System.getProperty("java.io.tmpdir"),
-            "compose-ha-test.env"), ROOT, PASSWORD);
+            "compose-ha-test.env"), ROOT, PASSWORD, 15432);
 
     private Path envFile;
     private boolean started;
@@ -60,7 +60,7 @@ class ComposeHaTest {
         Optional<String> unusable = DockerEngine.unusableBecause(List.of("citusdata/citus:13.2.0"));
         assumeTrue(unusable.isEmpty(), () -> unusable.orElseThrow() + ", so the HA images cannot be built and run here");
         envFile = Path.of(System.getProperty("java.io.tmpdir"), "compose-ha-test.env");
-        Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=512m\n");
+        Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=512m\n" + HA.portSettings());
         started = true;
         compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
         long starting = System.nanoTime();
@@ -151,7 +151,7 @@ class ComposeHaTest {
     @Order(5)
     void thePooledUrlFollowsTheCoordinatorPrimary() {
         Await.until(Duration.ofSeconds(60), "the pooled URL reaches the new primary", () -> {
-            try (Connection pooled = HA.connect(6432); var statement = pooled.createStatement();
+            try (Connection pooled = HA.connect(HA.poolerPort()); var statement = pooled.createStatement();
                     var answer = statement.executeQuery("select not pg_is_in_recovery() from ha_writes limit 1")) {
                 return answer.next() && answer.getBoolean(1);
             } catch (SQLException e) {
@@ -229,22 +229,26 @@ class ComposeHaTest {
                 "disconnect " + old);
         long demoted = 0;
         long promoted = 0;
-        while ((demoted == 0 || promoted == 0) && System.nanoTime() - cut < 120_000_000_000L) {
-            if (demoted == 0 && "t".equals(HA.inRecovery(old))) {
-                demoted = System.nanoTime();
+        try {
+            while ((demoted == 0 || promoted == 0) && System.nanoTime() - cut < 120_000_000_000L) {
+                // Demoted: read-only, or stopped (Patroni stops a primary that lost etcd and its peers); either way
+                // it takes no write.
+                if (demoted == 0 && !"f".equals(HA.inRecovery(old))) {
+                    demoted = System.nanoTime();
+                }
+                if (promoted == 0 && "f".equals(HA.inRecovery(other))) {
+                    promoted = System.nanoTime();
+                }
+                Thread.sleep(200);
             }
-            if (promoted == 0 && "f".equals(HA.inRecovery(other))) {
-                promoted = System.nanoTime();
-            }
-            Thread.sleep(200);
+        } finally {
+            assertOk(run(Duration.ofSeconds(30), "docker", "network", "connect", "--alias", old + ".railway.internal",
+                    network, container(old)), "reconnect " + old);
         }
-        report("%s cut off: read-only after %d ms; %s promoted after %d ms", old, (demoted - cut) / 1_000_000, other,
-                (promoted - cut) / 1_000_000);
+        report("%s cut off: no longer writable after %d ms; %s promoted after %d ms", old, (demoted - cut) / 1_000_000,
+                other, (promoted - cut) / 1_000_000);
         assertTrue(demoted > 0 && promoted > 0, "the cut-off primary was demoted and its standby promoted");
         assertTrue(demoted < promoted, "the cut-off primary stopped taking writes before its standby was promoted");
-        String alias = old + ".railway.internal";
-        assertOk(run(Duration.ofSeconds(30), "docker", "network", "connect", "--alias", alias, network, container(old)),
-                "reconnect " + old);
         Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
             Member member = HA.memberOrNull(group, old);
             return member != null && "streaming".equals(member.state());
@@ -398,7 +402,7 @@ class ComposeHaTest {
     }
 
     private static Connection connect() throws SQLException {
-        return HA.connect(5432);
+        return HA.connect(HA.endpointPort());
     }
 
     private static final Sql SQL = Sql.on(ComposeHaTest::connect);

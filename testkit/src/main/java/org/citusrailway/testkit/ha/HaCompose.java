@@ -34,12 +34,28 @@ public final class HaCompose {
     private final String name;
     private final Path root;
     private final String password;
+    private final int endpointPort;
 
-    public HaCompose(String name, Path envFile, Path root, String password) {
+    /** endpointPort: where the env file publishes the endpoint (HA_LOCAL_PORT); the pooler is 1000 above it. */
+    public HaCompose(String name, Path envFile, Path root, String password, int endpointPort) {
         this.project = new ComposeProject(name, envFile, root);
         this.name = name;
         this.root = root;
         this.password = password;
+        this.endpointPort = endpointPort;
+    }
+
+    /** The env file's lines that publish the endpoint and the pooler on this project's ports. */
+    public String portSettings() {
+        return "HA_LOCAL_PORT=" + endpointPort + "\nHA_LOCAL_POOLER_PORT=" + poolerPort() + "\n";
+    }
+
+    public int endpointPort() {
+        return endpointPort;
+    }
+
+    public int poolerPort() {
+        return endpointPort + 1000;
     }
 
     public Result compose(Duration timeout, String... arguments) {
@@ -153,7 +169,7 @@ public final class HaCompose {
         require(run(Duration.ofSeconds(60), "docker", "start", container), "docker start " + member);
     }
 
-    /** A TLS connection through the stable endpoint (or the pooler's port), as a client on the host makes it. */
+    /** A TLS connection through the stable endpoint ({@link #endpointPort()} or {@link #poolerPort()}). */
     public Connection connect(int port) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
