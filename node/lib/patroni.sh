@@ -124,11 +124,12 @@ etcd3:
   hosts: $HA_ETCD_HOST_LIST
 bootstrap:
   dcs:
-    # A lost primary's leader key expires ttl after its last refresh; the standby watches the key and takes over at
-    # once. The primary refreshes every loop_wait, so the key runs out 10-20 s after the primary is lost (ttl 20 is
-    # Patroni's smallest; loop_wait + 2 * retry_timeout must not exceed it).
+    # A lost primary's leader key expires ttl after its last refresh (every loop_wait): 17-20 s after the primary is
+    # lost (ttl 20 is Patroni's smallest). The standby watches the key and promotes at once; a worker's new primary
+    # tells the coordinator in its next cycle, up to loop_wait later, and only then does pg_dist_node name it.
+    # loop_wait + 2 * retry_timeout must not exceed ttl.
     ttl: 20
-    loop_wait: 10
+    loop_wait: 3
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
     synchronous_mode: $(ha_synchronous_mode)

@@ -290,8 +290,8 @@ class ComposeHaTest {
                     .filter(l -> l.contains("[ha-group-not-found]")).findFirst().orElseThrow());
             report("a second member named %s: %s", standbyOf, logs(twin).lines()
                     .filter(l -> l.contains("already a node named")).findFirst().orElseThrow());
-            assertEquals("", run(Duration.ofSeconds(20), "docker", "exec", orphan, "ls",
-                    "/var/lib/postgresql/data/pgdata").out().strip(), "worker7-b created no data of its own");
+            assertEquals(1, run(Duration.ofSeconds(20), "docker", "exec", orphan, "test", "-e",
+                    "/var/lib/postgresql/data/pgdata/PG_VERSION").code(), "worker7-b created no data of its own");
             assertEquals(3, HA.groups().size(), "no group 7 was started");
             assertEquals("streaming", HA.memberOrNull(1, standbyOf).state(), "the real " + standbyOf + " is untouched");
         } finally {
