@@ -6,24 +6,22 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.citusrailway.registrar.backup.BackupScheduler;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.CoordinatorHeadStart;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
-import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.discovery.Discovery;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.probe.WorkerProbe;
-import org.citusrailway.registrar.reconcile.Pass;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Redactor;
-import org.citusrailway.registrar.report.Status;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * The loop: keep a coordinator session, hold the advisory lock (or stand by), run a pass each SCAN_INTERVAL. Between

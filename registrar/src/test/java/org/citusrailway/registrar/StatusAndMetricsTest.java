@@ -6,15 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.rebalance.RebalanceJob;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.rebalance.RebalancePlanner;
 import org.citusrailway.registrar.reconcile.CandidateState;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Redactor;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.row.RebalanceJob;
+import org.citusrailway.registrar.view.Status;
 import org.junit.jupiter.api.Test;
 
 class StatusAndMetricsTest {

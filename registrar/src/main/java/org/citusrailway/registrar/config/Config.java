@@ -3,7 +3,8 @@ package org.citusrailway.registrar.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.discovery.DnsName;
+import org.citusrailway.registrar.name.DnsName;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.report.LogFormat;
 
 /**

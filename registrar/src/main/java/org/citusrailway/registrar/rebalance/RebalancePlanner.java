@@ -7,18 +7,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.row.RebalanceJob;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * The rebalancer's decisions as pure functions: what it remembers ({@link Memory}, immutable) and what one pass read
  * ({@link Observation}) in, the next memory, the log lines and counters to publish, and whether to start a rebalance
- * out ({@link Step}). No I/O here: {@link Rebalancer} reads, starts and publishes.
+ * out ({@link Step}). No I/O here: {@code Rebalancer} reads, starts and publishes.
  */
 public final class RebalancePlanner {
     static final Duration IDLE_CHECK = Duration.ofSeconds(60);
@@ -36,7 +36,7 @@ public final class RebalancePlanner {
     private final boolean onJoin;
     private final ShardTransferMode mode;
 
-    RebalancePlanner(boolean onJoin, ShardTransferMode mode) {
+    public RebalancePlanner(boolean onJoin, ShardTransferMode mode) {
         this.onJoin = onJoin;
         this.mode = mode;
     }
@@ -132,11 +132,11 @@ public final class RebalancePlanner {
      * @param settledFor     the workers the last started (or found needless) rebalance was for: no second start
      * @param neededReported the workers last reported as owed a rebalance (REBALANCE_ON_JOIN=false): said once
      */
-    record Memory(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
+    public record Memory(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
             RebalanceJob job, List<HostPort> settledFor, List<HostPort> withoutShards, List<HostPort> neededReported,
             int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
 
-        static Memory initial() {
+        public static Memory initial() {
             return new Memory(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
                     new Phase.Idle("not checked yet"), null);
         }
@@ -146,17 +146,17 @@ public final class RebalancePlanner {
         }
 
         /** The tables that stop an online move, while blocked. */
-        List<String> blockedTables() {
+        public List<String> blockedTables() {
             return phase instanceof Phase.Blocked blocked ? blocked.tables() : List.of();
         }
 
         /** Whether this pass has anything to read: a job to follow, or a check that is due. */
-        boolean wantsLook(long now) {
+        public boolean wantsLook(long now) {
             return following != null || due(now);
         }
 
         /** Check what is owed on the next pass (after an add or activation, and when leadership starts). */
-        Memory nudged() {
+        public Memory nudged() {
             Draft d = new Draft(this);
             d.checkNow = true;
             return d.memory();
@@ -172,11 +172,11 @@ public final class RebalancePlanner {
      * @param retired                names in retired_workers: never a reason to rebalance
      * @param unreachable            registered active workers that failed this pass's check: a rebalance would fail
      */
-    record Observation(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
+    public record Observation(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
             Set<String> retired, List<HostPort> unreachable, Instant at) {
     }
 
-    sealed interface Effect {
+    public sealed interface Effect {
         record Log(boolean warn, Event event, String message, List<Object> fields) implements Effect {
         }
 
@@ -188,11 +188,11 @@ public final class RebalancePlanner {
     }
 
     /** @param startFor the workers to start a rebalance for now (then call {@link #started}), or null */
-    record Step(Memory memory, List<Effect> effects, List<HostPort> startFor) {
+    public record Step(Memory memory, List<Effect> effects, List<HostPort> startFor) {
     }
 
     /** What citus_rebalance_start() did. */
-    sealed interface StartResult {
+    public sealed interface StartResult {
         record Job(long id) implements StartResult {
         }
 
@@ -209,17 +209,17 @@ public final class RebalancePlanner {
         }
     }
 
-    ShardTransferMode mode() {
+    public ShardTransferMode mode() {
         return mode;
     }
 
     /** Whether the pass must also read the tables that cannot move online: only when they could stop the start. */
-    boolean needsIdentityCheck(List<HostPort> withoutShards) {
+    public boolean needsIdentityCheck(List<HostPort> withoutShards) {
         return mode.needsReplicaIdentity() && !withoutShards.isEmpty();
     }
 
     /** Whether the pass must read the catalog (workers without shards, tables) before {@link #plan}. */
-    boolean needsCatalog(Memory m, RebalanceJob latest, long now) {
+    public boolean needsCatalog(Memory m, RebalanceJob latest, long now) {
         if (latest != null && latest.active()) {
             return false;
         }
@@ -230,7 +230,7 @@ public final class RebalancePlanner {
     }
 
     /** One pass, given that {@link Memory#wantsLook} was true and the observation was read. */
-    Step plan(Memory m, Observation o, long now) {
+    public Step plan(Memory m, Observation o, long now) {
         Draft d = new Draft(m);
         boolean due = m.due(now);
         d.checkNow = false;
@@ -248,7 +248,7 @@ public final class RebalancePlanner {
     }
 
     /** The answer to a start the previous step asked for. */
-    Step started(Memory m, List<HostPort> lacking, StartResult result, long now) {
+    public Step started(Memory m, List<HostPort> lacking, StartResult result, long now) {
         Draft d = new Draft(m);
         switch (result) {
             case StartResult.AlreadyRunning ignored -> d.checkNow = true; // started elsewhere: follow it next pass
@@ -277,7 +277,7 @@ public final class RebalancePlanner {
     }
 
     /** A read of this pass failed (the session itself is fine). */
-    Step checkFailed(Memory m, String message, long now) {
+    public Step checkFailed(Memory m, String message, long now) {
         Draft d = new Draft(m);
         d.checkNow = false; // retried on the failure backoff, not on the next pass
         failed(d, "rebalance check failed: " + message, message, now);
@@ -285,7 +285,7 @@ public final class RebalancePlanner {
     }
 
     /** /status's view; {@code tasks} etc. also feed /metrics. */
-    Status.Rebalance view(Memory m) {
+    public Status.Rebalance view(Memory m) {
         RebalanceJob job = m.job();
         List<String> workers = new ArrayList<>();
         m.withoutShards().forEach(w -> workers.add(w.toString()));

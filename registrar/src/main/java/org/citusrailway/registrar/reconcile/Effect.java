@@ -2,8 +2,8 @@ package org.citusrailway.registrar.reconcile;
 
 import java.util.Arrays;
 import java.util.List;
-import org.citusrailway.registrar.probe.ProbeFailure;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
 
 /** What a pass publishes besides /status: a log line, or a counter to bump. Planned, then published in order. */
 public sealed interface Effect {

@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 
 /**
@@ -24,7 +24,7 @@ public record Memory(Map<HostPort, WorkerMemory> workers, KnownWorkers known, Se
     }
 
     /** Leadership (re)acquired: the table is read again and every worker compared again. */
-    Memory leading(KnownWorkers loaded) {
+    public Memory leading(KnownWorkers loaded) {
         return new Memory(workers, loaded, disableRefused, watch);
     }
 

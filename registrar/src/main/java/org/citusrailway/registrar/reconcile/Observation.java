@@ -3,9 +3,10 @@ package org.citusrailway.registrar.reconcile;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.result.RestoreTarget;
+import org.citusrailway.registrar.row.NodeRow;
 
 /**
  * Everything one pass learned, the input of {@link Reconciler#decide}.

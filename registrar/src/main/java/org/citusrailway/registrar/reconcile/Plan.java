@@ -3,7 +3,7 @@ package org.citusrailway.registrar.reconcile;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 
 /**
  * What a pass decided ({@link Planner#plan}): the writes to apply, in order, and the memory and effects of deciding.

@@ -11,18 +11,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.result.RestoreTarget;
+import org.citusrailway.registrar.row.NodeRow;
 
 /**
  * Every decision of a pass, as pure functions of what was observed and what is remembered: which names to look up,
  * which workers to probe, what to write ({@link #plan}), and what follows from how the writes went
- * ({@link #settle}). No I/O here; {@link Pass} observes, applies and publishes.
+ * ({@link #settle}). No I/O here; {@code Pass} observes, applies and publishes.
  */
 public final class Planner {
     private final List<HostPort> candidates;
@@ -33,7 +34,7 @@ public final class Planner {
         this.rules = rules;
     }
 
-    List<HostPort> candidates() {
+    public List<HostPort> candidates() {
         return candidates;
     }
 
@@ -42,7 +43,7 @@ public final class Planner {
     }
 
     /** Every name worth a lookup: the candidates, registered workers and workers the registrar knows. */
-    Set<String> names(List<NodeRow> nodes, Memory memory) {
+    public Set<String> names(List<NodeRow> nodes, Memory memory) {
         Set<String> names = new LinkedHashSet<>();
         candidates.forEach(candidate -> names.add(candidate.host()));
         for (NodeRow row : nodes) {
@@ -60,7 +61,7 @@ public final class Planner {
      * Unregistered candidates that resolve and inactive registered workers are probed (unless retired, or backing
      * off after a failure); active registered workers get a TCP check.
      */
-    Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions, Memory memory,
+    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions, Memory memory,
             long now) {
         Map<HostPort, NodeRow> registered = registered(nodes);
         Set<String> retiredNow = new HashSet<>(retired);
@@ -92,7 +93,7 @@ public final class Planner {
      * Active workers that answered TCP and have not had their server_id compared since leadership started or since
      * they were last lost: one authenticated probe each.
      */
-    List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, Memory memory, long now) {
+    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, Memory memory, long now) {
         List<HostPort> verify = new ArrayList<>();
         for (NodeRow row : checked) {
             HostPort key = row.key();
@@ -104,7 +105,7 @@ public final class Planner {
     }
 
     /** The registered workers' server_ids are needed when a new candidate reached the checks. */
-    static boolean needsServerIds(List<NodeRow> nodes, Map<HostPort, ProbeResult> probes) {
+    public static boolean needsServerIds(List<NodeRow> nodes, Map<HostPort, ProbeResult> probes) {
         if (probes.isEmpty()) {
             return false;
         }
@@ -114,7 +115,7 @@ public final class Planner {
     }
 
     /** The decision of a pass: what to write, and the memory and effects of deciding. */
-    Plan plan(Snapshot s, Memory memory) {
+    public Plan plan(Snapshot s, Memory memory) {
         Memory.Draft d = new Memory.Draft(memory);
         List<Effect> out = new ArrayList<>();
         List<Action> bookkeeping = new ArrayList<>();
@@ -207,7 +208,7 @@ public final class Planner {
      * What follows from how the actions went, and from this pass's checks of registered workers (lost, recovered),
      * against pg_dist_node as it is after the actions: the next memory, effects, and the workers to watch.
      */
-    Plan.Settled settle(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes, long now,
+    public Plan.Settled settle(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes, long now,
             Instant at) {
         Memory.Draft d = new Memory.Draft(plan.memory());
         List<Effect> out = new ArrayList<>();

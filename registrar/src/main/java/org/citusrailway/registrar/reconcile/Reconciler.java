@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.NodeRow;
 
 /**
  * The decision of a pass as a pure function: desired state (what was discovered and probed healthy) diffed against

@@ -5,11 +5,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.discovery.Addresses;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.name.Addresses;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
 

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.citusrailway.registrar.config.BackupSchedule;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;

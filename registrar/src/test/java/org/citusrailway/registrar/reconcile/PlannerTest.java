@@ -14,14 +14,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.CoordinatorSession.KnownWorker;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.KnownWorkerRow;
+import org.citusrailway.registrar.row.NodeRow;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,7 +50,7 @@ class PlannerTest {
         final Map<HostPort, ProbeResult> probes = new HashMap<>();
         final Map<HostPort, Boolean> alive = new HashMap<>();
         final Map<HostPort, ProbeResult> verified = new HashMap<>();
-        final Map<HostPort, KnownWorker> known = new HashMap<>();
+        final Map<HostPort, KnownWorkerRow> known = new HashMap<>();
         final Map<HostPort, WorkerMemory> workers = new HashMap<>();
         final Map<Class<? extends Action>, String> failures = new HashMap<>();
         List<ReadinessWatch.Target> watched = List.of();
@@ -93,7 +93,7 @@ class PlannerTest {
         }
 
         World known(HostPort worker, String serverId) {
-            known.put(worker, new KnownWorker(serverId, null));
+            known.put(worker, new KnownWorkerRow(serverId, null));
             return this;
         }
 

@@ -9,10 +9,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.NodeRow;
 import org.junit.jupiter.api.Test;
 
 class ReconcilerTest {

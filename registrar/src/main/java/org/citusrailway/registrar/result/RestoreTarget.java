@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.reconcile;
+package org.citusrailway.registrar.result;
 
 import java.util.Objects;
 
@@ -20,7 +20,7 @@ public final class RestoreTarget {
      * @param known            whether citus_registrar.known_workers has a row for the worker
      * @param seenUnder        that row's restore point: the coordinator's when the worker was first seen
      */
-    static boolean mismatch(String coordinatorPoint, String workerPoint, boolean known, String seenUnder) {
+    public static boolean mismatch(String coordinatorPoint, String workerPoint, boolean known, String seenUnder) {
         if (workerPoint != null) {
             return !workerPoint.equals(coordinatorPoint);
         }

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.coordinator;
+package org.citusrailway.registrar.pg;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

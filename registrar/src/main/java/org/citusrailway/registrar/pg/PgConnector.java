@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.coordinator;
+package org.citusrailway.registrar.pg;
 
 import java.net.InetAddress;
 import java.net.URLEncoder;
@@ -9,8 +9,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.SslMode;
+import org.citusrailway.registrar.name.HostPort;
 import org.postgresql.Driver;
 
 /**

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.aot;
+package org.citusrailway.registrar;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,19 +9,18 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.Registrar;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.coordinator.SqlErrors;
-import org.citusrailway.registrar.probe.ProbeResult;
-import org.citusrailway.registrar.rebalance.RebalanceJob;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.reconcile.Observation;
 import org.citusrailway.registrar.reconcile.Reconciler;
 import org.citusrailway.registrar.report.HttpEndpoints;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.NodeRow;
+import org.citusrailway.registrar.row.RebalanceJob;
 import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * The {@code --train} mode, run at image build time by {@code registrar/aot-training.sh} with

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.backup;
+package org.citusrailway.registrar;
 
 import java.sql.SQLException;
 import java.time.Instant;
@@ -6,14 +6,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
-import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.row.ArchiveRow;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * Watches every node's WAL archiving (to the bucket, node/lib/backup.sh) through the coordinator, every

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.config;
+package org.citusrailway.registrar.name;
 
 /** A worker as Citus knows it: the name (never an address) and port passed to citus_add_node. */
 public record HostPort(String host, int port) implements Comparable<HostPort> {

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.discovery;
+package org.citusrailway.registrar.name;
 
 import java.net.InetAddress;
 import java.util.List;
@@ -12,11 +12,11 @@ public record Resolution(String name, List<InetAddress> addresses, String proble
     public static final String TIMEOUT = "dns-timeout";
     public static final String FAILED = "dns-failed";
 
-    static Resolution found(String name, List<InetAddress> addresses) {
+    public static Resolution found(String name, List<InetAddress> addresses) {
         return new Resolution(name, addresses, null);
     }
 
-    static Resolution failed(String name, String problem) {
+    public static Resolution failed(String name, String problem) {
         return new Resolution(name, List.of(), problem);
     }
 

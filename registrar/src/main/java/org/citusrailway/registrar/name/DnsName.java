@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.discovery;
+package org.citusrailway.registrar.name;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.rebalance;
+package org.citusrailway.registrar.row;
 
 import java.time.Instant;
 import java.util.Map;
@@ -21,7 +21,7 @@ public record RebalanceJob(long jobId, String state, Instant startedAt, Instant 
         return ACTIVE.contains(state);
     }
 
-    boolean finished() {
+    public boolean finished() {
         return "finished".equals(state);
     }
 

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.reconcile;
+package org.citusrailway.registrar;
 
 import java.net.InetAddress;
 import java.sql.SQLException;
@@ -10,25 +10,31 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.citusrailway.registrar.backup.ArchiveWatch;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.coordinator.SqlErrors;
-import org.citusrailway.registrar.discovery.Addresses;
 import org.citusrailway.registrar.discovery.CandidateNames;
 import org.citusrailway.registrar.discovery.Discovery;
 import org.citusrailway.registrar.discovery.DnsHealth;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.Addresses;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.probe.TcpCheck;
 import org.citusrailway.registrar.probe.WorkerProbe;
-import org.citusrailway.registrar.rebalance.Rebalancer;
+import org.citusrailway.registrar.reconcile.Action;
+import org.citusrailway.registrar.reconcile.Effect;
+import org.citusrailway.registrar.reconcile.KnownWorkers;
+import org.citusrailway.registrar.reconcile.Memory;
+import org.citusrailway.registrar.reconcile.Plan;
+import org.citusrailway.registrar.reconcile.Planner;
+import org.citusrailway.registrar.reconcile.Snapshot;
+import org.citusrailway.registrar.reconcile.WorkerMemory;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.NodeRow;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * One leader pass: <b>observe</b> (pg_dist_node, the registrar's tables, DNS, probes: one {@link Snapshot}) →
@@ -168,10 +174,7 @@ public final class Pass {
                     try {
                         changeMetadata(session, action);
                     } catch (SQLException e) {
-                        if (session.broken(e)) {
-                            throw e;
-                        }
-                        outcomes.add(new Plan.Outcome.Failed(action, SqlErrors.message(e),
+                        outcomes.add(new Plan.Outcome.Failed(action, session.refusal(e),
                                 SqlErrors.transientWorkerConnection(e)));
                         continue;
                     }

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.probe;
+package org.citusrailway.registrar.result;
 
 /** What an authenticated probe of a worker saw. */
 public sealed interface ProbeResult {

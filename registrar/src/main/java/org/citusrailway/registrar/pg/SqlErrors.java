@@ -1,7 +1,7 @@
-package org.citusrailway.registrar.coordinator;
+package org.citusrailway.registrar.pg;
 
 import java.sql.SQLException;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeFailure;
 import org.postgresql.util.PSQLException;
 
 /** Reads SQLSTATEs: which failures mean the connection is gone, and what a failed worker connection means. */

@@ -1,15 +1,14 @@
-package org.citusrailway.registrar.report;
+package org.citusrailway.registrar.view;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.backup.BackupScheduler;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
+import org.citusrailway.registrar.row.ArchiveRow;
 
 /** An immutable picture of the registrar after a pass, published for /status. */
 public record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
-        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive, BackupScheduler.View backups) {
+        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive, BackupView backups) {
 
     public static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null,
             List.of(), Dns.NONE, Archive.NONE);
@@ -19,10 +18,10 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
             long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
             List<String> pendingCandidates, Dns dns, Archive archive) {
         this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
-                candidates, nodes, rebalance, pendingCandidates, dns, archive, BackupScheduler.View.NONE);
+                candidates, nodes, rebalance, pendingCandidates, dns, archive, BackupView.NONE);
     }
 
-    public Status withBackups(BackupScheduler.View view) {
+    public Status withBackups(BackupView view) {
         return new Status(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes,
                 candidatesChecked, candidates, nodes, rebalance, pendingCandidates, dns, archive, view);
     }
@@ -136,7 +135,7 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
         json.object("backups").field("checkedAt", text(backups.checkedAt()))
                 .field("lastRestorePoint", backups.lastRestorePoint())
                 .field("lastRestorePointAt", text(backups.lastRestorePointAt()));
-        BackupScheduler.PendingPoint pending = backups.pendingPoint();
+        PendingPoint pending = backups.pendingPoint();
         if (pending == null) {
             json.nullField("pendingRestorePoint");
         } else {
@@ -146,7 +145,7 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
             json.endObject().endObject();
         }
         json.beginArray("nodes");
-        for (BackupScheduler.NodeBackups b : backups.nodes()) {
+        for (NodeBackups b : backups.nodes()) {
             json.beginObject().field("node", b.node().toString()).field("reachable", b.reachable())
                     .field("configured", b.configured()).field("running", b.running());
             if (b.newest() == null) {

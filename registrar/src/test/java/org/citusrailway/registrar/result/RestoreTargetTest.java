@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.reconcile;
+package org.citusrailway.registrar.result;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,7 +1,7 @@
-package org.citusrailway.registrar.coordinator;
+package org.citusrailway.registrar.row;
 
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.discovery.DnsName;
+import org.citusrailway.registrar.name.DnsName;
+import org.citusrailway.registrar.name.HostPort;
 
 /** One row of the coordinator's pg_dist_node, as far as the registrar cares. */
 public record NodeRow(int nodeId, int groupId, String name, int port, boolean active, String role, boolean metadataSynced,

@@ -1,7 +1,7 @@
-package org.citusrailway.registrar.coordinator;
+package org.citusrailway.registrar.row;
 
 import java.time.Instant;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 
 /**
  * One node's WAL archiving as pg_stat_archiver and its pg_wal directory show it.
@@ -17,7 +17,7 @@ public record ArchiveRow(HostPort node, boolean answered, String mode, long arch
         Instant lastFailedAt, String lastFailedWal, long readySegments, long walBytes, Long notArchivedBytes,
         Long notArchivedSeconds) {
 
-    static ArchiveRow unanswered(HostPort node) {
+    public static ArchiveRow unanswered(HostPort node) {
         return new ArchiveRow(node, false, null, 0, 0, null, null, null, 0, 0, null, null);
     }
 

@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.backup;
+package org.citusrailway.registrar;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,8 +10,8 @@ import java.time.Duration;
 import org.citusrailway.registrar.Clusters;
 import org.citusrailway.registrar.LogCapture;
 import org.citusrailway.registrar.RunningRegistrar;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.row.ArchiveRow;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.Test;

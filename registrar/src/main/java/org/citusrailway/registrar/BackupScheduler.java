@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.backup;
+package org.citusrailway.registrar;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,16 +18,24 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import org.citusrailway.registrar.backup.BackupPlan;
+import org.citusrailway.registrar.backup.NodeBackupCommand;
+import org.citusrailway.registrar.backup.PointArchive;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.row.StanzaBackup;
+import org.citusrailway.registrar.row.VolumeUsage;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
+import org.citusrailway.registrar.view.BackupView;
+import org.citusrailway.registrar.view.NodeBackups;
+import org.citusrailway.registrar.view.PendingPoint;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * Backups of every node that has a bucket, and cluster-wide restore points, on the schedule of {@link BackupSchedule}.
@@ -47,50 +55,6 @@ public final class BackupScheduler {
     private static final DateTimeFormatter POINT_NAME = DateTimeFormatter.ofPattern("'citus-'yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
-    /**
-     * One node's backups as last seen, for /status and /metrics.
-     *
-     * @param newestPoint    the newest restore point noted in the node's stanza: the newest it can be restored to
-     * @param bucketReadable its stanza was read this round; when not, what is shown of its backups is from before
-     */
-    public record NodeBackups(HostPort node, boolean reachable, boolean configured, String running,
-            NodeBackupCommand.Backup newest, Instant newestFullAt, int count, String newestPoint, String lastError,
-            Instant lastErrorAt, int failures, Instant retryAfter, NodeBackupCommand.Disk disk, boolean stanzaReady,
-            boolean bucketReadable) {
-
-        static NodeBackups unseen(HostPort node) {
-            return new NodeBackups(node, false, false, null, null, null, 0, null, null, null, 0, null, null, false,
-                    false);
-        }
-
-        NodeBackups running(String type) {
-            return new NodeBackups(node, reachable, configured, type, newest, newestFullAt, count, newestPoint,
-                    lastError, lastErrorAt, failures, retryAfter, disk, stanzaReady, bucketReadable);
-        }
-
-        /** What a look that failed leaves: the backups as last seen, with the error of this look. */
-        NodeBackups unread(boolean reachable, boolean configured, String error, NodeBackupCommand.Disk disk) {
-            return new NodeBackups(node, reachable, configured, null, newest, newestFullAt, count, newestPoint, error,
-                    Instant.now(), failures, retryAfter, disk, stanzaReady, false);
-        }
-    }
-
-    /**
-     * A restore point written on every node, not yet restorable.
-     *
-     * @param segments per node, the WAL segment holding the point (null until the node's segment is closed)
-     * @param waiting  per node still waiting, why
-     */
-    public record PendingPoint(String name, Instant at, Map<HostPort, String> segments, Map<HostPort, String> waiting,
-            boolean said) {
-    }
-
-    /** Everything /status shows of backups. pendingPoint is null when no point waits for its WAL. */
-    public record View(Instant checkedAt, String lastRestorePoint, Instant lastRestorePointAt, PendingPoint pendingPoint,
-            List<NodeBackups> nodes) {
-        public static final View NONE = new View(null, null, null, null, List.of());
-    }
-
     private final Config config;
     private final PgConnector connector;
     private final EventLog log;
@@ -102,7 +66,7 @@ public final class BackupScheduler {
     private String lastPoint;
     private Instant lastPointAt;
     private PendingPoint pending;
-    private volatile View view = View.NONE;
+    private volatile BackupView view = BackupView.NONE;
     private volatile boolean stopped;
     private volatile Thread thread;
     private volatile Connection current;
@@ -115,7 +79,7 @@ public final class BackupScheduler {
         this.status = status;
     }
 
-    public View view() {
+    public BackupView view() {
         return view;
     }
 
@@ -245,30 +209,31 @@ public final class BackupScheduler {
         try (Connection connection = open(node)) {
             NodeBackupCommand command = NodeBackupCommand.of(connection);
             if (command == null) {
-                return new Look(new NodeBackups(node, true, false, null, null, null, 0, null, null, null, 0, null, null,
-                        false, false), null, null);
+                return new Look(NodeBackups.reached(node, false, null), null, null);
             }
-            NodeBackupCommand.Disk disk = command.disk();
+            VolumeUsage disk = command.disk();
             NodeBackupCommand.Info info = command.info();
             if (info.error() != null) {
                 // The bucket could not be read: the node's backups are what they were, not none (a full backup
                 // started because a read failed would be a mistake, and /status would show backups gone).
-                return new Look(before.unread(true, true, info.error(), disk), null, null);
+                return new Look(before.unread(true, true, info.error(), Instant.now(), disk), null, null);
             }
             int failures = before.failures();
             if (info.stanzaMissing()) {
                 // The node creates it in the background after boot (or says backup-bucket-unreachable): not yet.
-                return new Look(new NodeBackups(node, true, true, null, null, null, 0, null, "stanza not created yet ("
-                        + info.stanzaMessage() + "); see the node's backup-bucket-unreachable line if it stays",
-                        Instant.now(), failures, before.retryAfter(), disk, false, true), null, null);
+                return new Look(NodeBackups.reached(node, true, disk).failures(failures, before.retryAfter())
+                        .error("stanza not created yet (" + info.stanzaMessage() + "); see the node's"
+                                + " backup-bucket-unreachable line if it stays", Instant.now())
+                        .stanzaMissing(), null, null);
             }
             // A failed backup's error stands until a backup succeeds.
             boolean keep = failures > 0;
-            return new Look(new NodeBackups(node, true, true, null, info.newest(), info.newestFullAt(), info.count(),
-                    info.newestPoint(), keep ? before.lastError() : null, keep ? before.lastErrorAt() : null,
-                    failures, before.retryAfter(), disk, true, true), info.newestPoint(), info.newestPointAt());
+            NodeBackups read = NodeBackups.reached(node, true, disk).failures(failures, before.retryAfter())
+                    .error(keep ? before.lastError() : null, keep ? before.lastErrorAt() : null)
+                    .stanza(info.newest(), info.newestFullAt(), info.count(), info.newestPoint());
+            return new Look(read, info.newestPoint(), info.newestPointAt());
         } catch (SQLException e) {
-            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), before.disk()), null, null);
+            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), Instant.now(), before.disk()), null, null);
         } finally {
             current = null;
         }
@@ -300,10 +265,9 @@ public final class BackupScheduler {
     private void settleBackup(HostPort node, String type, NodeBackups before, String error, long seconds) {
         if (error == null) {
             metrics.backupCompleted();
-            seen.put(node, new NodeBackups(node, true, true, null, before.newest(), before.newestFullAt(),
-                    before.count(), before.newestPoint(), null, null, 0, null, before.disk(), true, true));
+            seen.put(node, before.succeeded());
             observe(node);
-            NodeBackupCommand.Backup newest = seen.get(node).newest();
+            StanzaBackup newest = seen.get(node).newest();
             log.info(Event.BACKUP_COMPLETED, type + " backup of node " + node + " done in " + seconds + " s"
                     + (newest == null ? "" : " (" + newest.label() + ", " + newest.repositoryBytes() / (1024 * 1024)
                             + " MB in the bucket)"), "node", node, "type", type, "seconds", seconds,
@@ -313,9 +277,7 @@ public final class BackupScheduler {
         int failures = before.failures() + 1;
         Instant retryAfter = Instant.now().plus(RETRY.delay(failures));
         metrics.backupFailed();
-        seen.put(node, new NodeBackups(node, before.reachable(), true, null, before.newest(), before.newestFullAt(),
-                before.count(), before.newestPoint(), error, Instant.now(), failures, retryAfter, before.disk(),
-                before.stanzaReady(), before.bucketReadable()));
+        seen.put(node, before.failed(error, Instant.now(), failures, retryAfter));
         if (Throttle.onDoubling(failures)) {
             log.warn(Event.BACKUP_FAILED, type + " backup of node " + node + " failed (" + failures
                     + (failures == 1 ? " time" : " times in a row") + "): " + error + "; tried again after "
@@ -477,7 +439,7 @@ public final class BackupScheduler {
                 continue;
             }
             rows.add(n);
-            NodeBackupCommand.Disk disk = n.disk();
+            VolumeUsage disk = n.disk();
             if (disk == null || disk.volumeBytes() <= 0) {
                 continue;
             }
@@ -493,7 +455,7 @@ public final class BackupScheduler {
             }
         }
         volumeLow.retainAll(new HashSet<>(nodes));
-        View published = new View(checkedAt, lastPoint, lastPointAt, pending, List.copyOf(rows));
+        BackupView published = new BackupView(checkedAt, lastPoint, lastPointAt, pending, List.copyOf(rows));
         view = published;
         metrics.backups(published);
     }

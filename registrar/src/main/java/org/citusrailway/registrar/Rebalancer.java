@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.rebalance;
+package org.citusrailway.registrar;
 
 import java.sql.SQLException;
 import java.time.Instant;
@@ -6,18 +6,19 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.ShardTransferMode;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
-import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Effect;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Memory;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Observation;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.StartResult;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Step;
+import org.citusrailway.registrar.rebalance.RebalancePlanner;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.row.RebalanceJob;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * The second half of scaling out: Citus puts no existing data on a new worker until shards move. After a worker joins
@@ -76,10 +77,7 @@ public final class Rebalancer {
                 apply(planner.started(memory, step.startFor(), start(session), now));
             }
         } catch (SQLException e) {
-            if (session.broken(e)) {
-                throw e;
-            }
-            apply(planner.checkFailed(memory, SqlErrors.message(e), now));
+            apply(planner.checkFailed(memory, session.refusal(e), now));
         }
         return view();
     }
@@ -89,10 +87,7 @@ public final class Rebalancer {
         try {
             id = session.startRebalance(planner.mode());
         } catch (SQLException e) {
-            if (session.broken(e)) {
-                throw e;
-            }
-            String message = SqlErrors.message(e);
+            String message = session.refusal(e);
             if (ALREADY_RUNNING.matcher(message).find()) {
                 return new StartResult.AlreadyRunning();
             }

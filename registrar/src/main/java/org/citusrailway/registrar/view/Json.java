@@ -1,96 +1,96 @@
-package org.citusrailway.registrar.report;
+package org.citusrailway.registrar.view;
 
 import java.util.List;
 
 /** A minimal JSON writer for /status: objects, arrays, strings, numbers, booleans, null. Commas are automatic. */
-final class Json {
+public final class Json {
     private final StringBuilder out = new StringBuilder(1024);
     private boolean needComma;
 
-    Json beginObject() {
+    public Json beginObject() {
         separate();
         out.append('{');
         needComma = false;
         return this;
     }
 
-    Json endObject() {
+    public Json endObject() {
         out.append('}');
         needComma = true;
         return this;
     }
 
-    Json beginArray(String name) {
+    public Json beginArray(String name) {
         name(name);
         out.append('[');
         needComma = false;
         return this;
     }
 
-    Json endArray() {
+    public Json endArray() {
         out.append(']');
         needComma = true;
         return this;
     }
 
     /** An object as a named field. */
-    Json object(String name) {
+    public Json object(String name) {
         name(name);
         out.append('{');
         needComma = false;
         return this;
     }
 
-    Json field(String name, String value) {
+    public Json field(String name, String value) {
         name(name);
         string(value);
         needComma = true;
         return this;
     }
 
-    Json field(String name, long value) {
+    public Json field(String name, long value) {
         name(name);
         out.append(value);
         needComma = true;
         return this;
     }
 
-    Json field(String name, double value) {
+    public Json field(String name, double value) {
         name(name);
         out.append(Double.isFinite(value) ? Double.toString(value) : "null");
         needComma = true;
         return this;
     }
 
-    Json field(String name, Long value) {
+    public Json field(String name, Long value) {
         name(name);
         out.append(value == null ? "null" : value.toString());
         needComma = true;
         return this;
     }
 
-    Json nullField(String name) {
+    public Json nullField(String name) {
         name(name);
         out.append("null");
         needComma = true;
         return this;
     }
 
-    Json field(String name, boolean value) {
+    public Json field(String name, boolean value) {
         name(name);
         out.append(value);
         needComma = true;
         return this;
     }
 
-    Json field(String name, Boolean value) {
+    public Json field(String name, Boolean value) {
         name(name);
         out.append(value == null ? "null" : value.toString());
         needComma = true;
         return this;
     }
 
-    Json strings(String name, List<String> values) {
+    public Json strings(String name, List<String> values) {
         beginArray(name);
         for (String value : values) {
             separate();

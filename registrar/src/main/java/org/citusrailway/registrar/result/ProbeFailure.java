@@ -1,4 +1,4 @@
-package org.citusrailway.registrar.probe;
+package org.citusrailway.registrar.result;
 
 /** Why a worker is not registered (or re-activated) yet; the id is what /status, /metrics and the log show. */
 public enum ProbeFailure {
