@@ -165,6 +165,9 @@ public final class Pass {
     private static List<Plan.Outcome> apply(CoordinatorSession session, Plan plan) throws SQLException {
         List<Plan.Outcome> outcomes = new ArrayList<>();
         for (Action action : plan.actions()) {
+            if (Plan.skipped(action, outcomes)) {
+                continue;
+            }
             switch (action) {
                 case Action.RememberWorker remember -> session.rememberWorker(remember.worker(), remember.serverId());
                 case Action.ForgetWorker forget -> session.forgetWorker(forget.worker());
@@ -177,9 +180,6 @@ public final class Pass {
                         outcomes.add(new Plan.Outcome.Failed(action, session.refusal(e),
                                 SqlErrors.transientWorkerConnection(e)));
                         continue;
-                    }
-                    if (action instanceof Action.AddNode add && plan.serverIds().containsKey(add.worker())) {
-                        session.rememberWorker(add.worker(), plan.serverIds().get(add.worker()));
                     }
                 }
             }

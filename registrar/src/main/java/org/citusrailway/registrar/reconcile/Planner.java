@@ -191,17 +191,17 @@ public final class Planner {
         }
         decision.retired().forEach(worker -> d.put(d.worker(worker).retired(out)));
 
-        Map<HostPort, String> serverIds = new HashMap<>();
+        List<Action> actions = new ArrayList<>(bookkeeping);
         for (Action action : decision.actions()) {
+            actions.add(action);
+            // The server_id the probe saw is recorded right after the add (skipped when the add fails).
             if (action instanceof Action.AddNode add && s.probes().get(add.worker()) instanceof ProbeResult.Reached
                     reached && reached.serverId() != null) {
-                serverIds.put(add.worker(), reached.serverId());
+                actions.add(new Action.RememberWorker(add.worker(), reached.serverId()));
             }
         }
-        List<Action> actions = new ArrayList<>(bookkeeping);
-        actions.addAll(decision.actions());
-        return new Plan(List.copyOf(actions), Map.copyOf(serverIds), Set.copyOf(retired), d.memory(memory.watch()),
-                List.copyOf(out), reread);
+        return new Plan(List.copyOf(actions), Set.copyOf(retired), d.memory(memory.watch()), List.copyOf(out),
+                reread);
     }
 
     /**
@@ -264,13 +264,7 @@ public final class Planner {
                         + " (citus_set_coordinator_host)", "coordinator", set.coordinator()));
                 return false;
             }
-            case Action.AddNode add -> {
-                d.put(d.worker(add.worker()).added(out));
-                String serverId = plan.serverIds().get(add.worker());
-                if (serverId != null) {
-                    d.known = d.known.remembered(add.worker(), serverId, s.coordinatorRestoredTo());
-                }
-            }
+            case Action.AddNode add -> d.put(d.worker(add.worker()).added(out));
             case Action.ActivateNode activate -> d.put(d.worker(activate.worker()).activated(out));
             case Action.DisableNode disable -> {
                 d.disableRefused.remove(disable.worker());
@@ -281,7 +275,10 @@ public final class Planner {
                         + " point, then it is activated again", "worker", disable.worker(), "coordinatorRestoredTo",
                         s.coordinatorRestoredTo()));
             }
-            case Action.RememberWorker ignored -> {
+            case Action.RememberWorker remember -> {
+                if (!d.known.knows(remember.worker())) { // one just added; a known one was taken in when planned
+                    d.known = d.known.remembered(remember.worker(), remember.serverId(), s.coordinatorRestoredTo());
+                }
                 return false;
             }
             case Action.ForgetWorker ignored -> {

@@ -1,6 +1,7 @@
 package org.citusrailway.registrar.reconcile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -164,6 +165,9 @@ class PlannerTest {
         Plan plan = PLANNER.plan(s, memory);
         List<Plan.Outcome> outcomes = new ArrayList<>();
         for (Action action : plan.actions()) {
+            if (Plan.skipped(action, outcomes)) {
+                continue;
+            }
             String error = world.failures.get(action.getClass());
             outcomes.add(error == null ? new Plan.Outcome.Applied(action)
                     : new Plan.Outcome.Failed(action, error, world.transientFailure));
@@ -201,10 +205,10 @@ class PlannerTest {
                         r -> assertEquals(List.of(W1), r.identityChecks())),
                 // what is written
                 row("a ready candidate is added and its server_id recorded once it is",
-                        w -> w.ready(W1, "id-1"), List.of(new Action.AddNode(W1)), List.of(Event.WORKER_FOUND,
-                                Event.WORKER_ADDED),
+                        w -> w.ready(W1, "id-1"),
+                        List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
+                        List.of(Event.WORKER_FOUND, Event.WORKER_ADDED),
                         r -> {
-                            assertEquals(Map.of(W1, "id-1"), r.plan().serverIds());
                             assertEquals("id-1", r.settled().memory().known().recordedId(W1));
                             assertTrue(r.settled().nudgeRebalance() && r.counted(Effect.Added.class));
                         }),
@@ -212,7 +216,8 @@ class PlannerTest {
                         w -> {
                             w.nodes.clear();
                             w.ready(W1, "id-1");
-                        }, List.of(new Action.SetCoordinatorHost(COORDINATOR), new Action.AddNode(W1)),
+                        }, List.of(new Action.SetCoordinatorHost(COORDINATOR), new Action.AddNode(W1),
+                                new Action.RememberWorker(W1, "id-1")),
                         List.of(Event.WORKER_FOUND, Event.COORDINATOR_HOST_SET, Event.WORKER_ADDED), r -> { }),
                 row("a known worker removed by hand while it resolves is retired, not re-added",
                         w -> w.known(W2, "id-2").ready(W2, "id-2"), List.of(new Action.RetireRemovedWorker(W2)),
@@ -269,11 +274,16 @@ class PlannerTest {
                 // what follows from how the writes went
                 row("a transient add failure is retried at the next pass and watched by TCP meanwhile",
                         w -> w.ready(W1, "id-1").failing(Action.AddNode.class, "terminating", true),
-                        List.of(new Action.AddNode(W1)), List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
-                        r -> assertEquals(List.of(ReadinessWatch.Mode.TCP), r.watchModes())),
+                        List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
+                        List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
+                        r -> {
+                            assertEquals(List.of(ReadinessWatch.Mode.TCP), r.watchModes());
+                            assertNull(r.settled().memory().known().recordedId(W1), "not added, so not recorded");
+                        }),
                 row("a costly add failure backs off and is not watched",
                         w -> w.ready(W1, "id-1").failing(Action.AddNode.class, "permission denied", false),
-                        List.of(new Action.AddNode(W1)), List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
+                        List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
+                        List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
                         r -> assertEquals(List.of(), r.watchModes())),
                 row("a server that is starting up is watched by probing",
                         w -> w.probed(W1, new ProbeResult.Failed(ProbeFailure.STARTING_UP, null)), List.of(),
