@@ -37,7 +37,7 @@ public final class ArchiveWatch {
         this.metrics = metrics;
     }
 
-    public Status.Archive pass(CoordinatorSession session, long now) {
+    public Status.Archive pass(CoordinatorSession session, long now, Instant at) {
         if (nextCheck != Long.MIN_VALUE && now - nextCheck < 0) {
             return last;
         }
@@ -46,7 +46,7 @@ public final class ArchiveWatch {
         try {
             rows = session.archiveStatus();
         } catch (SQLException e) {
-            last = new Status.Archive(Instant.now(), last.nodes(), SqlErrors.message(e));
+            last = new Status.Archive(at, last.nodes(), SqlErrors.message(e));
             return last;
         }
         for (ArchiveRow row : rows) {
@@ -68,7 +68,7 @@ public final class ArchiveWatch {
             nextCheck = now + TimeUnit.SECONDS.toNanos(FAILING_INTERVAL_SECONDS);
         }
         metrics.archive(rows);
-        last = new Status.Archive(Instant.now(), rows, null);
+        last = new Status.Archive(at, rows, null);
         return last;
     }
 }

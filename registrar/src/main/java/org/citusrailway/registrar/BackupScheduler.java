@@ -35,7 +35,6 @@ import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.view.BackupView;
 import org.citusrailway.registrar.view.NodeBackups;
 import org.citusrailway.registrar.view.PendingPoint;
-import org.citusrailway.registrar.view.Status;
 
 /**
  * Backups of every node that has a bucket, and cluster-wide restore points, on the schedule of {@link BackupSchedule}.
@@ -59,7 +58,8 @@ public final class BackupScheduler {
     private final PgConnector connector;
     private final EventLog log;
     private final Metrics metrics;
-    private final Supplier<Status> status;
+    /** The nodes to back up, from the loop's last leader pass; empty while this registrar does not lead. */
+    private final Supplier<List<HostPort>> leaderNodes;
     private final Map<HostPort, NodeBackups> seen = new LinkedHashMap<>(); // in the order of the nodes
     private final Set<HostPort> volumeLow = new HashSet<>();
     private Set<HostPort> withoutBucket = Set.of();
@@ -71,12 +71,13 @@ public final class BackupScheduler {
     private volatile Thread thread;
     private volatile Connection current;
 
-    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics, Supplier<Status> status) {
+    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics,
+            Supplier<List<HostPort>> leaderNodes) {
         this.config = config;
         this.connector = connector;
         this.log = log;
         this.metrics = metrics;
-        this.status = status;
+        this.leaderNodes = leaderNodes;
     }
 
     public BackupView view() {
@@ -107,11 +108,10 @@ public final class BackupScheduler {
     private void loop() {
         long next = System.nanoTime();
         while (!stopped) {
-            Status now = status.get();
-            boolean leading = "leader".equals(now.role()) && now.coordinatorReachable() && now.lastPassAt() != null;
-            if (leading && System.nanoTime() - next >= 0) {
+            List<HostPort> nodes = leaderNodes.get();
+            if (!nodes.isEmpty() && System.nanoTime() - next >= 0) {
                 try {
-                    round(now);
+                    round(nodes);
                 } catch (RuntimeException e) {
                     log.warn(Event.BACKUP_FAILED, "backup round failed: " + e, "error", String.valueOf(e));
                 }
@@ -122,9 +122,8 @@ public final class BackupScheduler {
     }
 
     /** One round; runs only on the scheduler's thread. */
-    void round(Status pass) {
+    void round(List<HostPort> nodes) {
         Instant now = Instant.now();
-        List<HostPort> nodes = activeNodes(pass);
         observeAll(nodes);
         seen.keySet().retainAll(new HashSet<>(nodes));
         noticeNodesWithoutBucket(nodes);
@@ -152,18 +151,6 @@ public final class BackupScheduler {
             createRestorePoint(nodes);
         }
         publish(nodes, now);
-    }
-
-    /** The coordinator and the active primary workers of the last pass. */
-    private List<HostPort> activeNodes(Status pass) {
-        Set<HostPort> nodes = new LinkedHashSet<>();
-        nodes.add(config.coordinator());
-        for (Status.Node node : pass.nodes()) {
-            if (node.isActive() && "primary".equals(node.role()) && node.groupId() != 0) {
-                nodes.add(new HostPort(node.name(), node.port()));
-            }
-        }
-        return List.copyOf(nodes);
     }
 
     /** What one look at a node found, and the newest restore point noted in its stanza. */

@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,7 +85,17 @@ public final class Pass {
         return memory.watch();
     }
 
-    public Status run(CoordinatorSession session, long startedNanos, Instant startedAt)
+    /**
+     * What a pass did.
+     *
+     * @param status      what /status shows
+     * @param backupNodes the coordinator and the active primary workers: the nodes whose backups the leader keeps
+     * @param decided     one line saying what the pass decided and how its writes went
+     */
+    public record Result(Status status, List<HostPort> backupNodes, String decided) {
+    }
+
+    public Result run(CoordinatorSession session, long startedNanos, Instant startedAt)
             throws SQLException, InterruptedException {
         Snapshot snapshot = observe(session);
         Plan plan = planner.plan(snapshot, memory);
@@ -105,11 +116,58 @@ public final class Pass {
         }
         metrics.nodes(settled.active(), settled.inactive(), settled.lost());
         metrics.workersReinitialised(memory.known().reinitialised().size());
-        Status.Rebalance rebalance = rebalancer.pass(session, plan.retired(), settled.unreachable(), System.nanoTime());
-        Status.Archive archive = archiveWatch.pass(session, System.nanoTime());
+        long now = System.nanoTime();
+        Instant at = Instant.now();
+        Status.Rebalance rebalance = rebalancer.pass(session, plan.retired(), settled.unreachable(), now, at);
+        Status.Archive archive = archiveWatch.pass(session, now, at);
         long elapsed = System.nanoTime() - startedNanos;
         metrics.passCompleted(elapsed);
-        return status(snapshot, nodes, plan.retired(), rebalance, archive, startedAt, elapsed);
+        return new Result(status(snapshot, nodes, plan.retired(), rebalance, archive, startedAt, elapsed),
+                backupNodes(nodes), decided(outcomes, settled));
+    }
+
+    private List<HostPort> backupNodes(List<NodeRow> nodes) {
+        Set<HostPort> backupNodes = new LinkedHashSet<>();
+        backupNodes.add(config.coordinator());
+        for (NodeRow row : nodes) {
+            if (row.active() && row.isPrimary() && !row.isCoordinator()) {
+                backupNodes.add(new HostPort(row.name(), row.port()));
+            }
+        }
+        return List.copyOf(backupNodes);
+    }
+
+    /** E.g. "2 active, 0 inactive, 0 lost; add worker1:5432, remember worker1:5432, activate worker2:5432 refused". */
+    private static String decided(List<Plan.Outcome> outcomes, Plan.Settled settled) {
+        StringBuilder line = new StringBuilder().append(settled.active()).append(" active, ").append(settled.inactive())
+                .append(" inactive, ").append(settled.lost()).append(" lost; ");
+        if (outcomes.isEmpty()) {
+            return line.append("no writes").toString();
+        }
+        for (int i = 0; i < outcomes.size(); i++) {
+            Plan.Outcome outcome = outcomes.get(i);
+            Action action = switch (outcome) {
+                case Plan.Outcome.Applied applied -> applied.action();
+                case Plan.Outcome.Failed failed -> failed.action();
+            };
+            line.append(i == 0 ? "" : ", ").append(describe(action));
+            if (outcome instanceof Plan.Outcome.Failed) {
+                line.append(" refused");
+            }
+        }
+        return line.toString();
+    }
+
+    private static String describe(Action action) {
+        return switch (action) {
+            case Action.SetCoordinatorHost set -> "set coordinator " + set.coordinator();
+            case Action.AddNode add -> "add " + add.worker();
+            case Action.ActivateNode activate -> "activate " + activate.worker();
+            case Action.DisableNode disable -> "disable " + disable.worker();
+            case Action.RememberWorker remember -> "remember " + remember.worker();
+            case Action.ForgetWorker forget -> "forget " + forget.worker();
+            case Action.RetireRemovedWorker retire -> "retire " + retire.worker();
+        };
     }
 
     /** Reads the catalog, resolves every name, then probes what the planner picks, all probes in parallel. */

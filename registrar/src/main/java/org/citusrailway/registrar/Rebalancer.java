@@ -55,8 +55,8 @@ public final class Rebalancer {
      * @param retired     names in retired_workers: never a reason to rebalance
      * @param unreachable registered active workers that failed this pass's check: a rebalance now would fail
      */
-    public Status.Rebalance pass(CoordinatorSession session, Set<String> retired, List<HostPort> unreachable, long now)
-            throws SQLException {
+    public Status.Rebalance pass(CoordinatorSession session, Set<String> retired, List<HostPort> unreachable, long now,
+            Instant at) throws SQLException {
         if (!memory.wantsLook(now)) {
             return view();
         }
@@ -71,7 +71,7 @@ public final class Rebalancer {
                 }
             }
             Step step = planner.plan(memory, new Observation(latest, withoutShards, tables, retired, unreachable,
-                    Instant.now()), now);
+                    at), now);
             apply(step);
             if (step.startFor() != null) {
                 apply(planner.started(memory, step.startFor(), start(session), now));

@@ -47,6 +47,9 @@ public final class Registrar {
     private volatile CoordinatorSession session;
     private volatile CoordinatorHeadStart headStart;
     private volatile Status status = Status.STARTING;
+    /** The nodes whose backups the leader keeps, from its last pass; empty unless this registrar leads. */
+    private volatile List<HostPort> backupNodes = List.of();
+    private volatile String lastDecision;
     private int failures;
     private String lastProblem;
 
@@ -66,7 +69,7 @@ public final class Registrar {
         WorkerProbe probe = new WorkerProbe(connector);
         this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
-        this.backups = new BackupScheduler(config, connector, log, metrics, () -> status);
+        this.backups = new BackupScheduler(config, connector, log, metrics, () -> backupNodes);
     }
 
     /** A registrar whose first coordinator session is already being opened; {@link #run()} uses it. */
@@ -213,7 +216,10 @@ public final class Registrar {
             return List.of();
         }
         lastProblem = null;
-        status = pass.run(current, started, startedAt);
+        Pass.Result result = pass.run(current, started, startedAt);
+        status = result.status();
+        backupNodes = result.backupNodes();
+        lastDecision = result.decided();
         return pass.pending();
     }
 
@@ -255,7 +261,15 @@ public final class Registrar {
         lastProblem = message;
     }
 
+    /** What the last leader pass decided, in one line (null before the first). */
+    String lastDecision() {
+        return lastDecision;
+    }
+
     private void publishRole(String newRole, String error) {
+        if (!"leader".equals(newRole)) {
+            backupNodes = List.of();
+        }
         metrics.leader("leader".equals(newRole));
         status = status.withRole(newRole, session != null, error);
     }
@@ -263,6 +277,7 @@ public final class Registrar {
     private void dropSession() {
         CoordinatorSession current = session;
         session = null;
+        backupNodes = List.of();
         metrics.coordinatorUp(false);
         metrics.leader(false);
         if (current != null) {

@@ -194,6 +194,7 @@ abstract class CitusScenarios {
         assertEquals(before, nodes());
         assertEquals(changes, logs.count(Event.WORKER_ADDED) + logs.count(Event.WORKER_ACTIVATED)
                 + logs.count(Event.COORDINATOR_HOST_SET));
+        assertEquals("2 active, 0 inactive, 0 lost; no writes", registrar.registrar.lastDecision());
     }
 
     @Test
