@@ -139,7 +139,7 @@ public final class BackupScheduler {
                     n.retryAfter()));
             unreadable |= n.reachable() && n.configured() && !n.bucketReadable();
         }
-        BackupPlan.Plan plan = BackupPlan.plan(input, lastPointAt, pending != null || unreadable, now,
+        BackupPlan.Round plan = BackupPlan.plan(input, lastPointAt, pending != null || unreadable, now,
                 config.backupSchedule());
         for (Map.Entry<HostPort, String> backup : plan.backups().entrySet()) {
             if (stopped) {
@@ -243,13 +243,13 @@ public final class BackupScheduler {
         }
         long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
         try {
-            settleBackup(node, type, before, error, seconds);
+            recordBackup(node, type, before, error, seconds);
         } finally {
             publish(List.copyOf(seen.keySet()), Instant.now());
         }
     }
 
-    private void settleBackup(HostPort node, String type, NodeBackups before, String error, long seconds) {
+    private void recordBackup(HostPort node, String type, NodeBackups before, String error, long seconds) {
         if (error == null) {
             metrics.backupCompleted();
             seen.put(node, before.succeeded());

@@ -24,9 +24,9 @@ import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.probe.TcpCheck;
 import org.citusrailway.registrar.probe.WorkerProbe;
 import org.citusrailway.registrar.reconcile.Action;
-import org.citusrailway.registrar.reconcile.Effect;
+import org.citusrailway.registrar.reconcile.PassEffect;
 import org.citusrailway.registrar.reconcile.KnownWorkers;
-import org.citusrailway.registrar.reconcile.Memory;
+import org.citusrailway.registrar.reconcile.LeaderState;
 import org.citusrailway.registrar.reconcile.Plan;
 import org.citusrailway.registrar.reconcile.Planner;
 import org.citusrailway.registrar.reconcile.Snapshot;
@@ -53,7 +53,7 @@ public final class Pass {
     private final Rebalancer rebalancer;
     private final ArchiveWatch archiveWatch;
     private final DnsHealth dnsHealth;
-    private Memory memory = Memory.initial();
+    private LeaderState memory = LeaderState.initial();
     private HostPort triggeredBy;
 
     public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log) {
@@ -103,27 +103,27 @@ public final class Pass {
         boolean changed = outcomes.stream().anyMatch(o -> o instanceof Plan.Outcome.Applied applied
                 && isMetadataChange(applied.action()));
         List<NodeRow> nodes = changed ? session.nodes() : snapshot.nodes();
-        Plan.Settled settled = planner.settle(snapshot, plan, outcomes, nodes, System.nanoTime(), Instant.now());
-        memory = settled.memory();
+        Plan.AfterWrites afterWrites = planner.afterWrites(snapshot, plan, outcomes, nodes, System.nanoTime(), Instant.now());
+        memory = afterWrites.memory();
         triggeredBy = null;
         publish(plan.effects());
-        publish(settled.effects());
+        publish(afterWrites.effects());
         if (plan.rereadCoordinator()) {
             session.forgetIdentity();
         }
-        if (settled.nudgeRebalance()) {
+        if (afterWrites.nudgeRebalance()) {
             rebalancer.nudge(); // a worker joined (or came back): it may be owed shards
         }
-        metrics.nodes(settled.active(), settled.inactive(), settled.lost());
+        metrics.nodes(afterWrites.active(), afterWrites.inactive(), afterWrites.lost());
         metrics.workersReinitialised(memory.known().reinitialised().size());
         long now = System.nanoTime();
         Instant at = Instant.now();
-        Status.Rebalance rebalance = rebalancer.pass(session, plan.retired(), settled.unreachable(), now, at);
+        Status.Rebalance rebalance = rebalancer.pass(session, plan.retired(), afterWrites.unreachable(), now, at);
         Status.Archive archive = archiveWatch.pass(session, now, at);
         long elapsed = System.nanoTime() - startedNanos;
         metrics.passCompleted(elapsed);
         return new Result(status(snapshot, nodes, plan.retired(), rebalance, archive, startedAt, elapsed),
-                backupNodes(nodes), decided(outcomes, settled));
+                backupNodes(nodes), decided(outcomes, afterWrites));
     }
 
     private List<HostPort> backupNodes(List<NodeRow> nodes) {
@@ -138,9 +138,9 @@ public final class Pass {
     }
 
     /** E.g. "2 active, 0 inactive, 0 lost; add worker1:5432, remember worker1:5432, activate worker2:5432 refused". */
-    private static String decided(List<Plan.Outcome> outcomes, Plan.Settled settled) {
-        StringBuilder line = new StringBuilder().append(settled.active()).append(" active, ").append(settled.inactive())
-                .append(" inactive, ").append(settled.lost()).append(" lost; ");
+    private static String decided(List<Plan.Outcome> outcomes, Plan.AfterWrites afterWrites) {
+        StringBuilder line = new StringBuilder().append(afterWrites.active()).append(" active, ").append(afterWrites.inactive())
+                .append(" inactive, ").append(afterWrites.lost()).append(" lost; ");
         if (outcomes.isEmpty()) {
             return line.append("no writes").toString();
         }
@@ -261,14 +261,14 @@ public final class Pass {
                 || action instanceof Action.ActivateNode || action instanceof Action.DisableNode;
     }
 
-    private void publish(List<Effect> effects) {
-        for (Effect effect : effects) {
+    private void publish(List<PassEffect> effects) {
+        for (PassEffect effect : effects) {
             switch (effect) {
-                case Effect.Log line -> log.line(line.warn(), line.event(), line.message(), line.fields());
-                case Effect.ProbeFailed failed -> metrics.probeFailed(failed.reason());
-                case Effect.Added ignored -> metrics.registered();
-                case Effect.Activated ignored -> metrics.activated();
-                case Effect.RemovedByUser ignored -> metrics.workerRemovedByUser();
+                case PassEffect.Log line -> log.line(line.warn(), line.event(), line.message(), line.fields());
+                case PassEffect.ProbeFailed failed -> metrics.probeFailed(failed.reason());
+                case PassEffect.Added ignored -> metrics.registered();
+                case PassEffect.Activated ignored -> metrics.activated();
+                case PassEffect.RemovedByUser ignored -> metrics.workerRemovedByUser();
             }
         }
     }

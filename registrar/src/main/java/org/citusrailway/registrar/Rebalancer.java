@@ -9,9 +9,9 @@ import java.util.regex.Pattern;
 import org.citusrailway.registrar.config.ShardTransferMode;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
 import org.citusrailway.registrar.name.HostPort;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Effect;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Memory;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Observation;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceEffect;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceState;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceFacts;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.StartResult;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Step;
 import org.citusrailway.registrar.rebalance.RebalancePlanner;
@@ -36,7 +36,7 @@ public final class Rebalancer {
     private final RebalancePlanner planner;
     private final EventLog log;
     private final Metrics metrics;
-    private Memory memory = Memory.initial();
+    private RebalanceState memory = RebalanceState.initial();
 
     public Rebalancer(boolean onJoin, ShardTransferMode mode, EventLog log, Metrics metrics) {
         this.planner = new RebalancePlanner(onJoin, mode);
@@ -70,7 +70,7 @@ public final class Rebalancer {
                     tables = session.tablesBlockingOnlineMoves();
                 }
             }
-            Step step = planner.plan(memory, new Observation(latest, withoutShards, tables, retired, unreachable,
+            Step step = planner.plan(memory, new RebalanceFacts(latest, withoutShards, tables, retired, unreachable,
                     at), now);
             apply(step);
             if (step.startFor() != null) {
@@ -103,11 +103,11 @@ public final class Rebalancer {
     /** Keeps the step's memory and publishes its log lines and counters. */
     private void apply(Step step) {
         memory = step.memory();
-        for (Effect effect : step.effects()) {
+        for (RebalanceEffect effect : step.effects()) {
             switch (effect) {
-                case Effect.Log line -> log.line(line.warn(), line.event(), line.message(), line.fields());
-                case Effect.Started ignored -> metrics.rebalanceStarted();
-                case Effect.Failed ignored -> metrics.rebalanceFailed();
+                case RebalanceEffect.Log line -> log.line(line.warn(), line.event(), line.message(), line.fields());
+                case RebalanceEffect.Started ignored -> metrics.rebalanceStarted();
+                case RebalanceEffect.Failed ignored -> metrics.rebalanceFailed();
             }
         }
     }

@@ -13,7 +13,7 @@ import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.pg.PgConnector;
 import org.citusrailway.registrar.pg.SqlErrors;
-import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.reconcile.ReconcileInput;
 import org.citusrailway.registrar.reconcile.Reconciler;
 import org.citusrailway.registrar.report.HttpEndpoints;
 import org.citusrailway.registrar.result.ProbeResult;
@@ -70,7 +70,7 @@ public final class Training {
         List<NodeRow> rows = List.of(new NodeRow(1, 0, "coordinator.railway.internal", 5432, true, "primary", true, false),
                 new NodeRow(2, 1, "worker1.railway.internal", 5432, false, "primary", false, true));
         HostPort worker = new HostPort("worker2.railway.internal", 5432);
-        Reconciler.decide(new Observation(config.coordinator(), rows, List.of(worker),
+        Reconciler.decide(new ReconcileInput(config.coordinator(), rows, List.of(worker),
                 Map.of(worker, new ProbeResult.Reached("13.2-1", "a", null)), java.util.Set.of(), "13.2-1", "b", Map.of(),
                 java.util.Set.of(), null, java.util.Set.of()));
         new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(5)).delay(3);

@@ -23,7 +23,7 @@ import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.pg.PgConnector;
 import org.citusrailway.registrar.probe.WorkerProbe;
 import org.citusrailway.registrar.reconcile.Decision;
-import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.reconcile.ReconcileInput;
 import org.citusrailway.registrar.reconcile.Reconciler;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.HttpEndpoints;
@@ -86,7 +86,7 @@ class PostgresIntegrationTest {
         HostPort target = new HostPort(COORDINATOR, coordinator.port());
         ProbeResult result = probe().probe(target);
         assertEquals(new ProbeResult.Reached(null, null), result);
-        Decision decision = Reconciler.decide(new Observation(new HostPort("c", 1), List.of(), List.of(target),
+        Decision decision = Reconciler.decide(new ReconcileInput(new HostPort("c", 1), List.of(), List.of(target),
                 Map.of(target, result), java.util.Set.of(), "13.2-1", "id", Map.of(), java.util.Set.of(), null,
                 java.util.Set.of()));
         assertEquals(Map.of(target, ProbeFailure.CITUS_MISSING), decision.rejected());

@@ -30,15 +30,15 @@ public final class BackupPlan {
     }
 
     /** Backups to take, one node after the other in this order ("full" or "diff"), then a restore point or not. */
-    public record Plan(Map<HostPort, String> backups, boolean restorePoint) {
-        static final Plan NOTHING = new Plan(Map.of(), false);
+    public record Round(Map<HostPort, String> backups, boolean restorePoint) {
+        static final Round NOTHING = new Round(Map.of(), false);
     }
 
     /**
      * @param pointBlocked no new point now: the last one is not restorable yet, or a node's bucket could not be read
      *                     (a point made then could not be noted there)
      */
-    public static Plan plan(List<NodeSeen> nodes, Instant newestPointAt, boolean pointBlocked, Instant now,
+    public static Round plan(List<NodeSeen> nodes, Instant newestPointAt, boolean pointBlocked, Instant now,
             BackupSchedule schedule) {
         Map<HostPort, String> backups = new LinkedHashMap<>();
         boolean anyBackup = false;
@@ -58,7 +58,7 @@ public final class BackupPlan {
         }
         boolean point = !pointBlocked && (!backups.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
                 && olderThan(newestPointAt, schedule.restorePointEvery(), now));
-        return backups.isEmpty() && !point ? Plan.NOTHING : new Plan(Collections.unmodifiableMap(backups), point);
+        return backups.isEmpty() && !point ? Round.NOTHING : new Round(Collections.unmodifiableMap(backups), point);
     }
 
     /** Never happened, or at least {@code every} ago. */

@@ -16,8 +16,8 @@ import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.view.Status;
 
 /**
- * The rebalancer's decisions as pure functions: what it remembers ({@link Memory}, immutable) and what one pass read
- * ({@link Observation}) in, the next memory, the log lines and counters to publish, and whether to start a rebalance
+ * The rebalancer's decisions as pure functions: what it remembers ({@link RebalanceState}, immutable) and what one pass read
+ * ({@link RebalanceFacts}) in, the next memory, the log lines and counters to publish, and whether to start a rebalance
  * out ({@link Step}). No I/O here: {@code Rebalancer} reads, starts and publishes.
  */
 public final class RebalancePlanner {
@@ -132,12 +132,12 @@ public final class RebalancePlanner {
      * @param settledFor     the workers the last started (or found needless) rebalance was for: no second start
      * @param neededReported the workers last reported as owed a rebalance (REBALANCE_ON_JOIN=false): said once
      */
-    public record Memory(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
+    public record RebalanceState(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
             RebalanceJob job, List<HostPort> settledFor, List<HostPort> withoutShards, List<HostPort> neededReported,
             int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
 
-        public static Memory initial() {
-            return new Memory(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
+        public static RebalanceState initial() {
+            return new RebalanceState(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
                     new Phase.Idle("not checked yet"), null);
         }
 
@@ -156,7 +156,7 @@ public final class RebalancePlanner {
         }
 
         /** Check what is owed on the next pass (after an add or activation, and when leadership starts). */
-        public Memory nudged() {
+        public RebalanceState nudged() {
             Draft d = new Draft(this);
             d.checkNow = true;
             return d.memory();
@@ -172,23 +172,23 @@ public final class RebalancePlanner {
      * @param retired                names in retired_workers: never a reason to rebalance
      * @param unreachable            registered active workers that failed this pass's check: a rebalance would fail
      */
-    public record Observation(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
+    public record RebalanceFacts(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
             Set<String> retired, List<HostPort> unreachable, Instant at) {
     }
 
-    public sealed interface Effect {
-        record Log(boolean warn, Event event, String message, List<Object> fields) implements Effect {
+    public sealed interface RebalanceEffect {
+        record Log(boolean warn, Event event, String message, List<Object> fields) implements RebalanceEffect {
         }
 
-        record Started() implements Effect {
+        record Started() implements RebalanceEffect {
         }
 
-        record Failed() implements Effect {
+        record Failed() implements RebalanceEffect {
         }
     }
 
     /** @param startFor the workers to start a rebalance for now (then call {@link #started}), or null */
-    public record Step(Memory memory, List<Effect> effects, List<HostPort> startFor) {
+    public record Step(RebalanceState memory, List<RebalanceEffect> effects, List<HostPort> startFor) {
     }
 
     /** What citus_rebalance_start() did. */
@@ -219,7 +219,7 @@ public final class RebalancePlanner {
     }
 
     /** Whether the pass must read the catalog (workers without shards, tables) before {@link #plan}. */
-    public boolean needsCatalog(Memory m, RebalanceJob latest, long now) {
+    public boolean needsCatalog(RebalanceState m, RebalanceJob latest, long now) {
         if (latest != null && latest.active()) {
             return false;
         }
@@ -229,8 +229,8 @@ public final class RebalancePlanner {
         return m.due(now);
     }
 
-    /** One pass, given that {@link Memory#wantsLook} was true and the observation was read. */
-    public Step plan(Memory m, Observation o, long now) {
+    /** One pass, given that {@link RebalanceState#wantsLook} was true and the observation was read. */
+    public Step plan(RebalanceState m, RebalanceFacts o, long now) {
         Draft d = new Draft(m);
         boolean due = m.due(now);
         d.checkNow = false;
@@ -248,7 +248,7 @@ public final class RebalancePlanner {
     }
 
     /** The answer to a start the previous step asked for. */
-    public Step started(Memory m, List<HostPort> lacking, StartResult result, long now) {
+    public Step started(RebalanceState m, List<HostPort> lacking, StartResult result, long now) {
         Draft d = new Draft(m);
         switch (result) {
             case StartResult.AlreadyRunning ignored -> d.checkNow = true; // started elsewhere: follow it next pass
@@ -256,7 +256,7 @@ public final class RebalancePlanner {
             case StartResult.Refused r -> failed(d, "citus_rebalance_start() failed: " + r.message(), r.message(), now);
             case StartResult.NoMoves ignored -> {
                 startedReset(d, lacking);
-                settle(d, "Citus found no moves to make for " + lacking);
+                nothingOwed(d, "Citus found no moves to make for " + lacking);
                 d.log(false, Event.REBALANCE_FINISHED, "rebalance for " + lacking + ": Citus found no moves to make",
                         "workers", lacking);
             }
@@ -265,7 +265,7 @@ public final class RebalancePlanner {
                 d.following = job.id();
                 d.lastDoneLogged = -1;
                 d.lastProgressAt = now;
-                d.effects.add(new Effect.Started());
+                d.effects.add(new RebalanceEffect.Started());
                 d.phase = new Phase.Running("job " + job.id() + " started for " + lacking, null);
                 d.checkNow = true;
                 d.log(false, Event.REBALANCE_STARTED, "rebalance job " + job.id() + " started (citus_rebalance_start, "
@@ -277,7 +277,7 @@ public final class RebalancePlanner {
     }
 
     /** A read of this pass failed (the session itself is fine). */
-    public Step checkFailed(Memory m, String message, long now) {
+    public Step checkFailed(RebalanceState m, String message, long now) {
         Draft d = new Draft(m);
         d.checkNow = false; // retried on the failure backoff, not on the next pass
         failed(d, "rebalance check failed: " + message, message, now);
@@ -285,7 +285,7 @@ public final class RebalancePlanner {
     }
 
     /** /status's view; {@code tasks} etc. also feed /metrics. */
-    public Status.Rebalance view(Memory m) {
+    public Status.Rebalance view(RebalanceState m) {
         RebalanceJob job = m.job();
         List<String> workers = new ArrayList<>();
         m.withoutShards().forEach(w -> workers.add(w.toString()));
@@ -331,7 +331,7 @@ public final class RebalancePlanner {
         }
         String jobState = latest == null ? "gone" : latest.state();
         String why = latest != null && latest.error() != null ? latest.error() : "job " + jobState;
-        d.effects.add(new Effect.Failed());
+        d.effects.add(new RebalanceEffect.Failed());
         if ("cancelled".equals(jobState)) {
             // Someone stopped it on purpose (citus_rebalance_stop): not restarted until the set of workers changes.
             d.phase = new Phase.Idle("job " + id + " was cancelled; not restarted for the same workers");
@@ -347,7 +347,7 @@ public final class RebalancePlanner {
     }
 
     /** Returns the workers to start a rebalance for, or null. */
-    private List<HostPort> check(Draft d, Observation o, long now) {
+    private List<HostPort> check(Draft d, RebalanceFacts o, long now) {
         d.lastCheckAt = o.at();
         List<HostPort> lacking = new ArrayList<>();
         for (HostPort worker : o.withoutShards()) {
@@ -358,13 +358,13 @@ public final class RebalancePlanner {
         d.withoutShards = List.copyOf(lacking);
         d.nextCheckAt = now + IDLE_CHECK.toNanos();
         if (lacking.isEmpty()) {
-            settle(d, "every active worker holds shards (or there are no distributed tables)");
+            nothingOwed(d, "every active worker holds shards (or there are no distributed tables)");
             d.settledFor = null;
             d.neededReported = null;
             return null;
         }
         if (lacking.equals(d.settledFor)) {
-            settle(d, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
+            nothingOwed(d, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
             return null;
         }
         if (!onJoin) {
@@ -421,7 +421,7 @@ public final class RebalancePlanner {
         }
     }
 
-    private static void settle(Draft d, String why) {
+    private static void nothingOwed(Draft d, String why) {
         d.phase = new Phase.Idle(why);
         d.blockedChecks = 0;
     }
@@ -441,9 +441,9 @@ public final class RebalancePlanner {
         int failures;
         Phase phase;
         Instant lastCheckAt;
-        final List<Effect> effects = new ArrayList<>();
+        final List<RebalanceEffect> effects = new ArrayList<>();
 
-        Draft(Memory m) {
+        Draft(RebalanceState m) {
             checkNow = m.checkNow();
             nextCheckAt = m.nextCheckAt();
             following = m.following();
@@ -460,11 +460,11 @@ public final class RebalancePlanner {
         }
 
         void log(boolean warn, Event event, String message, Object... fields) {
-            effects.add(new Effect.Log(warn, event, message, Arrays.asList(fields)));
+            effects.add(new RebalanceEffect.Log(warn, event, message, Arrays.asList(fields)));
         }
 
-        Memory memory() {
-            return new Memory(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, settledFor,
+        RebalanceState memory() {
+            return new RebalanceState(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, settledFor,
                     withoutShards, neededReported, blockedChecks, failures, phase, lastCheckAt);
         }
 

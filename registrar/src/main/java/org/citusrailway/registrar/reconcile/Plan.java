@@ -14,7 +14,7 @@ import org.citusrailway.registrar.name.HostPort;
  * @param effects          log lines and counters of deciding
  * @param rereadCoordinator the coordinator's identity must be read again (a worker had another citus version)
  */
-public record Plan(List<Action> actions, Set<String> retired, Memory memory, List<Effect> effects,
+public record Plan(List<Action> actions, Set<String> retired, LeaderState memory, List<PassEffect> effects,
         boolean rereadCoordinator) {
 
     /**
@@ -42,7 +42,7 @@ public record Plan(List<Action> actions, Set<String> retired, Memory memory, Lis
      * @param nudgeRebalance a worker joined, came back or was disabled: the rebalancer should check what is owed
      * @param unreachable    active workers that failed this pass's check: a rebalance now would fail
      */
-    public record Settled(Memory memory, List<Effect> effects, boolean nudgeRebalance, int active, int inactive,
+    public record AfterWrites(LeaderState memory, List<PassEffect> effects, boolean nudgeRebalance, int active, int inactive,
             int lost, List<HostPort> unreachable) {
     }
 }

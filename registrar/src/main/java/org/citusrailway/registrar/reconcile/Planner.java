@@ -23,7 +23,7 @@ import org.citusrailway.registrar.row.NodeRow;
 /**
  * Every decision of a pass, as pure functions of what was observed and what is remembered: which names to look up,
  * which workers to probe, what to write ({@link #plan}), and what follows from how the writes went
- * ({@link #settle}). No I/O here; {@code Pass} observes, applies and publishes.
+ * ({@link #afterWrites}). No I/O here; {@code Pass} observes, applies and publishes.
  */
 public final class Planner {
     private final List<HostPort> candidates;
@@ -43,7 +43,7 @@ public final class Planner {
     }
 
     /** Every name worth a lookup: the candidates, registered workers and workers the registrar knows. */
-    public Set<String> names(List<NodeRow> nodes, Memory memory) {
+    public Set<String> names(List<NodeRow> nodes, LeaderState memory) {
         Set<String> names = new LinkedHashSet<>();
         candidates.forEach(candidate -> names.add(candidate.host()));
         for (NodeRow row : nodes) {
@@ -61,7 +61,7 @@ public final class Planner {
      * Unregistered candidates that resolve and inactive registered workers are probed (unless retired, or backing
      * off after a failure); active registered workers get a TCP check.
      */
-    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions, Memory memory,
+    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions, LeaderState memory,
             long now) {
         Map<HostPort, NodeRow> registered = registered(nodes);
         Set<String> retiredNow = new HashSet<>(retired);
@@ -93,7 +93,7 @@ public final class Planner {
      * Active workers that answered TCP and have not had their server_id compared since leadership started or since
      * they were last lost: one authenticated probe each.
      */
-    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, Memory memory, long now) {
+    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, LeaderState memory, long now) {
         List<HostPort> verify = new ArrayList<>();
         for (NodeRow row : checked) {
             HostPort key = row.key();
@@ -115,9 +115,9 @@ public final class Planner {
     }
 
     /** The decision of a pass: what to write, and the memory and effects of deciding. */
-    public Plan plan(Snapshot s, Memory memory) {
-        Memory.Draft d = new Memory.Draft(memory);
-        List<Effect> out = new ArrayList<>();
+    public Plan plan(Snapshot s, LeaderState memory) {
+        LeaderState.Draft d = new LeaderState.Draft(memory);
+        List<PassEffect> out = new ArrayList<>();
         List<Action> bookkeeping = new ArrayList<>();
         Map<HostPort, NodeRow> registered = registered(s.nodes());
 
@@ -127,13 +127,13 @@ public final class Planner {
         for (HostPort worker : removals.forgotten().keySet()) {
             bookkeeping.add(new Action.ForgetWorker(worker));
             d.known = d.known.dropped(worker);
-            out.add(Effect.Log.info(Event.WORKER_FORGOTTEN, removals.forgotten().get(worker), "worker", worker));
+            out.add(PassEffect.Log.info(Event.WORKER_FORGOTTEN, removals.forgotten().get(worker), "worker", worker));
         }
         for (HostPort worker : removals.removedByUser()) {
             bookkeeping.add(new Action.RetireRemovedWorker(worker));
             d.known = d.known.dropped(worker);
-            out.add(new Effect.RemovedByUser());
-            out.add(Effect.Log.warn(Event.WORKER_REMOVED_BY_USER, "worker " + worker + " was removed from"
+            out.add(new PassEffect.RemovedByUser());
+            out.add(PassEffect.Log.warn(Event.WORKER_REMOVED_BY_USER, "worker " + worker + " was removed from"
                     + " pg_dist_node outside the registrar while it still resolves; recorded in"
                     + " citus_registrar.retired_workers ('" + KnownWorkers.REMOVED_NOTE + "') and never re-added"
                     + " automatically. To bring it back: DELETE FROM citus_registrar.retired_workers WHERE nodename = '"
@@ -178,7 +178,7 @@ public final class Planner {
             }
         });
 
-        Decision decision = Reconciler.decide(new Observation(s.coordinator(), s.nodes(), resolvable, s.probes(),
+        Decision decision = Reconciler.decide(new ReconcileInput(s.coordinator(), s.nodes(), resolvable, s.probes(),
                 retired, s.coordinatorVersion(), s.coordinatorServerId(), s.workerServerIds(),
                 d.known.reinitialised().keySet(), s.coordinatorRestoredTo(), restoreMismatch));
         boolean reread = false;
@@ -208,10 +208,10 @@ public final class Planner {
      * What follows from how the actions went, and from this pass's checks of registered workers (lost, recovered),
      * against pg_dist_node as it is after the actions: the next memory, effects, and the workers to watch.
      */
-    public Plan.Settled settle(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes, long now,
+    public Plan.AfterWrites afterWrites(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes, long now,
             Instant at) {
-        Memory.Draft d = new Memory.Draft(plan.memory());
-        List<Effect> out = new ArrayList<>();
+        LeaderState.Draft d = new LeaderState.Draft(plan.memory());
+        List<PassEffect> out = new ArrayList<>();
         Set<HostPort> retrySoon = new HashSet<>();
         boolean nudge = false;
         for (Plan.Outcome outcome : outcomes) {
@@ -253,14 +253,14 @@ public final class Planner {
             }
         }
         List<ReadinessWatch.Target> watch = watch(s, plan.memory().watch(), retrySoon);
-        return new Plan.Settled(d.memory(watch), List.copyOf(out), nudge, active, inactive, lost,
+        return new Plan.AfterWrites(d.memory(watch), List.copyOf(out), nudge, active, inactive, lost,
                 List.copyOf(unreachable));
     }
 
-    private boolean applied(Memory.Draft d, Action action, Plan plan, Snapshot s, List<Effect> out) {
+    private boolean applied(LeaderState.Draft d, Action action, Plan plan, Snapshot s, List<PassEffect> out) {
         switch (action) {
             case Action.SetCoordinatorHost set -> {
-                out.add(Effect.Log.info(Event.COORDINATOR_HOST_SET, "coordinator row set to " + set.coordinator()
+                out.add(PassEffect.Log.info(Event.COORDINATOR_HOST_SET, "coordinator row set to " + set.coordinator()
                         + " (citus_set_coordinator_host)", "coordinator", set.coordinator()));
                 return false;
             }
@@ -269,7 +269,7 @@ public final class Planner {
             case Action.DisableNode disable -> {
                 d.disableRefused.remove(disable.worker());
                 d.known = d.known.lost(disable.worker()); // compared again when it is restored and comes back
-                out.add(Effect.Log.warn(Event.WORKER_RESTORE_MISMATCH, "worker " + disable.worker() + " was"
+                out.add(PassEffect.Log.warn(Event.WORKER_RESTORE_MISMATCH, "worker " + disable.worker() + " was"
                         + " disabled: its data is from another point in time than the coordinator's ("
                         + restoreDetail(s) + "); queries that need its shards fail until it is restored to the same"
                         + " point, then it is activated again", "worker", disable.worker(), "coordinatorRestoredTo",
@@ -292,11 +292,11 @@ public final class Planner {
     }
 
     /** Returns the worker whose add/activate failed, or null. */
-    private HostPort failed(Memory.Draft d, Plan.Outcome.Failed failed, Snapshot s, long now, Instant at,
-            List<Effect> out) {
+    private HostPort failed(LeaderState.Draft d, Plan.Outcome.Failed failed, Snapshot s, long now, Instant at,
+            List<PassEffect> out) {
         String error = failed.error();
         switch (failed.action()) {
-            case Action.SetCoordinatorHost set -> out.add(Effect.Log.warn(Event.COORDINATOR_HOST_FAILED,
+            case Action.SetCoordinatorHost set -> out.add(PassEffect.Log.warn(Event.COORDINATOR_HOST_FAILED,
                     "citus_set_coordinator_host(" + set.coordinator() + ") failed: " + error,
                     "coordinator", set.coordinator(), "error", error));
             case Action.AddNode add -> {
@@ -311,7 +311,7 @@ public final class Planner {
             }
             case Action.DisableNode disable -> {
                 if (d.disableRefused.add(disable.worker())) {
-                    out.add(Effect.Log.warn(Event.WORKER_DISABLE_FAILED, "worker " + disable.worker() + " has data"
+                    out.add(PassEffect.Log.warn(Event.WORKER_DISABLE_FAILED, "worker " + disable.worker() + " has data"
                             + " from another point in time than the coordinator's (" + restoreDetail(s) + "), but"
                             + " citus_disable_node failed: " + error + ". Queries may return data from two points in"
                             + " time until it is restored to the coordinator's point", "worker", disable.worker(),
@@ -367,8 +367,8 @@ public final class Planner {
      * Compares the server_id a registered worker answers with against the recorded one; records it when the worker
      * is not known yet (registered before the table existed, or by hand).
      */
-    private void compareIdentity(Memory.Draft d, HostPort worker, String serverId, Snapshot s,
-            List<Action> bookkeeping, List<Effect> out) {
+    private void compareIdentity(LeaderState.Draft d, HostPort worker, String serverId, Snapshot s,
+            List<Action> bookkeeping, List<PassEffect> out) {
         if (serverId == null || serverId.isEmpty()) {
             return;
         }

@@ -11,6 +11,7 @@ import java.util.Set;
 import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.result.ProbeFailure;
 import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.result.RestoreTarget;
 import org.citusrailway.registrar.row.NodeRow;
 
 /**
@@ -23,7 +24,7 @@ public final class Reconciler {
     private Reconciler() {
     }
 
-    public static Decision decide(Observation o) {
+    public static Decision decide(ReconcileInput o) {
         List<Action> actions = new ArrayList<>();
         Map<HostPort, ProbeFailure> rejected = new LinkedHashMap<>();
         Set<HostPort> retired = new LinkedHashSet<>();
@@ -109,7 +110,7 @@ public final class Reconciler {
         return new Decision(List.copyOf(actions), Map.copyOf(rejected), Set.copyOf(retired), Set.copyOf(reinitialised));
     }
 
-    private static ProbeFailure check(ProbeResult.Reached reached, HostPort self, Observation o,
+    private static ProbeFailure check(ProbeResult.Reached reached, HostPort self, ReconcileInput o,
             Map<String, HostPort> owners) {
         if (reached.citusVersion() == null) {
             return ProbeFailure.CITUS_MISSING;
@@ -125,7 +126,7 @@ public final class Reconciler {
         if (owner != null && !Objects.equals(owner, self)) {
             return ProbeFailure.DUPLICATE_SERVER_ID;
         }
-        if (reached.restoredTo() != null && !reached.restoredTo().equals(o.coordinatorRestoredTo())) {
+        if (RestoreTarget.mismatch(o.coordinatorRestoredTo(), reached.restoredTo())) {
             return ProbeFailure.RESTORE_POINT_MISMATCH;
         }
         return null;

@@ -74,29 +74,29 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * An unregistered candidate's lookup. A lookup that got no answer says nothing about the worker (DNS trouble is
      * reported as a whole): what was known stays.
      */
-    WorkerMemory resolved(Resolution resolution, List<Effect> out) {
+    WorkerMemory resolved(Resolution resolution, List<PassEffect> out) {
         if (resolution.unanswered()) {
             return this;
         }
         if (resolution.resolved()) {
             if (!resolvedNow) {
-                out.add(Effect.Log.info(Event.WORKER_FOUND, "worker found: " + key + " resolves to "
+                out.add(PassEffect.Log.info(Event.WORKER_FOUND, "worker found: " + key + " resolves to "
                         + Addresses.text(resolution.addresses()), "worker", key,
                         "addresses", Addresses.text(resolution.addresses())));
             }
             return with(resolution.addresses(), true, state, reason, failures, nextAttemptAt);
         }
         if (resolvedNow) {
-            out.add(Effect.Log.info(Event.WORKER_VANISHED, "worker vanished: " + key + " no longer resolves",
+            out.add(PassEffect.Log.info(Event.WORKER_VANISHED, "worker vanished: " + key + " no longer resolves",
                     "worker", key));
         }
         return with(List.of(), false, CandidateState.ofLookupProblem(resolution.problem()), null, 0, 0);
     }
 
-    WorkerMemory probeFailed(ProbeFailure why, String detail, Rules rules, long now, Instant at, List<Effect> out) {
-        out.add(new Effect.ProbeFailed(why));
+    WorkerMemory probeFailed(ProbeFailure why, String detail, Rules rules, long now, Instant at, List<PassEffect> out) {
+        out.add(new PassEffect.ProbeFailed(why));
         if (why != reason) {
-            out.add(Effect.Log.warn(Event.PROBE_FAILED, "probe of " + key + " failed: " + why.id()
+            out.add(PassEffect.Log.warn(Event.PROBE_FAILED, "probe of " + key + " failed: " + why.id()
                     + (detail == null ? "" : " (" + detail + ")"), "worker", key, "reason", why.id(), "error", detail));
         }
         return with(addresses, resolvedNow, CandidateState.PROBE_FAILED, why, failures, nextAttemptAt)
@@ -112,10 +112,10 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * next pass without backoff, up to {@link #TRANSIENT_RETRIES} times in a row: {@link #retrySoon()} says so.
      */
     WorkerMemory actionFailed(Event event, String verb, String error, boolean transientFailure, Rules rules, long now,
-            Instant at, List<Effect> out) {
+            Instant at, List<PassEffect> out) {
         boolean cheap = transientFailure && transientActionFailures < TRANSIENT_RETRIES;
         if (!error.equals(lastActionError)) {
-            out.add(Effect.Log.warn(event, verb + " " + key + " failed: " + error, "worker", key, "error", error));
+            out.add(PassEffect.Log.warn(event, verb + " " + key + " failed: " + error, "worker", key, "error", error));
         }
         WorkerMemory next = new WorkerMemory(key, addresses, resolvedNow, state, reason, lastError, lastErrorAt,
                 failures, nextAttemptAt, error, transientFailure ? transientActionFailures + 1 : 0, retiredReported,
@@ -128,21 +128,21 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
         return failures == 0 && transientActionFailures > 0;
     }
 
-    WorkerMemory added(List<Effect> out) {
-        out.add(new Effect.Added());
-        out.add(Effect.Log.info(Event.WORKER_ADDED, "worker added: " + key, "worker", key));
+    WorkerMemory added(List<PassEffect> out) {
+        out.add(new PassEffect.Added());
+        out.add(PassEffect.Log.info(Event.WORKER_ADDED, "worker added: " + key, "worker", key));
         return settled();
     }
 
-    WorkerMemory activated(List<Effect> out) {
-        out.add(new Effect.Activated());
-        out.add(Effect.Log.info(Event.WORKER_ACTIVATED, "worker activated: " + key, "worker", key));
+    WorkerMemory activated(List<PassEffect> out) {
+        out.add(new PassEffect.Activated());
+        out.add(PassEffect.Log.info(Event.WORKER_ACTIVATED, "worker activated: " + key, "worker", key));
         return settled();
     }
 
-    WorkerMemory retired(List<Effect> out) {
+    WorkerMemory retired(List<PassEffect> out) {
         if (!retiredReported) {
-            out.add(Effect.Log.info(Event.WORKER_RETIRED, "worker " + key + " is in citus_registrar.retired_workers;"
+            out.add(PassEffect.Log.info(Event.WORKER_RETIRED, "worker " + key + " is in citus_registrar.retired_workers;"
                     + " leaving it alone", "worker", key));
         }
         return new WorkerMemory(key, addresses, resolvedNow, CandidateState.RETIRED, reason, lastError, lastErrorAt,
@@ -153,13 +153,13 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * A registered worker's liveness, from trying to reach it. It is lost only once its checks have failed for
      * WORKER_LOST_AFTER without a break; then it is reported at growing intervals, never removed.
      */
-    WorkerMemory liveness(boolean alive, String problem, Rules rules, long now, Instant at, List<Effect> out) {
+    WorkerMemory liveness(boolean alive, String problem, Rules rules, long now, Instant at, List<PassEffect> out) {
         WorkerMemory registered = new WorkerMemory(key, addresses, resolvedNow, CandidateState.REGISTERED, reason,
                 lastError, lastErrorAt, failures, nextAttemptAt, lastActionError, transientActionFailures, false,
                 liveness, reinitialised);
         if (alive) {
             if (liveness.lost) {
-                out.add(Effect.Log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again",
+                out.add(PassEffect.Log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again",
                         "worker", key));
             }
             return registered.withLiveness(new Liveness(false, 0, liveness.unreachableSince, liveness.reminders));
@@ -172,7 +172,7 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
                 return failing.withLiveness(new Liveness(false, checks, since, liveness.reminders));
             }
             long seconds = TimeUnit.NANOSECONDS.toSeconds(now - since);
-            out.add(Effect.Log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem + " ("
+            out.add(PassEffect.Log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem + " ("
                     + checks + " checks in a row over " + seconds + "s); it stays registered (drain or remove it"
                     + " yourself if it is gone for good)", "worker", key, "error", problem));
             return failing.withLiveness(new Liveness(true, checks, since, liveness.reminders.reset().fired(now)));
@@ -180,7 +180,7 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
         Throttle reminders = liveness.reminders;
         if (reminders.due(now)) {
             reminders = reminders.fired(now);
-            out.add(Effect.Log.warn(Event.WORKER_STILL_LOST, "worker still lost: " + key + " " + problem,
+            out.add(PassEffect.Log.warn(Event.WORKER_STILL_LOST, "worker still lost: " + key + " " + problem,
                     "worker", key, "error", problem));
         }
         return failing.withLiveness(new Liveness(true, checks, since, reminders));
@@ -191,13 +191,13 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * then at growing intervals while it lasts; re-probed with backoff (a volume restored from backup clears it).
      */
     WorkerMemory reinitialised(String recordedId, String currentId, Rules rules, long now, Instant at,
-            List<Effect> out) {
+            List<PassEffect> out) {
         String problem = "Citus server_id is " + currentId + ", was " + recordedId
                 + " when registered: its data directory was wiped and re-initialised";
         Throttle reminders = reinitialised;
         if (reminders.due(now)) {
             reminders = reminders.fired(now);
-            out.add(Effect.Log.warn(Event.WORKER_REINITIALISED, "worker reinitialised: " + key + " " + problem + "; "
+            out.add(PassEffect.Log.warn(Event.WORKER_REINITIALISED, "worker reinitialised: " + key + " " + problem + "; "
                     + REINITIALISED_FIX, "worker", key, "serverId", currentId, "recordedServerId", recordedId));
         }
         WorkerMemory next = new WorkerMemory(key, addresses, resolvedNow, CandidateState.REINITIALISED, reason,

@@ -22,8 +22,13 @@ public final class RestoreTarget {
      */
     public static boolean mismatch(String coordinatorPoint, String workerPoint, boolean known, String seenUnder) {
         if (workerPoint != null) {
-            return !workerPoint.equals(coordinatorPoint);
+            return mismatch(coordinatorPoint, workerPoint);
         }
         return coordinatorPoint != null && known && !Objects.equals(coordinatorPoint, seenUnder);
+    }
+
+    /** A worker the registrar has no row for: only a restore point of its own can set it apart. */
+    public static boolean mismatch(String coordinatorPoint, String workerPoint) {
+        return workerPoint != null && !workerPoint.equals(coordinatorPoint);
     }
 }

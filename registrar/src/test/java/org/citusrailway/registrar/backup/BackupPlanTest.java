@@ -71,7 +71,7 @@ class BackupPlanTest {
     @MethodSource("table")
     void decides(String situation, BackupSchedule schedule, List<BackupPlan.NodeSeen> nodes, Instant newestPoint,
             Map<HostPort, String> backups, boolean restorePoint) {
-        BackupPlan.Plan plan = BackupPlan.plan(nodes, newestPoint, false, NOW, schedule);
+        BackupPlan.Round plan = BackupPlan.plan(nodes, newestPoint, false, NOW, schedule);
         assertEquals(backups, plan.backups(), situation);
         assertEquals(restorePoint, plan.restorePoint(), situation);
     }

@@ -47,7 +47,7 @@ class ReconcilerTest {
     private final Set<HostPort> restoreMismatch = new HashSet<>();
 
     private Decision decide() {
-        return Reconciler.decide(new Observation(COORDINATOR, nodes, resolvable, probes, retired, VERSION, "coord-id",
+        return Reconciler.decide(new ReconcileInput(COORDINATOR, nodes, resolvable, probes, retired, VERSION, "coord-id",
                 workerIds, reinitialised, coordinatorRestoredTo, restoreMismatch));
     }
 

@@ -33,7 +33,7 @@ class WorkerMemoryTest {
     }
 
     private interface Transition {
-        WorkerMemory apply(WorkerMemory memory, long now, List<Effect> out);
+        WorkerMemory apply(WorkerMemory memory, long now, List<PassEffect> out);
     }
 
     private static Step at(long seconds, Transition transition) {
@@ -160,11 +160,11 @@ class WorkerMemoryTest {
     void transition(String name, List<Step> steps, List<Event> said, CandidateState state,
             java.util.function.Consumer<WorkerMemory> check) {
         WorkerMemory memory = WorkerMemory.first(W);
-        List<Effect> out = new ArrayList<>();
+        List<PassEffect> out = new ArrayList<>();
         for (Step step : steps) {
             memory = step.transition().apply(memory, T0 + step.seconds() * SECOND, out);
         }
-        assertEquals(said, out.stream().filter(e -> e instanceof Effect.Log).map(e -> ((Effect.Log) e).event())
+        assertEquals(said, out.stream().filter(e -> e instanceof PassEffect.Log).map(e -> ((PassEffect.Log) e).event())
                 .toList(), name);
         assertEquals(state, memory.state(), name);
         check.accept(memory);

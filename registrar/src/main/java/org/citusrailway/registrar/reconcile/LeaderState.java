@@ -16,16 +16,16 @@ import org.citusrailway.registrar.probe.ReadinessWatch;
  *                       shards): said once
  * @param watch          workers to watch between passes ({@link ReadinessWatch})
  */
-public record Memory(Map<HostPort, WorkerMemory> workers, KnownWorkers known, Set<HostPort> disableRefused,
+public record LeaderState(Map<HostPort, WorkerMemory> workers, KnownWorkers known, Set<HostPort> disableRefused,
         List<ReadinessWatch.Target> watch) {
 
-    public static Memory initial() {
-        return new Memory(Map.of(), KnownWorkers.loaded(Map.of()), Set.of(), List.of());
+    public static LeaderState initial() {
+        return new LeaderState(Map.of(), KnownWorkers.loaded(Map.of()), Set.of(), List.of());
     }
 
     /** Leadership (re)acquired: the table is read again and every worker compared again. */
-    public Memory leading(KnownWorkers loaded) {
-        return new Memory(workers, loaded, disableRefused, watch);
+    public LeaderState leading(KnownWorkers loaded) {
+        return new LeaderState(workers, loaded, disableRefused, watch);
     }
 
     WorkerMemory worker(HostPort key) {
@@ -53,7 +53,7 @@ public record Memory(Map<HostPort, WorkerMemory> workers, KnownWorkers known, Se
         KnownWorkers known;
         final Set<HostPort> disableRefused;
 
-        Draft(Memory from) {
+        Draft(LeaderState from) {
             workers = new HashMap<>(from.workers);
             known = from.known;
             disableRefused = new java.util.HashSet<>(from.disableRefused);
@@ -67,8 +67,8 @@ public record Memory(Map<HostPort, WorkerMemory> workers, KnownWorkers known, Se
             workers.put(memory.key(), memory);
         }
 
-        Memory memory(List<ReadinessWatch.Target> watch) {
-            return new Memory(Map.copyOf(workers), known, Set.copyOf(disableRefused), List.copyOf(watch));
+        LeaderState memory(List<ReadinessWatch.Target> watch) {
+            return new LeaderState(Map.copyOf(workers), known, Set.copyOf(disableRefused), List.copyOf(watch));
         }
     }
 }

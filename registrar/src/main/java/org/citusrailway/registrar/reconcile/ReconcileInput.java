@@ -24,7 +24,7 @@ import org.citusrailway.registrar.row.NodeRow;
  * @param restoreMismatch     registered workers probed this pass whose data is from another point in time than the
  *                            coordinator's ({@link RestoreTarget})
  */
-public record Observation(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable,
+public record ReconcileInput(HostPort coordinator, List<NodeRow> nodes, List<HostPort> resolvable,
         Map<HostPort, ProbeResult> probes, Set<String> retired, String coordinatorVersion, String coordinatorServerId,
         Map<HostPort, String> workerServerIds, Set<HostPort> reinitialised, String coordinatorRestoredTo,
         Set<HostPort> restoreMismatch) {

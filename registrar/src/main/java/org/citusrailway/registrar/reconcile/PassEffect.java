@@ -6,9 +6,9 @@ import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.result.ProbeFailure;
 
 /** What a pass publishes besides /status: a log line, or a counter to bump. Planned, then published in order. */
-public sealed interface Effect {
+public sealed interface PassEffect {
 
-    record Log(boolean warn, Event event, String message, List<Object> fields) implements Effect {
+    record Log(boolean warn, Event event, String message, List<Object> fields) implements PassEffect {
         static Log info(Event event, String message, Object... fields) {
             return new Log(false, event, message, Arrays.asList(fields));
         }
@@ -18,15 +18,15 @@ public sealed interface Effect {
         }
     }
 
-    record ProbeFailed(ProbeFailure reason) implements Effect {
+    record ProbeFailed(ProbeFailure reason) implements PassEffect {
     }
 
-    record Added() implements Effect {
+    record Added() implements PassEffect {
     }
 
-    record Activated() implements Effect {
+    record Activated() implements PassEffect {
     }
 
-    record RemovedByUser() implements Effect {
+    record RemovedByUser() implements PassEffect {
     }
 }
