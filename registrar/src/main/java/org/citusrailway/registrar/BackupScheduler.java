@@ -220,7 +220,8 @@ public final class BackupScheduler {
                     .stanza(info.newest(), info.newestFullAt(), info.count(), info.newestPoint());
             return new Look(read, info.newestPoint(), info.newestPointAt());
         } catch (SQLException e) {
-            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), Instant.now(), before.disk()), null, null);
+            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), Instant.now(),
+                    before.disk()), null, null);
         } finally {
             current = null;
         }

@@ -103,7 +103,8 @@ public final class Pass {
         boolean changed = outcomes.stream().anyMatch(o -> o instanceof Plan.Outcome.Applied applied
                 && isMetadataChange(applied.action()));
         List<NodeRow> nodes = changed ? session.nodes() : snapshot.nodes();
-        Plan.AfterWrites afterWrites = planner.afterWrites(snapshot, plan, outcomes, nodes, System.nanoTime(), Instant.now());
+        Plan.AfterWrites afterWrites = planner.afterWrites(snapshot, plan, outcomes, nodes, System.nanoTime(),
+                Instant.now());
         memory = afterWrites.memory();
         triggeredBy = null;
         publish(plan.effects());
@@ -139,8 +140,8 @@ public final class Pass {
 
     /** E.g. "2 active, 0 inactive, 0 lost; add worker1:5432, remember worker1:5432, activate worker2:5432 refused". */
     private static String decided(List<Plan.Outcome> outcomes, Plan.AfterWrites afterWrites) {
-        StringBuilder line = new StringBuilder().append(afterWrites.active()).append(" active, ").append(afterWrites.inactive())
-                .append(" inactive, ").append(afterWrites.lost()).append(" lost; ");
+        StringBuilder line = new StringBuilder().append(afterWrites.active()).append(" active, ")
+                .append(afterWrites.inactive()).append(" inactive, ").append(afterWrites.lost()).append(" lost; ");
         if (outcomes.isEmpty()) {
             return line.append("no writes").toString();
         }

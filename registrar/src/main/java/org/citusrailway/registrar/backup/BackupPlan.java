@@ -26,7 +26,8 @@ public final class BackupPlan {
      * @param newestAt     when its newest backup of any kind finished, or null
      * @param retryAfter   after a failed backup: not before this time
      */
-    public record NodeSeen(HostPort node, boolean configured, Instant newestFullAt, Instant newestAt, Instant retryAfter) {
+    public record NodeSeen(HostPort node, boolean configured, Instant newestFullAt, Instant newestAt,
+            Instant retryAfter) {
     }
 
     /** Backups to take, one node after the other in this order ("full" or "diff"), then a restore point or not. */

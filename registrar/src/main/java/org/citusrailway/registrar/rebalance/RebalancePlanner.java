@@ -16,9 +16,9 @@ import org.citusrailway.registrar.timing.Throttle;
 import org.citusrailway.registrar.view.Status;
 
 /**
- * The rebalancer's decisions as pure functions: what it remembers ({@link RebalanceState}, immutable) and what one pass read
- * ({@link RebalanceFacts}) in, the next memory, the log lines and counters to publish, and whether to start a rebalance
- * out ({@link Step}). No I/O here: {@code Rebalancer} reads, starts and publishes.
+ * The rebalancer's decisions as pure functions: what it remembers ({@link RebalanceState}, immutable) and what one
+ * pass read ({@link RebalanceFacts}) in, the next state, the log lines and counters to publish, and whether to start a
+ * rebalance out ({@link Step}). No I/O here: {@code Rebalancer} reads, starts and publishes.
  */
 public final class RebalancePlanner {
     static final Duration IDLE_CHECK = Duration.ofSeconds(60);
@@ -129,12 +129,12 @@ public final class RebalancePlanner {
 
     /**
      * @param following      the job being followed to its end, or null
-     * @param settledFor     the workers the last started (or found needless) rebalance was for: no second start
+     * @param doneFor     the workers the last started (or found needless) rebalance was for: no second start
      * @param neededReported the workers last reported as owed a rebalance (REBALANCE_ON_JOIN=false): said once
      */
-    public record RebalanceState(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
-            RebalanceJob job, List<HostPort> settledFor, List<HostPort> withoutShards, List<HostPort> neededReported,
-            int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
+    public record RebalanceState(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged,
+            long lastProgressAt, RebalanceJob job, List<HostPort> doneFor, List<HostPort> withoutShards,
+            List<HostPort> neededReported, int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
 
         public static RebalanceState initial() {
             return new RebalanceState(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
@@ -341,7 +341,7 @@ public final class RebalancePlanner {
             d.nextCheckAt = now + IDLE_CHECK.toNanos();
             return false;
         }
-        d.settledFor = null;
+        d.doneFor = null;
         failed(d, "rebalance job " + id + " " + jobState + ": " + why, why, now);
         return false;
     }
@@ -359,11 +359,11 @@ public final class RebalancePlanner {
         d.nextCheckAt = now + IDLE_CHECK.toNanos();
         if (lacking.isEmpty()) {
             nothingOwed(d, "every active worker holds shards (or there are no distributed tables)");
-            d.settledFor = null;
+            d.doneFor = null;
             d.neededReported = null;
             return null;
         }
-        if (lacking.equals(d.settledFor)) {
+        if (lacking.equals(d.doneFor)) {
             nothingOwed(d, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
             return null;
         }
@@ -389,7 +389,7 @@ public final class RebalancePlanner {
     }
 
     private static void startedReset(Draft d, List<HostPort> lacking) {
-        d.settledFor = lacking;
+        d.doneFor = lacking;
         d.blockedChecks = 0;
         d.failures = 0;
     }
@@ -434,7 +434,7 @@ public final class RebalancePlanner {
         long lastDoneLogged;
         long lastProgressAt;
         RebalanceJob job;
-        List<HostPort> settledFor;
+        List<HostPort> doneFor;
         List<HostPort> withoutShards;
         List<HostPort> neededReported;
         int blockedChecks;
@@ -450,7 +450,7 @@ public final class RebalancePlanner {
             lastDoneLogged = m.lastDoneLogged();
             lastProgressAt = m.lastProgressAt();
             job = m.job();
-            settledFor = m.settledFor();
+            doneFor = m.doneFor();
             withoutShards = m.withoutShards();
             neededReported = m.neededReported();
             blockedChecks = m.blockedChecks();
@@ -464,7 +464,7 @@ public final class RebalancePlanner {
         }
 
         RebalanceState memory() {
-            return new RebalanceState(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, settledFor,
+            return new RebalanceState(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, doneFor,
                     withoutShards, neededReported, blockedChecks, failures, phase, lastCheckAt);
         }
 

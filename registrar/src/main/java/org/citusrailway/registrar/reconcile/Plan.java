@@ -42,7 +42,7 @@ public record Plan(List<Action> actions, Set<String> retired, LeaderState memory
      * @param nudgeRebalance a worker joined, came back or was disabled: the rebalancer should check what is owed
      * @param unreachable    active workers that failed this pass's check: a rebalance now would fail
      */
-    public record AfterWrites(LeaderState memory, List<PassEffect> effects, boolean nudgeRebalance, int active, int inactive,
-            int lost, List<HostPort> unreachable) {
+    public record AfterWrites(LeaderState memory, List<PassEffect> effects, boolean nudgeRebalance, int active,
+            int inactive, int lost, List<HostPort> unreachable) {
     }
 }

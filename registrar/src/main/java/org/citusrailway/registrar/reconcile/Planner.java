@@ -61,8 +61,8 @@ public final class Planner {
      * Unregistered candidates that resolve and inactive registered workers are probed (unless retired, or backing
      * off after a failure); active registered workers get a TCP check.
      */
-    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions, LeaderState memory,
-            long now) {
+    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions,
+            LeaderState memory, long now) {
         Map<HostPort, NodeRow> registered = registered(nodes);
         Set<String> retiredNow = new HashSet<>(retired);
         retiredNow.addAll(removals(registered, retired, resolutions, memory.known()).retired());
@@ -93,7 +93,8 @@ public final class Planner {
      * Active workers that answered TCP and have not had their server_id compared since leadership started or since
      * they were last lost: one authenticated probe each.
      */
-    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, LeaderState memory, long now) {
+    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, LeaderState memory,
+            long now) {
         List<HostPort> verify = new ArrayList<>();
         for (NodeRow row : checked) {
             HostPort key = row.key();
@@ -208,8 +209,8 @@ public final class Planner {
      * What follows from how the actions went, and from this pass's checks of registered workers (lost, recovered),
      * against pg_dist_node as it is after the actions: the next memory, effects, and the workers to watch.
      */
-    public Plan.AfterWrites afterWrites(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes, long now,
-            Instant at) {
+    public Plan.AfterWrites afterWrites(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes,
+            long now, Instant at) {
         LeaderState.Draft d = new LeaderState.Draft(plan.memory());
         List<PassEffect> out = new ArrayList<>();
         Set<HostPort> retrySoon = new HashSet<>();

@@ -60,7 +60,7 @@ class RebalancePlannerTest {
 
     static Stream<CheckCase> checks() {
         RebalanceState fresh = RebalanceState.initial();
-        RebalanceState settledOnW3 = ON_JOIN.started(fresh, List.of(W3), new StartResult.NoMoves(), NOW - SECOND).memory();
+        RebalanceState doneOnW3 = ON_JOIN.started(fresh, List.of(W3), new StartResult.NoMoves(), NOW - SECOND).memory();
         return Stream.of(
                 new CheckCase("no worker lacks shards: idle, next check in a minute", ON_JOIN, fresh,
                         catalog(List.of(), List.of(), Set.of(), List.of()), "idle", null, List.of(), 60),
@@ -68,9 +68,9 @@ class RebalancePlannerTest {
                         catalog(List.of(W3), List.of(), Set.of(), List.of()), "idle", List.of(W3), List.of(), 60),
                 new CheckCase("a retired worker lacking shards is no reason", ON_JOIN, fresh,
                         catalog(List.of(W3), List.of(), Set.of(W3.host()), List.of()), "idle", null, List.of(), 60),
-                new CheckCase("the same workers a rebalance already ran for: no second start", ON_JOIN, settledOnW3,
+                new CheckCase("the same workers a rebalance already ran for: no second start", ON_JOIN, doneOnW3,
                         catalog(List.of(W3), List.of(), Set.of(), List.of()), "idle", null, List.of(), 60),
-                new CheckCase("another worker than last time: start again", ON_JOIN, settledOnW3,
+                new CheckCase("another worker than last time: start again", ON_JOIN, doneOnW3,
                         catalog(List.of(W3, W4), List.of(), Set.of(), List.of()), "idle", List.of(W3, W4), List.of(),
                         60),
                 new CheckCase("REBALANCE_ON_JOIN=false: only say it is needed", new RebalancePlanner(false,
@@ -165,7 +165,7 @@ class RebalancePlannerTest {
 
         Step none = ON_JOIN.started(asked, List.of(W3), new StartResult.NoMoves(), NOW);
         assertEquals("idle", none.memory().phase().id());
-        assertEquals(List.of(W3), none.memory().settledFor());
+        assertEquals(List.of(W3), none.memory().doneFor());
         assertEquals(List.of(Event.REBALANCE_FINISHED), events(none));
 
         Step elsewhere = ON_JOIN.started(asked, List.of(W3), new StartResult.AlreadyRunning(), NOW);
@@ -227,12 +227,12 @@ class RebalancePlannerTest {
         assertTrue(cancelled.effects().contains(new RebalanceEffect.Failed()));
         assertEquals(List.of(Event.REBALANCE_FAILED), events(cancelled));
         assertEquals(NOW + 60 * SECOND, cancelled.memory().nextCheckAt());
-        assertEquals(List.of(W3), cancelled.memory().settledFor(), "not restarted for the same workers");
+        assertEquals(List.of(W3), cancelled.memory().doneFor(), "not restarted for the same workers");
 
         Step failed = ON_JOIN.plan(running, job(job(12, "failed", "done=1,error=1", "could not connect")), NOW);
         assertEquals("failed", failed.memory().phase().id());
         assertEquals("could not connect", failed.memory().phase().error());
-        assertNull(failed.memory().settledFor(), "retried for the same workers");
+        assertNull(failed.memory().doneFor(), "retried for the same workers");
         assertEquals(NOW + 15 * SECOND, failed.memory().nextCheckAt());
         assertTrue(failed.effects().contains(new RebalanceEffect.Failed()));
     }
