@@ -17,6 +17,10 @@ public record NodeRow(int nodeId, int groupId, String name, int port, boolean ac
         return "primary".equals(role);
     }
 
+    public Member member() {
+        return new Member(key(), name, active);
+    }
+
     /** The key candidates are compared by: DNS names are case-insensitive. */
     public HostPort key() {
         return new HostPort(DnsName.normalize(name), port);
