@@ -16,8 +16,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 import org.citusrailway.registrar.backup.BackupPlan;
 import org.citusrailway.registrar.backup.NodeBackupCommand;
 import org.citusrailway.registrar.backup.PointArchive;
@@ -58,8 +59,8 @@ public final class BackupScheduler {
     private final PgConnector connector;
     private final EventLog log;
     private final Metrics metrics;
-    /** The nodes to back up, from the loop's last leader pass; empty while this registrar does not lead. */
-    private final Supplier<List<HostPort>> leaderNodes;
+    /** The loop's executor for rounds: one at a time, off the loop's thread. */
+    private final Executor rounds;
     private final Map<HostPort, NodeBackups> seen = new LinkedHashMap<>(); // in the order of the nodes
     private final Set<HostPort> volumeLow = new HashSet<>();
     private Set<HostPort> withoutBucket = Set.of();
@@ -68,24 +69,47 @@ public final class BackupScheduler {
     private PendingPoint pending;
     private volatile BackupView view = BackupView.NONE;
     private volatile boolean stopped;
-    private volatile Thread thread;
+    private volatile boolean roundRunning;
+    /** When the next round is due (System.nanoTime); null: at the first step. */
+    private volatile Long nextRoundAt;
     private volatile Connection current;
 
-    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics,
-            Supplier<List<HostPort>> leaderNodes) {
+    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics, Executor rounds) {
         this.config = config;
         this.connector = connector;
         this.log = log;
         this.metrics = metrics;
-        this.leaderNodes = leaderNodes;
+        this.rounds = rounds;
     }
 
     public BackupView view() {
         return view;
     }
 
-    public void start() {
-        thread = Thread.ofPlatform().name("backup-scheduler").daemon(true).start(this::loop);
+    /**
+     * The loop's step, run after each leader pass and while it waits for the next: with the nodes of its last pass,
+     * starts a round on the loop's executor when one is due and none is running. A round takes as long as its backups
+     * do, so it never runs on the loop's own thread.
+     */
+    public void step(List<HostPort> nodes, long now) {
+        if (stopped || roundRunning || nodes.isEmpty() || nextRoundAt != null && now - nextRoundAt < 0) {
+            return;
+        }
+        roundRunning = true;
+        try {
+            rounds.execute(() -> {
+                try {
+                    round(nodes);
+                } catch (RuntimeException e) {
+                    log.warn(Event.BACKUP_FAILED, "backup round failed: " + e, "error", String.valueOf(e));
+                } finally {
+                    nextRoundAt = System.nanoTime() + config.backupSchedule().checkEvery().toNanos();
+                    roundRunning = false;
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            roundRunning = false;
+        }
     }
 
     /** Stops between rounds, or at once by dropping the connection in use (a backup in flight finishes on the node). */
@@ -99,29 +123,9 @@ public final class BackupScheduler {
                 // it is being dropped anyway
             }
         }
-        Thread t = thread;
-        if (t != null) {
-            t.interrupt();
-        }
     }
 
-    private void loop() {
-        long next = System.nanoTime();
-        while (!stopped) {
-            List<HostPort> nodes = leaderNodes.get();
-            if (!nodes.isEmpty() && System.nanoTime() - next >= 0) {
-                try {
-                    round(nodes);
-                } catch (RuntimeException e) {
-                    log.warn(Event.BACKUP_FAILED, "backup round failed: " + e, "error", String.valueOf(e));
-                }
-                next = System.nanoTime() + config.backupSchedule().checkEvery().toNanos();
-            }
-            LockSupport.parkNanos(this, Duration.ofMillis(500).toNanos());
-        }
-    }
-
-    /** One round; runs only on the scheduler's thread. */
+    /** One round; runs only on the loop's executor for rounds, one at a time. */
     void round(List<HostPort> nodes) {
         Instant now = Instant.now();
         observeAll(nodes);

@@ -4,6 +4,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.citusrailway.registrar.config.Config;
@@ -40,6 +42,9 @@ public final class Registrar {
     private final Pass pass;
     private final ReadinessWatch readiness;
     private final BackupScheduler backups;
+    /** Where backup rounds run: they take as long as the data, so never on the loop's thread. */
+    private final ExecutorService backupRounds = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("backup-scheduler").daemon(true).factory());
 
     private volatile boolean stopped;
     private volatile boolean running;
@@ -69,7 +74,7 @@ public final class Registrar {
         WorkerProbe probe = new WorkerProbe(connector);
         this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
-        this.backups = new BackupScheduler(config, connector, log, metrics, () -> backupNodes);
+        this.backups = new BackupScheduler(config, connector, log, metrics, backupRounds);
     }
 
     /** A registrar whose first coordinator session is already being opened; {@link #run()} uses it. */
@@ -106,7 +111,6 @@ public final class Registrar {
     public void run() {
         loopThread = Thread.currentThread();
         running = true;
-        backups.start();
         try {
             while (!stopped) {
                 long started = System.nanoTime();
@@ -138,6 +142,7 @@ public final class Registrar {
         } finally {
             running = false;
             backups.stop();
+            backupRounds.shutdownNow();
             dropSession();
         }
     }
@@ -146,6 +151,7 @@ public final class Registrar {
     public void stop() {
         stopped = true;
         backups.stop();
+        backupRounds.shutdownNow();
         CoordinatorHeadStart early = headStart;
         if (early != null) {
             early.discard();
@@ -220,6 +226,7 @@ public final class Registrar {
         status = result.status();
         backupNodes = result.backupNodes();
         lastDecision = result.decided();
+        backups.step(backupNodes, System.nanoTime());
         return pass.pending();
     }
 
@@ -310,6 +317,7 @@ public final class Registrar {
                 wait = Math.min(wait, untilCheck);
             }
             LockSupport.parkNanos(this, wait);
+            backups.step(backupNodes, System.nanoTime());
             if (Thread.interrupted() && stopped) {
                 return;
             }
