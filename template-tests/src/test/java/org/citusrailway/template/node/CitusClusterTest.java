@@ -8,8 +8,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import org.citusrailway.testkit.PostgresBinaries;
 import org.citusrailway.testkit.node.NodeCluster;
-import org.citusrailway.testkit.node.NodeUnderTest.NodeBinaries;
 import org.citusrailway.testkit.node.NodeUnderTest;
+import org.citusrailway.testkit.node.NodeUnderTest.NodeBinaries;
 import org.junit.jupiter.api.Test;
 
 /**

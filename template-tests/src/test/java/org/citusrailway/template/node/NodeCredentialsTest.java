@@ -12,9 +12,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import org.citusrailway.testkit.node.NodeUnderTest;
 import org.citusrailway.testkit.node.NodeUnderTest.NodeBinaries;
 import org.citusrailway.testkit.node.NodeUnderTest.Result;
-import org.citusrailway.testkit.node.NodeUnderTest;
 import org.junit.jupiter.api.Test;
 
 /** ~/.pgpass and the role's password follow POSTGRES_PASSWORD on every boot; the health check uses them. */
