@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.config.Membership;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
 import org.citusrailway.registrar.discovery.CandidateNames;
 import org.citusrailway.registrar.discovery.Discovery;
@@ -20,6 +21,7 @@ import org.citusrailway.registrar.name.Addresses;
 import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.pg.SqlErrors;
+import org.citusrailway.registrar.probe.PatroniRest;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.probe.TcpCheck;
 import org.citusrailway.registrar.probe.WorkerProbe;
@@ -35,6 +37,8 @@ import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.result.ProbeResult;
 import org.citusrailway.registrar.row.NodeRow;
+import org.citusrailway.registrar.row.PatroniMember;
+import org.citusrailway.registrar.view.Group;
 import org.citusrailway.registrar.view.Status;
 
 /**
@@ -53,8 +57,10 @@ public final class Pass {
     private final Rebalancer rebalancer;
     private final ArchiveWatch archiveWatch;
     private final DnsHealth dnsHealth;
+    private final PatroniRest patroni;
     private LeaderState memory = LeaderState.initial();
     private HostPort triggeredBy;
+    private Set<Integer> workerGroups = Set.of();
 
     public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log) {
         this.config = config;
@@ -67,6 +73,7 @@ public final class Pass {
         this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), config.rebalanceTransferMode(), log, metrics);
         this.archiveWatch = new ArchiveWatch(log, metrics);
         this.dnsHealth = new DnsHealth(config.dnsTimeout(), log, metrics);
+        this.patroni = new PatroniRest(config.patroniPort(), config.connectTimeout());
     }
 
     /** Leadership (re)acquired: reload what is known, compare every worker's server_id again, check the rebalance. */
@@ -97,6 +104,9 @@ public final class Pass {
 
     public Result run(CoordinatorSession session, long startedNanos, Instant startedAt)
             throws SQLException, InterruptedException {
+        if (config.membership() == Membership.PATRONI) {
+            return runBesidePatroni(session, startedNanos, startedAt);
+        }
         Snapshot snapshot = observe(session);
         Plan plan = planner.plan(snapshot, memory);
         List<Plan.Outcome> outcomes = apply(session, plan);
@@ -125,6 +135,87 @@ public final class Pass {
         metrics.passCompleted(elapsed);
         return new Result(status(snapshot, nodes, plan.retired(), rebalance, archive, startedAt, elapsed),
                 backupNodes(nodes), decided(outcomes, afterWrites));
+    }
+
+    /**
+     * A pass of the high-availability variant, where Patroni keeps pg_dist_node: observe the rows and each member's
+     * Patroni, write nothing to pg_dist_node, then the same rebalance and archive steps as always (a new worker group
+     * is owed shards like a new worker) and publish the groups.
+     */
+    private Result runBesidePatroni(CoordinatorSession session, long startedNanos, Instant startedAt)
+            throws SQLException, InterruptedException {
+        List<NodeRow> nodes = session.nodes();
+        List<Group> groups = observeGroups(nodes);
+        Set<Integer> primaryWorkerGroups = new java.util.TreeSet<>();
+        int active = 0;
+        int inactive = 0;
+        for (NodeRow row : nodes) {
+            if (row.isPrimary() && !row.isCoordinator()) {
+                if (row.active()) {
+                    active++;
+                    primaryWorkerGroups.add(row.groupId());
+                } else {
+                    inactive++;
+                }
+            }
+        }
+        if (!workerGroups.containsAll(primaryWorkerGroups)) {
+            rebalancer.nudge(); // a new worker group: it may be owed shards
+        }
+        workerGroups = Set.copyOf(primaryWorkerGroups);
+        metrics.nodes(active, inactive, 0);
+        metrics.groups(groups);
+        long now = System.nanoTime();
+        Instant at = Instant.now();
+        Status.Rebalance rebalance = rebalancer.pass(session, Set.of(), List.of(), now, at);
+        Status.Archive archive = archiveWatch.pass(session, now, at);
+        long elapsed = System.nanoTime() - startedNanos;
+        metrics.passCompleted(elapsed);
+        List<Status.Node> nodeViews = nodes.stream().map(row -> new Status.Node(row.nodeId(), row.groupId(), row.name(),
+                row.port(), row.active(), row.metadataSynced(), row.shouldHaveShards(), row.role(), null, false, null,
+                false)).toList();
+        Status status = new Status("leader", true, null, startedAt, elapsed / 1_000_000, metrics.passes(), 0, List.of(),
+                nodeViews, rebalance, List.of(), Status.Dns.NONE, archive).withGroups(groups);
+        StringBuilder decided = new StringBuilder("pg_dist_node kept by Patroni; primaries");
+        for (Group g : groups) {
+            decided.append(' ').append(g.groupId()).append('=').append(g.primary())
+                    .append(g.streamingStandbys() == 0 ? " (no standby)" : "");
+        }
+        return new Result(status, backupNodes(nodes), decided.toString());
+    }
+
+    /** Each group's rows joined with what every member's Patroni says, asked in parallel (bounded by timeouts). */
+    private List<Group> observeGroups(List<NodeRow> nodes) throws InterruptedException {
+        Map<String, PatroniMember> seen = new ConcurrentHashMap<>();
+        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (NodeRow row : nodes) {
+                parallel.execute(() -> seen.put(row.name(), patroni.member(row.name())));
+            }
+        }
+        stopIfInterrupted();
+        Map<Integer, List<NodeRow>> byGroup = new java.util.TreeMap<>();
+        for (NodeRow row : nodes) {
+            byGroup.computeIfAbsent(row.groupId(), g -> new ArrayList<>()).add(row);
+        }
+        List<Group> groups = new ArrayList<>();
+        for (Map.Entry<Integer, List<NodeRow>> entry : byGroup.entrySet()) {
+            String primary = entry.getValue().stream().filter(NodeRow::isPrimary).map(NodeRow::name).findFirst()
+                    .orElse(null);
+            PatroniMember primaryState = primary == null ? null : seen.get(primary);
+            List<Group.Member> members = new ArrayList<>();
+            for (NodeRow row : entry.getValue().stream()
+                    .sorted((a, b) -> Boolean.compare(b.isPrimary(), a.isPrimary())).toList()) {
+                PatroniMember m = seen.get(row.name());
+                Long lag = null;
+                if (!row.isPrimary() && m.role() != null && primaryState != null && primaryState.isPrimary()) {
+                    lag = Math.max(0, primaryState.walPosition() - m.walPosition());
+                }
+                members.add(new Group.Member(row.name(), m.role(), m.state(), m.timeline(), lag, m.error()));
+            }
+            groups.add(new Group(entry.getKey(), primary, List.copyOf(members),
+                    primary == null ? null : patroni.lastFailover(primary)));
+        }
+        return List.copyOf(groups);
     }
 
     private List<HostPort> backupNodes(List<NodeRow> nodes) {

@@ -9,6 +9,7 @@ import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.result.ProbeFailure;
 import org.citusrailway.registrar.row.ArchiveRow;
 import org.citusrailway.registrar.view.BackupView;
+import org.citusrailway.registrar.view.Group;
 import org.citusrailway.registrar.view.NodeBackups;
 
 /** Counters and gauges, written by the loop, rendered in Prometheus text format for /metrics. */
@@ -42,6 +43,7 @@ public final class Metrics {
     private volatile int dnsFailedNow;
     private volatile long dnsQueries;
     private volatile List<ArchiveRow> archiveRows = List.of();
+    private volatile List<Group> groups = List.of();
     private final AtomicLong backupsCompleted = new AtomicLong();
     private final AtomicLong backupFailures = new AtomicLong();
     private final AtomicLong restorePointsCreated = new AtomicLong();
@@ -116,6 +118,11 @@ public final class Metrics {
         rebalanceTasks = Map.copyOf(tasks);
         rebalanceBlockedTables = blockedTables;
         workersWithoutShards = withoutShards;
+    }
+
+    /** The high-availability variant's node groups as last seen. */
+    public void groups(List<Group> seen) {
+        groups = List.copyOf(seen);
     }
 
     public void archive(List<ArchiveRow> rows) {
@@ -252,6 +259,17 @@ public final class Metrics {
         perNode(out, "citus_registrar_wal_not_archived_seconds",
                 "Seconds since the node last archived a segment while it holds WAL not yet archived; 0 when none.",
                 measuredLag, ArchiveRow::node, ArchiveRow::notArchivedSeconds);
+        List<Group> seenGroups = groups;
+        perGroup(out, "citus_registrar_group_streaming_standbys",
+                "Standbys streaming from the group's primary (high availability); 0: commits are not protected.",
+                seenGroups, Group::streamingStandbys);
+        perGroup(out, "citus_registrar_group_replication_lag_bytes",
+                "WAL the group's standbys have not yet replayed, the largest of them (high availability).", seenGroups,
+                Group::maxLagBytes);
+        perGroup(out, "citus_registrar_group_timeline",
+                "The group primary's timeline: one more after each failover or switchover (high availability).",
+                seenGroups, g -> g.members().stream().filter(m -> m.name().equals(g.primary()))
+                        .mapToLong(Group.Member::timeline).findFirst().orElse(0));
         BackupView backupView = backups;
         counter(out, "citus_registrar_backups_total", "Scheduled backups that succeeded.", backupsCompleted.get());
         counter(out, "citus_registrar_backup_failures_total", "Scheduled backups that failed.", backupFailures.get());
@@ -282,6 +300,17 @@ public final class Metrics {
         perNode(out, "citus_registrar_volume_free_bytes", "Free bytes on the node's volume.", measured,
                 NodeBackups::node, n -> n.disk().freeBytes());
         return out.toString();
+    }
+
+    /** One gauge per node group (label group="<Citus group id>"). */
+    private static void perGroup(StringBuilder out, String name, String help, List<Group> rows,
+            java.util.function.ToLongFunction<Group> value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n");
+        for (Group row : rows) {
+            out.append(name).append("{group=\"").append(row.groupId()).append("\"} ").append(value.applyAsLong(row))
+                    .append('\n');
+        }
     }
 
     /** One gauge per node (label node="host:port"). */

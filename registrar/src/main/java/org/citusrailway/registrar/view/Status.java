@@ -8,7 +8,8 @@ import org.citusrailway.registrar.row.ArchiveRow;
 /** An immutable picture of the registrar after a pass, published for /status. */
 public record Status(String role, boolean coordinatorReachable, String coordinatorError, Instant lastPassAt,
         long lastPassMillis, long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes,
-        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive, BackupView backups) {
+        Rebalance rebalance, List<String> pendingCandidates, Dns dns, Archive archive, BackupView backups,
+        List<Group> groups) {
 
     public static final Status STARTING = new Status("starting", false, null, null, 0, 0, 0, List.of(), List.of(), null,
             List.of(), Dns.NONE, Archive.NONE);
@@ -18,12 +19,19 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
             long passes, int candidatesChecked, List<Candidate> candidates, List<Node> nodes, Rebalance rebalance,
             List<String> pendingCandidates, Dns dns, Archive archive) {
         this(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes, candidatesChecked,
-                candidates, nodes, rebalance, pendingCandidates, dns, archive, BackupView.NONE);
+                candidates, nodes, rebalance, pendingCandidates, dns, archive, BackupView.NONE, List.of());
     }
 
     public Status withBackups(BackupView view) {
         return new Status(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes,
-                candidatesChecked, candidates, nodes, rebalance, pendingCandidates, dns, archive, view);
+                candidatesChecked, candidates, nodes, rebalance, pendingCandidates, dns, archive, view, groups);
+    }
+
+    /** With the node groups of the high-availability variant (empty in the default template). */
+    public Status withGroups(List<Group> seen) {
+        return new Status(role, coordinatorReachable, coordinatorError, lastPassAt, lastPassMillis, passes,
+                candidatesChecked, candidates, nodes, rebalance, pendingCandidates, dns, archive, backups,
+                List.copyOf(seen));
     }
 
     /**
@@ -74,7 +82,7 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
         // Only a completed leader pass knows what is pending; any other role watches nothing.
         return new Status(newRole, reachable, error, lastPassAt, lastPassMillis, passes, candidatesChecked, candidates,
                 nodes, rebalance, "leader".equals(newRole) && error == null ? pendingCandidates : List.of(), dns,
-                archive, backups);
+                archive, backups, groups);
     }
 
     public String toJson() {
@@ -104,6 +112,24 @@ public record Status(String role, boolean coordinatorReachable, String coordinat
                     .field("metadatasynced", n.metadataSynced()).field("shouldhaveshards", n.shouldHaveShards())
                     .field("noderole", n.role()).field("reachable", n.reachable()).field("retired", n.retired())
                     .field("lastError", n.lastError()).field("reinitialised", n.reinitialised()).endObject();
+        }
+        json.endArray().beginArray("groups");
+        for (Group g : groups) {
+            json.beginObject().field("groupid", g.groupId()).field("primary", g.primary())
+                    .field("streamingStandbys", g.streamingStandbys());
+            if (g.lastFailover() == null) {
+                json.nullField("lastFailover");
+            } else {
+                json.object("lastFailover").field("timeline", g.lastFailover().timeline())
+                        .field("at", g.lastFailover().at()).field("newPrimary", g.lastFailover().newPrimary()).endObject();
+            }
+            json.beginArray("members");
+            for (Group.Member m : g.members()) {
+                json.beginObject().field("name", m.name()).field("role", m.role()).field("state", m.state())
+                        .field("timeline", m.timeline()).field("lagBytes", m.lagBytes()).field("error", m.error())
+                        .endObject();
+            }
+            json.endArray().endObject();
         }
         json.endArray();
         if (rebalance == null) {
