@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 import java.util.logging.Level;
-import org.citusrailway.registrar.aot.Training;
 import org.citusrailway.registrar.config.Config;
 import org.citusrailway.registrar.config.ConfigException;
 import org.citusrailway.registrar.discovery.CandidateNames;

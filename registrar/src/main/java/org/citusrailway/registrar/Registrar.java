@@ -4,26 +4,26 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.citusrailway.registrar.backup.BackupScheduler;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.coordinator.CoordinatorHeadStart;
 import org.citusrailway.registrar.coordinator.CoordinatorSession;
-import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.coordinator.SqlErrors;
 import org.citusrailway.registrar.discovery.Discovery;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.probe.WorkerProbe;
-import org.citusrailway.registrar.reconcile.Pass;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Redactor;
-import org.citusrailway.registrar.report.Status;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * The loop: keep a coordinator session, hold the advisory lock (or stand by), run a pass each SCAN_INTERVAL. Between
@@ -42,6 +42,9 @@ public final class Registrar {
     private final Pass pass;
     private final ReadinessWatch readiness;
     private final BackupScheduler backups;
+    /** Where backup rounds run: they take as long as the data, so never on the loop's thread. */
+    private final ExecutorService backupRounds = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("backup-scheduler").daemon(true).factory());
 
     private volatile boolean stopped;
     private volatile boolean running;
@@ -49,6 +52,9 @@ public final class Registrar {
     private volatile CoordinatorSession session;
     private volatile CoordinatorHeadStart headStart;
     private volatile Status status = Status.STARTING;
+    /** The nodes whose backups the leader keeps, from its last pass; empty unless this registrar leads. */
+    private volatile List<HostPort> backupNodes = List.of();
+    private volatile String lastDecision;
     private int failures;
     private String lastProblem;
 
@@ -68,7 +74,7 @@ public final class Registrar {
         WorkerProbe probe = new WorkerProbe(connector);
         this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, metrics, log);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
-        this.backups = new BackupScheduler(config, connector, log, metrics, () -> status);
+        this.backups = new BackupScheduler(config, connector, log, metrics, backupRounds);
     }
 
     /** A registrar whose first coordinator session is already being opened; {@link #run()} uses it. */
@@ -105,7 +111,6 @@ public final class Registrar {
     public void run() {
         loopThread = Thread.currentThread();
         running = true;
-        backups.start();
         try {
             while (!stopped) {
                 long started = System.nanoTime();
@@ -137,6 +142,7 @@ public final class Registrar {
         } finally {
             running = false;
             backups.stop();
+            backupRounds.shutdownNow();
             dropSession();
         }
     }
@@ -145,6 +151,7 @@ public final class Registrar {
     public void stop() {
         stopped = true;
         backups.stop();
+        backupRounds.shutdownNow();
         CoordinatorHeadStart early = headStart;
         if (early != null) {
             early.discard();
@@ -215,7 +222,11 @@ public final class Registrar {
             return List.of();
         }
         lastProblem = null;
-        status = pass.run(current, started, startedAt);
+        Pass.Result result = pass.run(current, started, startedAt);
+        status = result.status();
+        backupNodes = result.backupNodes();
+        lastDecision = result.decided();
+        backups.step(backupNodes, System.nanoTime());
         return pass.pending();
     }
 
@@ -257,7 +268,15 @@ public final class Registrar {
         lastProblem = message;
     }
 
+    /** What the last leader pass decided, in one line (null before the first). */
+    String lastDecision() {
+        return lastDecision;
+    }
+
     private void publishRole(String newRole, String error) {
+        if (!"leader".equals(newRole)) {
+            backupNodes = List.of();
+        }
         metrics.leader("leader".equals(newRole));
         status = status.withRole(newRole, session != null, error);
     }
@@ -265,6 +284,7 @@ public final class Registrar {
     private void dropSession() {
         CoordinatorSession current = session;
         session = null;
+        backupNodes = List.of();
         metrics.coordinatorUp(false);
         metrics.leader(false);
         if (current != null) {
@@ -297,6 +317,7 @@ public final class Registrar {
                 wait = Math.min(wait, untilCheck);
             }
             LockSupport.parkNanos(this, wait);
+            backups.step(backupNodes, System.nanoTime());
             if (Thread.interrupted() && stopped) {
                 return;
             }

@@ -20,16 +20,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.citusrailway.registrar.backup.NodeBackupCommand;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.view.BackupView;
+import org.citusrailway.registrar.view.NodeBackups;
+import org.citusrailway.registrar.view.PendingPoint;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.citusrailway.registrar.backup.BackupScheduler;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.backup.NodeBackupCommand;
 
 /**
  * The leader's backup schedule against real Citus nodes, each with real pgBackRest (a repository in a local
@@ -76,9 +78,9 @@ class BackupSchedulerTest {
                         Event.RESTORE_POINT_CREATED) >= 1);
                 assertEquals(3, logs.count(Event.BACKUP_COMPLETED), logs.text());
                 assertEquals(0, logs.count(Event.BACKUP_FAILED), logs.text());
-                BackupScheduler.View view = registrar.status().backups();
+                BackupView view = registrar.status().backups();
                 assertEquals(3, view.nodes().size(), view.toString());
-                for (BackupScheduler.NodeBackups node : view.nodes()) {
+                for (NodeBackups node : view.nodes()) {
                     assertTrue(node.configured() && node.newest() != null, node.toString());
                     assertEquals("full", node.newest().type(), node.toString());
                     assertNotNull(node.newestFullAt(), node.toString());
@@ -144,14 +146,14 @@ class BackupSchedulerTest {
                         + " it: " + logs.text());
                 assertEquals(1, logs.count(Event.BACKUP_COMPLETED), logs.text());
                 assertTrue(logs.text().contains("backup of node " + w1 + " failed (1 time)"), logs.text());
-                BackupScheduler.NodeBackups worker1 = node(registrar, w1);
+                NodeBackups worker1 = node(registrar, w1);
                 assertEquals(1, worker1.failures(), worker1.toString());
                 assertTrue(worker1.lastError() != null && worker1.lastError().contains("ERROR: ["), worker1.toString());
                 assertNotNull(worker1.retryAfter(), worker1.toString());
                 assertNull(worker1.newest(), worker1.toString());
                 assertTrue(registrar.registrar.metricsText().contains(
                         "citus_registrar_backup_failing{node=\"" + w1 + "\"} 1"), registrar.registrar.metricsText());
-                BackupScheduler.NodeBackups worker2 = node(registrar, w2);
+                NodeBackups worker2 = node(registrar, w2);
                 assertTrue(worker2.lastError().startsWith("stanza not created yet"), worker2.toString());
                 assertEquals(0, worker2.failures(), "waited for, not failed: " + worker2);
 
@@ -185,8 +187,8 @@ class BackupSchedulerTest {
 
                 Await.until(Duration.ofMinutes(2), "restore-point-pending for worker2",
                         () -> logs.count(Event.RESTORE_POINT_PENDING) == 1);
-                BackupScheduler.View view = registrar.status().backups();
-                BackupScheduler.PendingPoint pending = view.pendingPoint();
+                BackupView view = registrar.status().backups();
+                PendingPoint pending = view.pendingPoint();
                 assertNotNull(pending, view.toString());
                 assertEquals(java.util.Set.of(w2), pending.waiting().keySet(), pending.toString());
                 assertTrue(pending.waiting().get(w2).contains("failed"), pending.toString());
@@ -229,7 +231,7 @@ class BackupSchedulerTest {
             HostPort w1 = Clusters.hostPort(cluster, Clusters.W1);
             try (RunningRegistrar registrar = new RunningRegistrar(everyNodeWithABucket(cluster, repository, "3s"))) {
                 Await.until(SOON, "the first point", () -> logs.count(Event.RESTORE_POINT_CREATED) == 1);
-                BackupScheduler.NodeBackups before = node(registrar, w1);
+                NodeBackups before = node(registrar, w1);
                 // worker1's bucket answers nothing: its configuration points pgBackRest at a repository it cannot read.
                 Path config = dir.resolve("node-" + server1.port() + ".conf");
                 String good = Files.readString(config);
@@ -241,7 +243,7 @@ class BackupSchedulerTest {
 
                 Await.until(SOON, "worker1's bucket error in /status", () -> !node(registrar, w1).bucketReadable());
                 Thread.sleep(6_000);
-                BackupScheduler.NodeBackups during = node(registrar, w1);
+                NodeBackups during = node(registrar, w1);
                 assertNotNull(during.lastError(), during.toString());
                 assertEquals(before.newest(), during.newest(), "the last backup stays shown: " + during);
                 assertEquals(before.newestFullAt(), during.newestFullAt(), during.toString());
@@ -272,7 +274,7 @@ class BackupSchedulerTest {
         return env;
     }
 
-    private static BackupScheduler.NodeBackups node(RunningRegistrar registrar, HostPort node) {
+    private static NodeBackups node(RunningRegistrar registrar, HostPort node) {
         return registrar.status().backups().nodes().stream().filter(n -> n.node().equals(node)).findFirst()
                 .orElseThrow();
     }
@@ -304,7 +306,7 @@ class BackupSchedulerTest {
                 Thread.sleep(3_000);
                 assertEquals(1, logs.count(Event.BACKUPS_INCOMPLETE), "said once: " + logs.text());
                 assertEquals(2, logs.count(Event.VOLUME_NEARLY_FULL), "said once per node: " + logs.text());
-                BackupScheduler.NodeBackups worker2 = registrar.status().backups().nodes().stream()
+                NodeBackups worker2 = registrar.status().backups().nodes().stream()
                         .filter(n -> n.node().equals(w2)).findFirst().orElseThrow();
                 assertTrue(worker2.reachable() && !worker2.configured(), worker2.toString());
             }

@@ -14,12 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.citusrailway.registrar.config.Config;
 import org.citusrailway.testkit.registrar.RegistrarProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.citusrailway.registrar.config.Config;
 
 /**
  * Bad configurations: each must end with exit code 2 and exactly one stderr line naming the variable, never the

@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.view.Status;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.Sql;
 import org.citusrailway.testkit.cluster.CitusTestCluster;
@@ -20,9 +23,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.report.Status;
 
 /**
  * The registrar against real Citus, one story in order: registration from scratch, a no-op re-run, a worker added
@@ -194,6 +194,7 @@ abstract class CitusScenarios {
         assertEquals(before, nodes());
         assertEquals(changes, logs.count(Event.WORKER_ADDED) + logs.count(Event.WORKER_ACTIVATED)
                 + logs.count(Event.COORDINATOR_HOST_SET));
+        assertEquals("2 active, 0 inactive, 0 lost; no writes", registrar.registrar.lastDecision());
     }
 
     @Test

@@ -2,7 +2,7 @@ package org.citusrailway.registrar;
 
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.TestHosts;
 import org.citusrailway.testkit.cluster.CitusTestCluster;

@@ -13,6 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.discovery.Discovery;
+import org.citusrailway.registrar.discovery.DnsSetup;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.testkit.FreePorts;
 import org.citusrailway.testkit.TestDnsServer;
 import org.junit.jupiter.api.AfterEach;
@@ -20,10 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.Name;
-import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.discovery.Discovery;
-import org.citusrailway.registrar.discovery.DnsSetup;
-import org.citusrailway.registrar.discovery.Resolution;
 
 /**
  * Discovery (dnsjava) against a real DNS server on loopback that answers from a table, says NXDOMAIN for every other

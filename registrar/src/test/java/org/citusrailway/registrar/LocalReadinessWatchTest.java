@@ -9,15 +9,15 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.PgConnector;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.PgConnector;
 
 /**
  * The readiness watch against real Citus: with a long SCAN_INTERVAL (30 s) a pending worker (its name resolves, its

@@ -5,9 +5,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.util.ArrayList;
 import java.util.List;
+import org.citusrailway.registrar.report.Event;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
-import org.citusrailway.registrar.report.Event;
 
 /** Collects the registrar's log lines in memory for assertions. */
 public final class LogCapture implements AutoCloseable {

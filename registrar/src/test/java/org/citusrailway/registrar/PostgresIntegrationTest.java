@@ -14,6 +14,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.citusrailway.registrar.config.Config;
+import org.citusrailway.registrar.discovery.CandidateNames;
+import org.citusrailway.registrar.discovery.Discovery;
+import org.citusrailway.registrar.name.Addresses;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.probe.WorkerProbe;
+import org.citusrailway.registrar.reconcile.Decision;
+import org.citusrailway.registrar.reconcile.ReconcileInput;
+import org.citusrailway.registrar.reconcile.Reconciler;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.report.HttpEndpoints;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.PostgresBinaries;
@@ -22,21 +37,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.citusrailway.registrar.discovery.Addresses;
-import org.citusrailway.registrar.discovery.CandidateNames;
-import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.reconcile.Decision;
-import org.citusrailway.registrar.discovery.Discovery;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.report.HttpEndpoints;
-import org.citusrailway.registrar.reconcile.Observation;
-import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
-import org.citusrailway.registrar.reconcile.Reconciler;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.WorkerProbe;
 
 /** Real PostgreSQL 17 (no Citus) from Maven Central: connections, probe failures, the lock, restarts, HTTP. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -86,7 +86,7 @@ class PostgresIntegrationTest {
         HostPort target = new HostPort(COORDINATOR, coordinator.port());
         ProbeResult result = probe().probe(target);
         assertEquals(new ProbeResult.Reached(null, null), result);
-        Decision decision = Reconciler.decide(new Observation(new HostPort("c", 1), List.of(), List.of(target),
+        Decision decision = Reconciler.decide(new ReconcileInput(new HostPort("c", 1), List.of(), List.of(target),
                 Map.of(target, result), java.util.Set.of(), "13.2-1", "id", Map.of(), java.util.Set.of(), null,
                 java.util.Set.of()));
         assertEquals(Map.of(target, ProbeFailure.CITUS_MISSING), decision.rejected());

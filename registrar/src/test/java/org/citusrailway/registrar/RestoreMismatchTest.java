@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Map;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.RestoreTarget;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.LocalPostgres;
 import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.Test;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.reconcile.RestoreTarget;
 
 /**
  * After a restore from the bucket every node reports its restore point (citus_node.restored_to, set by

@@ -3,7 +3,7 @@ package org.citusrailway.registrar;
 import java.time.Duration;
 import java.util.Map;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.view.Status;
 
 /** A registrar looping on its own thread, as Main runs it, for in-process tests. */
 public final class RunningRegistrar implements AutoCloseable {

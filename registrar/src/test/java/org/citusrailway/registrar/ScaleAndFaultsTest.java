@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,6 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.reconcile.KnownWorkers;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.view.Status;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.Sql;
 import org.citusrailway.testkit.TestHosts;
@@ -34,10 +37,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.reconcile.KnownWorkers;
-import org.citusrailway.registrar.report.Status;
 
 /**
  * Scale out and in without losing a row, and the ordinary faults, against real Citus as local processes. One story in

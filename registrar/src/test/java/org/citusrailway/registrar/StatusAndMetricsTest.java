@@ -6,15 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.rebalance.RebalanceJob;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.rebalance.RebalancePlanner;
 import org.citusrailway.registrar.reconcile.CandidateState;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Redactor;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.row.Failover;
+import org.citusrailway.registrar.row.RebalanceJob;
+import org.citusrailway.registrar.view.Group;
+import org.citusrailway.registrar.view.Status;
 import org.junit.jupiter.api.Test;
 
 class StatusAndMetricsTest {
@@ -34,7 +36,7 @@ class StatusAndMetricsTest {
                 + "\"lastErrorAt\":\"1970-01-01T00:00:00Z\"}],"
                 + "\"nodes\":[{\"nodeid\":1,\"groupid\":0,\"nodename\":\"coordinator\",\"nodeport\":5432,\"isactive\":true,"
                 + "\"metadatasynced\":true,\"shouldhaveshards\":false,\"noderole\":\"primary\",\"reachable\":null,"
-                + "\"retired\":false,\"lastError\":null,\"reinitialised\":false}],\"rebalance\":null,"
+                + "\"retired\":false,\"lastError\":null,\"reinitialised\":false}],\"groups\":[],\"rebalance\":null,"
                 + "\"archive\":{\"checkedAt\":null,\"error\":null,\"nodes\":[]},"
                 + "\"backups\":{\"checkedAt\":null,\"lastRestorePoint\":null,\"lastRestorePointAt\":null,\"pendingRestorePoint\":null,\"nodes\":[]}}",
                 status.toJson());
@@ -105,6 +107,34 @@ class StatusAndMetricsTest {
                 "citus_registrar_rebalances_started_total 1", "citus_registrar_rebalance_failures_total 0",
                 "citus_registrar_rebalance_blocked_tables 1", "citus_registrar_workers_without_shards 1",
                 "citus_registrar_workers_reinitialised 1", "citus_registrar_workers_removed_by_user_total 1")) {
+            assertTrue(text.contains(line + "\n"), line + " in\n" + text);
+        }
+    }
+
+    @Test
+    void highAvailabilityGroupsInStatusAndMetrics() {
+        Group worker = new Group(1, "worker1-b.railway.internal", List.of(
+                new Group.Member("worker1-b.railway.internal", "primary", "running", 3, null, null),
+                new Group.Member("worker1-a.railway.internal", "replica", "streaming", 3, 8192L, null)),
+                new Failover(3, "2026-12-07T22:10:03.123+00:00", "worker1-b"));
+        Group coordinator = new Group(0, "coordinator-a.railway.internal", List.of(
+                new Group.Member("coordinator-a.railway.internal", "primary", "running", 1, null, null),
+                new Group.Member("coordinator-b.railway.internal", null, null, 0, null, "connection refused")), null);
+        String json = Status.STARTING.withGroups(List.of(coordinator, worker)).toJson();
+        assertTrue(json.contains("\"groups\":[{\"groupid\":0,\"primary\":\"coordinator-a.railway.internal\","
+                + "\"streamingStandbys\":0,\"lastFailover\":null,"), json);
+        assertTrue(json.contains("{\"groupid\":1,\"primary\":\"worker1-b.railway.internal\",\"streamingStandbys\":1,"
+                + "\"lastFailover\":{\"timeline\":3,\"at\":\"2026-12-07T22:10:03.123+00:00\",\"newPrimary\":\"worker1-b\"},"
+                + "\"members\":[{\"name\":\"worker1-b.railway.internal\",\"role\":\"primary\",\"state\":\"running\","
+                + "\"timeline\":3,\"lagBytes\":null,\"error\":null},{\"name\":\"worker1-a.railway.internal\","
+                + "\"role\":\"replica\",\"state\":\"streaming\",\"timeline\":3,\"lagBytes\":8192,\"error\":null}]}"), json);
+        Metrics metrics = new Metrics();
+        metrics.groups(List.of(coordinator, worker));
+        String text = metrics.render();
+        for (String line : List.of("citus_registrar_group_streaming_standbys{group=\"0\"} 0",
+                "citus_registrar_group_streaming_standbys{group=\"1\"} 1",
+                "citus_registrar_group_replication_lag_bytes{group=\"1\"} 8192",
+                "citus_registrar_group_timeline{group=\"1\"} 3", "citus_registrar_group_timeline{group=\"0\"} 1")) {
             assertTrue(text.contains(line + "\n"), line + " in\n" + text);
         }
     }

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Map;
+import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.view.Status;
 import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.Sql;
 import org.citusrailway.testkit.cluster.LocalCitusCluster;
 import org.junit.jupiter.api.Test;
-import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.report.Status;
 
 /**
  * REBALANCE_TRANSFER_MODE=block_writes against real Citus: a table without a primary key or replica identity, which

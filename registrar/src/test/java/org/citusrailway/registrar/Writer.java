@@ -5,7 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.TreeMap;
-import org.citusrailway.registrar.coordinator.SqlErrors;
+import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.testkit.cluster.CitusTestCluster;
 
 /**

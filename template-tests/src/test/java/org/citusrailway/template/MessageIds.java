@@ -10,7 +10,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeFailure;
 
 /** Every stable message id the project prints: the registrar's events and reasons, the node scripts' [ids]. */
 final class MessageIds {

@@ -7,14 +7,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.citusrailway.registrar.config.BackupSchedule;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 
 /**
  * What a backup round does, as a pure function of what the round saw: which backup each node needs, and whether to
  * mark the cluster with a restore point. A point always follows the round's backups, so every node's newest backup
  * precedes it and a restore to it can start there.
  */
-final class BackupPlan {
+public final class BackupPlan {
     private BackupPlan() {
     }
 
@@ -26,19 +26,20 @@ final class BackupPlan {
      * @param newestAt     when its newest backup of any kind finished, or null
      * @param retryAfter   after a failed backup: not before this time
      */
-    record NodeSeen(HostPort node, boolean configured, Instant newestFullAt, Instant newestAt, Instant retryAfter) {
+    public record NodeSeen(HostPort node, boolean configured, Instant newestFullAt, Instant newestAt,
+            Instant retryAfter) {
     }
 
     /** Backups to take, one node after the other in this order ("full" or "diff"), then a restore point or not. */
-    record Plan(Map<HostPort, String> backups, boolean restorePoint) {
-        static final Plan NOTHING = new Plan(Map.of(), false);
+    public record Round(Map<HostPort, String> backups, boolean restorePoint) {
+        static final Round NOTHING = new Round(Map.of(), false);
     }
 
     /**
      * @param pointBlocked no new point now: the last one is not restorable yet, or a node's bucket could not be read
      *                     (a point made then could not be noted there)
      */
-    static Plan plan(List<NodeSeen> nodes, Instant newestPointAt, boolean pointBlocked, Instant now,
+    public static Round plan(List<NodeSeen> nodes, Instant newestPointAt, boolean pointBlocked, Instant now,
             BackupSchedule schedule) {
         Map<HostPort, String> backups = new LinkedHashMap<>();
         boolean anyBackup = false;
@@ -58,7 +59,7 @@ final class BackupPlan {
         }
         boolean point = !pointBlocked && (!backups.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
                 && olderThan(newestPointAt, schedule.restorePointEvery(), now));
-        return backups.isEmpty() && !point ? Plan.NOTHING : new Plan(Collections.unmodifiableMap(backups), point);
+        return backups.isEmpty() && !point ? Round.NOTHING : new Round(Collections.unmodifiableMap(backups), point);
     }
 
     /** Never happened, or at least {@code every} ago. */

@@ -7,6 +7,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import org.citusrailway.registrar.row.StanzaBackup;
+import org.citusrailway.registrar.row.VolumeUsage;
 
 /**
  * A node's backups as its own script offers them (node/backup-command.sh, named by the node's setting
@@ -17,26 +19,20 @@ import java.time.Instant;
 public final class NodeBackupCommand {
     public static final String SETTING = "citus_node.backup_command";
 
-    /** One backup of the node's stanza as pgBackRest's info shows it. */
-    public record Backup(String label, String type, Instant finishedAt, long repositoryBytes) {
-    }
 
     /**
      * The stanza's backups: the newest, the newest full one, how many, and the newest restore point noted on them.
      * error is set (and the rest empty) when pgBackRest could not read the stanza.
      */
-    record Info(Backup newest, Instant newestFullAt, int count, String newestPoint, Instant newestPointAt,
+    public record Info(StanzaBackup newest, Instant newestFullAt, int count, String newestPoint, Instant newestPointAt,
             String error, int stanzaCode, String stanzaMessage) {
 
         /** pgBackRest's "missing stanza path" / "missing stanza data": the node has not created its stanza yet. */
-        boolean stanzaMissing() {
+        public boolean stanzaMissing() {
             return stanzaCode == 1 || stanzaCode == 3;
         }
     }
 
-    /** The volume holding PGDATA: its size and free bytes, and the size of pg_wal. */
-    public record Disk(long volumeBytes, long freeBytes, long walBytes) {
-    }
 
     private final Connection connection;
     private final String command;
@@ -47,7 +43,7 @@ public final class NodeBackupCommand {
     }
 
     /** The node's backup command, or null when the node has no bucket (or an image without backups). */
-    static NodeBackupCommand of(Connection connection) throws SQLException {
+    public static NodeBackupCommand of(Connection connection) throws SQLException {
         try (Statement s = connection.createStatement();
                 ResultSet rs = s.executeQuery("select current_setting('" + SETTING + "', true)")) {
             String command = rs.next() ? rs.getString(1) : null;
@@ -56,16 +52,16 @@ public final class NodeBackupCommand {
     }
 
     /** Takes a backup; null when it succeeded, else pgBackRest's error. */
-    String backup(String type) throws SQLException {
+    public String backup(String type) throws SQLException {
         return run("backup " + type, "select j->>'error' from answer");
     }
 
     /** Notes a restore point on the stanza's newest backup; null when it succeeded, else why not. */
-    String recordPoint(String name, Instant at) throws SQLException {
+    public String recordPoint(String name, Instant at) throws SQLException {
         return run("record-point " + name + " " + at, "select j->>'error' from answer");
     }
 
-    Info info() throws SQLException {
+    public Info info() throws SQLException {
         try (ResultSet rs = query("info", """
                 select j->>'error',
                        newest.label, newest.type, newest.stop, newest.size,
@@ -84,19 +80,19 @@ public final class NodeBackupCommand {
                                    order by a.value desc limit 1) point on true""")) {
             rs.next();
             String error = rs.getString(1);
-            Backup newest = rs.getString(2) == null ? null
-                    : new Backup(rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4)), rs.getLong(5));
+            StanzaBackup newest = rs.getString(2) == null ? null
+                    : new StanzaBackup(rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4)), rs.getLong(5));
             return new Info(newest, instant(rs.getTimestamp(6)), rs.getInt(7), rs.getString(8),
                     instant(rs.getTimestamp(9)), error, rs.getInt(10), rs.getString(11));
         }
     }
 
     /** The volume's figures, or null when the node could not read them. */
-    Disk disk() throws SQLException {
+    public VolumeUsage disk() throws SQLException {
         try (ResultSet rs = query("disk", "select j->>'error', (j->>'volumeBytes')::bigint, (j->>'freeBytes')::bigint,"
                 + " (j->>'walBytes')::bigint from answer")) {
             rs.next();
-            return rs.getString(1) != null ? null : new Disk(rs.getLong(2), rs.getLong(3), rs.getLong(4));
+            return rs.getString(1) != null ? null : new VolumeUsage(rs.getLong(2), rs.getLong(3), rs.getLong(4));
         }
     }
 

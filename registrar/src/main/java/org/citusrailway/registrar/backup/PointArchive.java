@@ -13,12 +13,12 @@ import java.sql.Statement;
  * the point with it. The archiver works oldest first and stops at a segment it cannot push, so once that segment is
  * pushed every segment before it is too.
  */
-final class PointArchive {
+public final class PointArchive {
     private PointArchive() {
     }
 
     /** Closes the node's current WAL segment, which holds everything written so far, and names it. */
-    static String closeSegment(Connection connection) throws SQLException {
+    public static String closeSegment(Connection connection) throws SQLException {
         try (Statement s = connection.createStatement();
                 ResultSet rs = s.executeQuery("select pg_walfile_name(pg_switch_wal())")) {
             rs.next();
@@ -30,7 +30,7 @@ final class PointArchive {
      * Null once the segment is archived (PostgreSQL keeps a segment's {@code .ready} file until archive_command
      * succeeds for it); else what holds it back, from pg_stat_archiver.
      */
-    static String notArchivedBecause(Connection connection, String segment) throws SQLException {
+    public static String notArchivedBecause(Connection connection, String segment) throws SQLException {
         try (PreparedStatement s = connection.prepareStatement("select exists (select 1 from pg_ls_archive_statusdir()"
                 + " where name = ? || '.ready'), last_failed_wal, last_failed_time, last_archived_time"
                 + " from pg_stat_archiver")) {

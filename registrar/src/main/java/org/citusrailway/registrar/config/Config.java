@@ -3,7 +3,8 @@ package org.citusrailway.registrar.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.discovery.DnsName;
+import org.citusrailway.registrar.name.DnsName;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.report.LogFormat;
 
 /**
@@ -33,7 +34,9 @@ public record Config(
         SslMode sslMode,
         boolean rebalanceOnJoin,
         ShardTransferMode rebalanceTransferMode,
-        BackupSchedule backupSchedule) {
+        BackupSchedule backupSchedule,
+        Membership membership,
+        int patroniPort) {
 
     public static final String DEFAULT_PATTERNS = "worker{n},worker-{n},citus-worker{n},citus-worker-{n}";
 
@@ -81,10 +84,13 @@ public record Config(
         boolean rebalanceOnJoin = read.bool("REBALANCE_ON_JOIN", true);
         ShardTransferMode transferMode = read.choice("REBALANCE_TRANSFER_MODE", ShardTransferMode.class,
                 ShardTransferMode.AUTO, ShardTransferMode::citusValue);
+        // patroni in the high-availability variant (docs/high-availability.md): Patroni owns pg_dist_node.
+        Membership membership = read.choice("MEMBERSHIP", Membership.class, Membership.REGISTRAR);
+        int patroniPort = read.port("PATRONI_PORT", 8008);
         return new Config(new HostPort(coordinatorHost, coordinatorPort), user, password, database, List.copyOf(patterns),
                 indexMax, domain, workerPort, List.copyOf(workerHosts), scanInterval, readyCheckInterval, httpPort, logFormat,
                 connectTimeout, dnsTimeout, statementTimeout, lockTimeout, probeRetryMax, workerLostAfter, sslMode,
-                rebalanceOnJoin, transferMode, BackupSchedule.read(read));
+                rebalanceOnJoin, transferMode, BackupSchedule.read(read), membership, patroniPort);
     }
 
     private static void checkPattern(String pattern, String domain) {
@@ -105,6 +111,6 @@ public record Config(
                 + ", privateDomain=" + privateDomain + ", workerPort=" + workerPort + ", workerHosts=" + workerHosts
                 + ", scanInterval=" + scanInterval + ", readyCheckInterval=" + readyCheckInterval + ", httpPort=" + httpPort + ", logFormat=" + logFormat
                 + ", rebalanceOnJoin=" + rebalanceOnJoin + ", rebalanceTransferMode=" + rebalanceTransferMode.citusValue()
-                + ", backupSchedule=" + backupSchedule + "]";
+                + ", backupSchedule=" + backupSchedule + ", membership=" + membership + "]";
     }
 }

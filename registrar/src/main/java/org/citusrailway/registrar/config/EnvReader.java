@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.citusrailway.registrar.discovery.DnsName;
+import org.citusrailway.registrar.name.DnsName;
+import org.citusrailway.registrar.name.HostPort;
 
 /** Typed reads of environment variables; every failure names the variable (never echoing a secret). */
 final class EnvReader {

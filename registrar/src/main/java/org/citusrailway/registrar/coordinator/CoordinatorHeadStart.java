@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import org.citusrailway.registrar.pg.PgConnector;
 
 /**
  * Opens the first coordinator session on its own thread as soon as the configuration is valid, while logging and HTTP

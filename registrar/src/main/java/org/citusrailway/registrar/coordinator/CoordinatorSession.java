@@ -11,11 +11,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.discovery.DnsName;
-import org.citusrailway.registrar.rebalance.RebalanceJob;
-import org.citusrailway.registrar.reconcile.RestoreTarget;
+import org.citusrailway.registrar.name.DnsName;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.NodeIdentity;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.pg.SqlErrors;
+import org.citusrailway.registrar.row.ArchiveRow;
+import org.citusrailway.registrar.row.KnownWorkerRow;
+import org.citusrailway.registrar.row.NodeRow;
+import org.citusrailway.registrar.row.RebalanceJob;
 
 /**
  * The registrar's one connection to the coordinator. It holds the session-level advisory lock that makes this
@@ -102,18 +107,14 @@ public final class CoordinatorSession implements AutoCloseable {
         return true;
     }
 
-    /** A row of citus_registrar.known_workers: the server_id and the coordinator's restore point when first seen. */
-    public record KnownWorker(String serverId, String restorePoint) {
-    }
-
     /** citus_registrar.known_workers: worker → what was recorded when it was first seen registered. */
-    public Map<HostPort, KnownWorker> knownWorkers() throws SQLException {
-        Map<HostPort, KnownWorker> known = new HashMap<>();
+    public Map<HostPort, KnownWorkerRow> knownWorkers() throws SQLException {
+        Map<HostPort, KnownWorkerRow> known = new HashMap<>();
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
                 "select nodename, nodeport, server_id, restore_point from " + KNOWN_TABLE)) {
             while (rs.next()) {
                 known.put(new HostPort(DnsName.normalize(rs.getString(1)), rs.getInt(2)),
-                        new KnownWorker(rs.getString(3), rs.getString(4)));
+                        new KnownWorkerRow(rs.getString(3), rs.getString(4)));
             }
         }
         return known;
@@ -243,21 +244,14 @@ public final class CoordinatorSession implements AutoCloseable {
 
     /** The coordinator's citus version and server_id, read once per session; null version = citus not created. */
     public boolean readIdentity() throws SQLException {
+        NodeIdentity identity;
         try (Statement s = connection.createStatement()) {
-            try (ResultSet rs = s.executeQuery("select extversion from pg_catalog.pg_extension where extname = 'citus'")) {
-                citusVersion = rs.next() ? rs.getString(1) : null;
-            }
-            if (citusVersion == null) {
-                return false;
-            }
-            try (ResultSet rs = s.executeQuery("select metadata->>'server_id', nullif(current_setting('"
-                    + RestoreTarget.SETTING + "', true), '') from pg_catalog.pg_dist_node_metadata")) {
-                boolean found = rs.next();
-                serverId = found ? rs.getString(1) : null;
-                restoredTo = found ? rs.getString(2) : null;
-            }
+            identity = NodeIdentity.read(s);
         }
-        return true;
+        citusVersion = identity.citusVersion();
+        serverId = identity.serverId();
+        restoredTo = identity.restoredTo();
+        return citusVersion != null;
     }
 
     public void forgetIdentity() {
@@ -402,6 +396,18 @@ public final class CoordinatorSession implements AutoCloseable {
             ps.setInt(2, port);
             ps.execute();
         }
+    }
+
+    /**
+     * A statement the coordinator refused, as its message; a failure that ended the session is thrown on (then the
+     * loop drops the session and with it the right to act). Every write and check that may be refused goes through
+     * here, so "refused" and "session lost" are told apart in one place.
+     */
+    public String refusal(SQLException e) throws SQLException {
+        if (broken(e)) {
+            throw e;
+        }
+        return SqlErrors.message(e);
     }
 
     /** Whether the failure ended this session (then the lock is gone too and the session must be dropped). */

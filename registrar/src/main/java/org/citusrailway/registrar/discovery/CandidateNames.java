@@ -4,7 +4,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.DnsName;
+import org.citusrailway.registrar.name.HostPort;
 
 /** Every name a worker could have: each pattern with {n} = 1..WORKER_INDEX_MAX in the private domain, then WORKER_HOSTS. */
 public final class CandidateNames {

@@ -5,10 +5,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.view.Status;
 
 /**
  * Names whose lookups time out or fail, pass by pass: counted in /status and /metrics, and logged once when such

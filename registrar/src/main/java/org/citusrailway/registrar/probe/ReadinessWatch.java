@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeResult;
 
 /**
  * Between full passes: the candidates whose last probe failed cheaply (unreachable, starting up) or whose add failed

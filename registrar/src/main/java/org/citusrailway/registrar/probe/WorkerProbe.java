@@ -2,14 +2,15 @@ package org.citusrailway.registrar.probe;
 
 import java.net.InetAddress;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.PgConnector;
-import org.citusrailway.registrar.coordinator.SqlErrors;
-import org.citusrailway.registrar.reconcile.RestoreTarget;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.NodeIdentity;
+import org.citusrailway.registrar.pg.PgConnector;
+import org.citusrailway.registrar.pg.SqlErrors;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
 
 /**
  * An authenticated look at a worker before it is registered or re-activated: can we log in to POSTGRES_DB, which
@@ -34,19 +35,8 @@ public final class WorkerProbe {
     public ProbeResult probe(HostPort worker, List<InetAddress> addresses) {
         try (Connection connection = connector.openWorker(worker, addresses);
                 Statement statement = connection.createStatement()) {
-            String version;
-            try (ResultSet rs = statement.executeQuery(
-                    "select extversion from pg_catalog.pg_extension where extname = 'citus'")) {
-                version = rs.next() ? rs.getString(1) : null;
-            }
-            if (version == null) {
-                return new ProbeResult.Reached(null, null);
-            }
-            try (ResultSet rs = statement.executeQuery("select metadata->>'server_id', nullif(current_setting("
-                    + "'" + RestoreTarget.SETTING + "', true), '') from pg_catalog.pg_dist_node_metadata")) {
-                return rs.next() ? new ProbeResult.Reached(version, rs.getString(1), rs.getString(2))
-                        : new ProbeResult.Reached(version, null);
-            }
+            NodeIdentity identity = NodeIdentity.read(statement);
+            return new ProbeResult.Reached(identity.citusVersion(), identity.serverId(), identity.restoredTo());
         } catch (SQLException e) {
             return new ProbeResult.Failed(SqlErrors.classify(e), SqlErrors.message(e));
         } catch (RuntimeException e) {

@@ -7,18 +7,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.reconcile.Observation;
+import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.row.RebalanceJob;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
+import org.citusrailway.registrar.view.Status;
 
 /**
- * The rebalancer's decisions as pure functions: what it remembers ({@link Memory}, immutable) and what one pass read
- * ({@link Observation}) in, the next memory, the log lines and counters to publish, and whether to start a rebalance
- * out ({@link Step}). No I/O here: {@link Rebalancer} reads, starts and publishes.
+ * The rebalancer's decisions as pure functions: what it remembers ({@link RebalanceState}, immutable) and what one
+ * pass read ({@link RebalanceFacts}) in, the next state, the log lines and counters to publish, and whether to start a
+ * rebalance out ({@link Step}). No I/O here: {@code Rebalancer} reads, starts and publishes.
  */
 public final class RebalancePlanner {
     static final Duration IDLE_CHECK = Duration.ofSeconds(60);
@@ -36,7 +36,7 @@ public final class RebalancePlanner {
     private final boolean onJoin;
     private final ShardTransferMode mode;
 
-    RebalancePlanner(boolean onJoin, ShardTransferMode mode) {
+    public RebalancePlanner(boolean onJoin, ShardTransferMode mode) {
         this.onJoin = onJoin;
         this.mode = mode;
     }
@@ -129,15 +129,15 @@ public final class RebalancePlanner {
 
     /**
      * @param following      the job being followed to its end, or null
-     * @param settledFor     the workers the last started (or found needless) rebalance was for: no second start
+     * @param doneFor     the workers the last started (or found needless) rebalance was for: no second start
      * @param neededReported the workers last reported as owed a rebalance (REBALANCE_ON_JOIN=false): said once
      */
-    record Memory(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged, long lastProgressAt,
-            RebalanceJob job, List<HostPort> settledFor, List<HostPort> withoutShards, List<HostPort> neededReported,
-            int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
+    public record RebalanceState(boolean checkNow, long nextCheckAt, Long following, long lastDoneLogged,
+            long lastProgressAt, RebalanceJob job, List<HostPort> doneFor, List<HostPort> withoutShards,
+            List<HostPort> neededReported, int blockedChecks, int failures, Phase phase, Instant lastCheckAt) {
 
-        static Memory initial() {
-            return new Memory(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
+        public static RebalanceState initial() {
+            return new RebalanceState(true, 0, null, -1, 0, null, null, List.of(), null, 0, 0,
                     new Phase.Idle("not checked yet"), null);
         }
 
@@ -146,17 +146,17 @@ public final class RebalancePlanner {
         }
 
         /** The tables that stop an online move, while blocked. */
-        List<String> blockedTables() {
+        public List<String> blockedTables() {
             return phase instanceof Phase.Blocked blocked ? blocked.tables() : List.of();
         }
 
         /** Whether this pass has anything to read: a job to follow, or a check that is due. */
-        boolean wantsLook(long now) {
+        public boolean wantsLook(long now) {
             return following != null || due(now);
         }
 
         /** Check what is owed on the next pass (after an add or activation, and when leadership starts). */
-        Memory nudged() {
+        public RebalanceState nudged() {
             Draft d = new Draft(this);
             d.checkNow = true;
             return d.memory();
@@ -172,27 +172,27 @@ public final class RebalancePlanner {
      * @param retired                names in retired_workers: never a reason to rebalance
      * @param unreachable            registered active workers that failed this pass's check: a rebalance would fail
      */
-    record Observation(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
+    public record RebalanceFacts(RebalanceJob latest, List<HostPort> withoutShards, List<String> tablesWithoutIdentity,
             Set<String> retired, List<HostPort> unreachable, Instant at) {
     }
 
-    sealed interface Effect {
-        record Log(boolean warn, Event event, String message, List<Object> fields) implements Effect {
+    public sealed interface RebalanceEffect {
+        record Log(boolean warn, Event event, String message, List<Object> fields) implements RebalanceEffect {
         }
 
-        record Started() implements Effect {
+        record Started() implements RebalanceEffect {
         }
 
-        record Failed() implements Effect {
+        record Failed() implements RebalanceEffect {
         }
     }
 
     /** @param startFor the workers to start a rebalance for now (then call {@link #started}), or null */
-    record Step(Memory memory, List<Effect> effects, List<HostPort> startFor) {
+    public record Step(RebalanceState memory, List<RebalanceEffect> effects, List<HostPort> startFor) {
     }
 
     /** What citus_rebalance_start() did. */
-    sealed interface StartResult {
+    public sealed interface StartResult {
         record Job(long id) implements StartResult {
         }
 
@@ -209,17 +209,17 @@ public final class RebalancePlanner {
         }
     }
 
-    ShardTransferMode mode() {
+    public ShardTransferMode mode() {
         return mode;
     }
 
     /** Whether the pass must also read the tables that cannot move online: only when they could stop the start. */
-    boolean needsIdentityCheck(List<HostPort> withoutShards) {
+    public boolean needsIdentityCheck(List<HostPort> withoutShards) {
         return mode.needsReplicaIdentity() && !withoutShards.isEmpty();
     }
 
     /** Whether the pass must read the catalog (workers without shards, tables) before {@link #plan}. */
-    boolean needsCatalog(Memory m, RebalanceJob latest, long now) {
+    public boolean needsCatalog(RebalanceState m, RebalanceJob latest, long now) {
         if (latest != null && latest.active()) {
             return false;
         }
@@ -229,8 +229,8 @@ public final class RebalancePlanner {
         return m.due(now);
     }
 
-    /** One pass, given that {@link Memory#wantsLook} was true and the observation was read. */
-    Step plan(Memory m, Observation o, long now) {
+    /** One pass, given that {@link RebalanceState#wantsLook} was true and the observation was read. */
+    public Step plan(RebalanceState m, RebalanceFacts o, long now) {
         Draft d = new Draft(m);
         boolean due = m.due(now);
         d.checkNow = false;
@@ -248,7 +248,7 @@ public final class RebalancePlanner {
     }
 
     /** The answer to a start the previous step asked for. */
-    Step started(Memory m, List<HostPort> lacking, StartResult result, long now) {
+    public Step started(RebalanceState m, List<HostPort> lacking, StartResult result, long now) {
         Draft d = new Draft(m);
         switch (result) {
             case StartResult.AlreadyRunning ignored -> d.checkNow = true; // started elsewhere: follow it next pass
@@ -256,7 +256,7 @@ public final class RebalancePlanner {
             case StartResult.Refused r -> failed(d, "citus_rebalance_start() failed: " + r.message(), r.message(), now);
             case StartResult.NoMoves ignored -> {
                 startedReset(d, lacking);
-                settle(d, "Citus found no moves to make for " + lacking);
+                nothingOwed(d, "Citus found no moves to make for " + lacking);
                 d.log(false, Event.REBALANCE_FINISHED, "rebalance for " + lacking + ": Citus found no moves to make",
                         "workers", lacking);
             }
@@ -265,7 +265,7 @@ public final class RebalancePlanner {
                 d.following = job.id();
                 d.lastDoneLogged = -1;
                 d.lastProgressAt = now;
-                d.effects.add(new Effect.Started());
+                d.effects.add(new RebalanceEffect.Started());
                 d.phase = new Phase.Running("job " + job.id() + " started for " + lacking, null);
                 d.checkNow = true;
                 d.log(false, Event.REBALANCE_STARTED, "rebalance job " + job.id() + " started (citus_rebalance_start, "
@@ -277,7 +277,7 @@ public final class RebalancePlanner {
     }
 
     /** A read of this pass failed (the session itself is fine). */
-    Step checkFailed(Memory m, String message, long now) {
+    public Step checkFailed(RebalanceState m, String message, long now) {
         Draft d = new Draft(m);
         d.checkNow = false; // retried on the failure backoff, not on the next pass
         failed(d, "rebalance check failed: " + message, message, now);
@@ -285,7 +285,7 @@ public final class RebalancePlanner {
     }
 
     /** /status's view; {@code tasks} etc. also feed /metrics. */
-    Status.Rebalance view(Memory m) {
+    public Status.Rebalance view(RebalanceState m) {
         RebalanceJob job = m.job();
         List<String> workers = new ArrayList<>();
         m.withoutShards().forEach(w -> workers.add(w.toString()));
@@ -331,7 +331,7 @@ public final class RebalancePlanner {
         }
         String jobState = latest == null ? "gone" : latest.state();
         String why = latest != null && latest.error() != null ? latest.error() : "job " + jobState;
-        d.effects.add(new Effect.Failed());
+        d.effects.add(new RebalanceEffect.Failed());
         if ("cancelled".equals(jobState)) {
             // Someone stopped it on purpose (citus_rebalance_stop): not restarted until the set of workers changes.
             d.phase = new Phase.Idle("job " + id + " was cancelled; not restarted for the same workers");
@@ -341,13 +341,13 @@ public final class RebalancePlanner {
             d.nextCheckAt = now + IDLE_CHECK.toNanos();
             return false;
         }
-        d.settledFor = null;
+        d.doneFor = null;
         failed(d, "rebalance job " + id + " " + jobState + ": " + why, why, now);
         return false;
     }
 
     /** Returns the workers to start a rebalance for, or null. */
-    private List<HostPort> check(Draft d, Observation o, long now) {
+    private List<HostPort> check(Draft d, RebalanceFacts o, long now) {
         d.lastCheckAt = o.at();
         List<HostPort> lacking = new ArrayList<>();
         for (HostPort worker : o.withoutShards()) {
@@ -358,13 +358,13 @@ public final class RebalancePlanner {
         d.withoutShards = List.copyOf(lacking);
         d.nextCheckAt = now + IDLE_CHECK.toNanos();
         if (lacking.isEmpty()) {
-            settle(d, "every active worker holds shards (or there are no distributed tables)");
-            d.settledFor = null;
+            nothingOwed(d, "every active worker holds shards (or there are no distributed tables)");
+            d.doneFor = null;
             d.neededReported = null;
             return null;
         }
-        if (lacking.equals(d.settledFor)) {
-            settle(d, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
+        if (lacking.equals(d.doneFor)) {
+            nothingOwed(d, "a rebalance already ran for " + lacking + "; Citus had nothing more to move there");
             return null;
         }
         if (!onJoin) {
@@ -389,7 +389,7 @@ public final class RebalancePlanner {
     }
 
     private static void startedReset(Draft d, List<HostPort> lacking) {
-        d.settledFor = lacking;
+        d.doneFor = lacking;
         d.blockedChecks = 0;
         d.failures = 0;
     }
@@ -421,7 +421,7 @@ public final class RebalancePlanner {
         }
     }
 
-    private static void settle(Draft d, String why) {
+    private static void nothingOwed(Draft d, String why) {
         d.phase = new Phase.Idle(why);
         d.blockedChecks = 0;
     }
@@ -434,23 +434,23 @@ public final class RebalancePlanner {
         long lastDoneLogged;
         long lastProgressAt;
         RebalanceJob job;
-        List<HostPort> settledFor;
+        List<HostPort> doneFor;
         List<HostPort> withoutShards;
         List<HostPort> neededReported;
         int blockedChecks;
         int failures;
         Phase phase;
         Instant lastCheckAt;
-        final List<Effect> effects = new ArrayList<>();
+        final List<RebalanceEffect> effects = new ArrayList<>();
 
-        Draft(Memory m) {
+        Draft(RebalanceState m) {
             checkNow = m.checkNow();
             nextCheckAt = m.nextCheckAt();
             following = m.following();
             lastDoneLogged = m.lastDoneLogged();
             lastProgressAt = m.lastProgressAt();
             job = m.job();
-            settledFor = m.settledFor();
+            doneFor = m.doneFor();
             withoutShards = m.withoutShards();
             neededReported = m.neededReported();
             blockedChecks = m.blockedChecks();
@@ -460,11 +460,11 @@ public final class RebalancePlanner {
         }
 
         void log(boolean warn, Event event, String message, Object... fields) {
-            effects.add(new Effect.Log(warn, event, message, Arrays.asList(fields)));
+            effects.add(new RebalanceEffect.Log(warn, event, message, Arrays.asList(fields)));
         }
 
-        Memory memory() {
-            return new Memory(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, settledFor,
+        RebalanceState memory() {
+            return new RebalanceState(checkNow, nextCheckAt, following, lastDoneLogged, lastProgressAt, job, doneFor,
                     withoutShards, neededReported, blockedChecks, failures, phase, lastCheckAt);
         }
 

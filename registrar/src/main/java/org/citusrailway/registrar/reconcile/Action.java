@@ -1,6 +1,6 @@
 package org.citusrailway.registrar.reconcile;
 
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 
 /**
  * A write the pass plans: to the coordinator's metadata, or to the registrar's own tables. There is deliberately no removal or draining, and the only disabling is of a

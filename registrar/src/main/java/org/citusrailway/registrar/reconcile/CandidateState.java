@@ -1,7 +1,7 @@
 package org.citusrailway.registrar.reconcile;
 
 import java.util.Locale;
-import org.citusrailway.registrar.discovery.Resolution;
+import org.citusrailway.registrar.name.Resolution;
 
 /** Where a candidate worker stands, as /status shows it ({@code candidates[].state}). */
 public enum CandidateState {

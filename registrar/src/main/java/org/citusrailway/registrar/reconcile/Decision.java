@@ -3,8 +3,8 @@ package org.citusrailway.registrar.reconcile;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeFailure;
 
 /**
  * What to do this pass, and why some reachable workers are left alone.

@@ -6,8 +6,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.CoordinatorSession.KnownWorker;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.RestoreTarget;
+import org.citusrailway.registrar.row.KnownWorkerRow;
 
 /**
  * citus_registrar.known_workers as the leader knows it: every worker seen registered, with the Citus server_id it
@@ -20,12 +21,12 @@ import org.citusrailway.registrar.coordinator.CoordinatorSession.KnownWorker;
  * @param verified      compared since leadership started and not lost since
  * @param reinitialised workers whose server_id differs from the recorded one → the id they answer with now
  */
-public record KnownWorkers(Map<HostPort, KnownWorker> rows, Set<HostPort> verified,
+public record KnownWorkers(Map<HostPort, KnownWorkerRow> rows, Set<HostPort> verified,
         Map<HostPort, String> reinitialised) {
     public static final String REMOVED_NOTE = "removed from pg_dist_node outside the registrar";
 
     /** At leadership: the table is the truth, and every worker is compared again. */
-    static KnownWorkers loaded(Map<HostPort, KnownWorker> rows) {
+    public static KnownWorkers loaded(Map<HostPort, KnownWorkerRow> rows) {
         return new KnownWorkers(Map.copyOf(rows), Set.of(), Map.of());
     }
 
@@ -41,13 +42,13 @@ public record KnownWorkers(Map<HostPort, KnownWorker> rows, Set<HostPort> verifi
     }
 
     String recordedId(HostPort worker) {
-        KnownWorker row = rows.get(worker);
+        KnownWorkerRow row = rows.get(worker);
         return row == null ? null : row.serverId();
     }
 
     /** The coordinator's restore point when the worker was first seen (see {@link RestoreTarget}). */
     String seenUnder(HostPort worker) {
-        KnownWorker row = rows.get(worker);
+        KnownWorkerRow row = rows.get(worker);
         return row == null ? null : row.restorePoint();
     }
 
@@ -55,7 +56,7 @@ public record KnownWorkers(Map<HostPort, KnownWorker> rows, Set<HostPort> verifi
         return !verified.contains(worker);
     }
 
-    boolean isReinitialised(HostPort worker) {
+    public boolean isReinitialised(HostPort worker) {
         return reinitialised.containsKey(worker);
     }
 
@@ -68,8 +69,8 @@ public record KnownWorkers(Map<HostPort, KnownWorker> rows, Set<HostPort> verifi
 
     /** A row for a registered worker; an existing one (and its server_id) is never overwritten. */
     KnownWorkers remembered(HostPort worker, String serverId, String restorePoint) {
-        Map<HostPort, KnownWorker> r = new HashMap<>(rows);
-        r.putIfAbsent(worker, new KnownWorker(serverId, restorePoint));
+        Map<HostPort, KnownWorkerRow> r = new HashMap<>(rows);
+        r.putIfAbsent(worker, new KnownWorkerRow(serverId, restorePoint));
         Set<HostPort> v = new HashSet<>(verified);
         v.add(worker);
         return new KnownWorkers(Map.copyOf(r), Set.copyOf(v), reinitialised);
@@ -91,7 +92,7 @@ public record KnownWorkers(Map<HostPort, KnownWorker> rows, Set<HostPort> verifi
     }
 
     KnownWorkers dropped(HostPort worker) {
-        Map<HostPort, KnownWorker> r = new HashMap<>(rows);
+        Map<HostPort, KnownWorkerRow> r = new HashMap<>(rows);
         r.remove(worker);
         Set<HostPort> v = new HashSet<>(verified);
         v.remove(worker);

@@ -11,18 +11,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.result.RestoreTarget;
+import org.citusrailway.registrar.row.NodeRow;
 
 /**
  * Every decision of a pass, as pure functions of what was observed and what is remembered: which names to look up,
  * which workers to probe, what to write ({@link #plan}), and what follows from how the writes went
- * ({@link #settle}). No I/O here; {@link Pass} observes, applies and publishes.
+ * ({@link #afterWrites}). No I/O here; {@code Pass} observes, applies and publishes.
  */
 public final class Planner {
     private final List<HostPort> candidates;
@@ -33,7 +34,7 @@ public final class Planner {
         this.rules = rules;
     }
 
-    List<HostPort> candidates() {
+    public List<HostPort> candidates() {
         return candidates;
     }
 
@@ -42,7 +43,7 @@ public final class Planner {
     }
 
     /** Every name worth a lookup: the candidates, registered workers and workers the registrar knows. */
-    Set<String> names(List<NodeRow> nodes, Memory memory) {
+    public Set<String> names(List<NodeRow> nodes, LeaderState memory) {
         Set<String> names = new LinkedHashSet<>();
         candidates.forEach(candidate -> names.add(candidate.host()));
         for (NodeRow row : nodes) {
@@ -60,8 +61,8 @@ public final class Planner {
      * Unregistered candidates that resolve and inactive registered workers are probed (unless retired, or backing
      * off after a failure); active registered workers get a TCP check.
      */
-    Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions, Memory memory,
-            long now) {
+    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions,
+            LeaderState memory, long now) {
         Map<HostPort, NodeRow> registered = registered(nodes);
         Set<String> retiredNow = new HashSet<>(retired);
         retiredNow.addAll(removals(registered, retired, resolutions, memory.known()).retired());
@@ -92,7 +93,8 @@ public final class Planner {
      * Active workers that answered TCP and have not had their server_id compared since leadership started or since
      * they were last lost: one authenticated probe each.
      */
-    List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, Memory memory, long now) {
+    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, LeaderState memory,
+            long now) {
         List<HostPort> verify = new ArrayList<>();
         for (NodeRow row : checked) {
             HostPort key = row.key();
@@ -104,7 +106,7 @@ public final class Planner {
     }
 
     /** The registered workers' server_ids are needed when a new candidate reached the checks. */
-    static boolean needsServerIds(List<NodeRow> nodes, Map<HostPort, ProbeResult> probes) {
+    public static boolean needsServerIds(List<NodeRow> nodes, Map<HostPort, ProbeResult> probes) {
         if (probes.isEmpty()) {
             return false;
         }
@@ -114,9 +116,9 @@ public final class Planner {
     }
 
     /** The decision of a pass: what to write, and the memory and effects of deciding. */
-    Plan plan(Snapshot s, Memory memory) {
-        Memory.Draft d = new Memory.Draft(memory);
-        List<Effect> out = new ArrayList<>();
+    public Plan plan(Snapshot s, LeaderState memory) {
+        LeaderState.Draft d = new LeaderState.Draft(memory);
+        List<PassEffect> out = new ArrayList<>();
         List<Action> bookkeeping = new ArrayList<>();
         Map<HostPort, NodeRow> registered = registered(s.nodes());
 
@@ -126,13 +128,13 @@ public final class Planner {
         for (HostPort worker : removals.forgotten().keySet()) {
             bookkeeping.add(new Action.ForgetWorker(worker));
             d.known = d.known.dropped(worker);
-            out.add(Effect.Log.info(Event.WORKER_FORGOTTEN, removals.forgotten().get(worker), "worker", worker));
+            out.add(PassEffect.Log.info(Event.WORKER_FORGOTTEN, removals.forgotten().get(worker), "worker", worker));
         }
         for (HostPort worker : removals.removedByUser()) {
             bookkeeping.add(new Action.RetireRemovedWorker(worker));
             d.known = d.known.dropped(worker);
-            out.add(new Effect.RemovedByUser());
-            out.add(Effect.Log.warn(Event.WORKER_REMOVED_BY_USER, "worker " + worker + " was removed from"
+            out.add(new PassEffect.RemovedByUser());
+            out.add(PassEffect.Log.warn(Event.WORKER_REMOVED_BY_USER, "worker " + worker + " was removed from"
                     + " pg_dist_node outside the registrar while it still resolves; recorded in"
                     + " citus_registrar.retired_workers ('" + KnownWorkers.REMOVED_NOTE + "') and never re-added"
                     + " automatically. To bring it back: DELETE FROM citus_registrar.retired_workers WHERE nodename = '"
@@ -177,7 +179,7 @@ public final class Planner {
             }
         });
 
-        Decision decision = Reconciler.decide(new Observation(s.coordinator(), s.nodes(), resolvable, s.probes(),
+        Decision decision = Reconciler.decide(new ReconcileInput(s.coordinator(), s.nodes(), resolvable, s.probes(),
                 retired, s.coordinatorVersion(), s.coordinatorServerId(), s.workerServerIds(),
                 d.known.reinitialised().keySet(), s.coordinatorRestoredTo(), restoreMismatch));
         boolean reread = false;
@@ -190,27 +192,27 @@ public final class Planner {
         }
         decision.retired().forEach(worker -> d.put(d.worker(worker).retired(out)));
 
-        Map<HostPort, String> serverIds = new HashMap<>();
+        List<Action> actions = new ArrayList<>(bookkeeping);
         for (Action action : decision.actions()) {
+            actions.add(action);
+            // The server_id the probe saw is recorded right after the add (skipped when the add fails).
             if (action instanceof Action.AddNode add && s.probes().get(add.worker()) instanceof ProbeResult.Reached
                     reached && reached.serverId() != null) {
-                serverIds.put(add.worker(), reached.serverId());
+                actions.add(new Action.RememberWorker(add.worker(), reached.serverId()));
             }
         }
-        List<Action> actions = new ArrayList<>(bookkeeping);
-        actions.addAll(decision.actions());
-        return new Plan(List.copyOf(actions), Map.copyOf(serverIds), Set.copyOf(retired), d.memory(memory.watch()),
-                List.copyOf(out), reread);
+        return new Plan(List.copyOf(actions), Set.copyOf(retired), d.memory(memory.watch()), List.copyOf(out),
+                reread);
     }
 
     /**
      * What follows from how the actions went, and from this pass's checks of registered workers (lost, recovered),
      * against pg_dist_node as it is after the actions: the next memory, effects, and the workers to watch.
      */
-    Plan.Settled settle(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes, long now,
-            Instant at) {
-        Memory.Draft d = new Memory.Draft(plan.memory());
-        List<Effect> out = new ArrayList<>();
+    public Plan.AfterWrites afterWrites(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes,
+            long now, Instant at) {
+        LeaderState.Draft d = new LeaderState.Draft(plan.memory());
+        List<PassEffect> out = new ArrayList<>();
         Set<HostPort> retrySoon = new HashSet<>();
         boolean nudge = false;
         for (Plan.Outcome outcome : outcomes) {
@@ -252,35 +254,32 @@ public final class Planner {
             }
         }
         List<ReadinessWatch.Target> watch = watch(s, plan.memory().watch(), retrySoon);
-        return new Plan.Settled(d.memory(watch), List.copyOf(out), nudge, active, inactive, lost,
+        return new Plan.AfterWrites(d.memory(watch), List.copyOf(out), nudge, active, inactive, lost,
                 List.copyOf(unreachable));
     }
 
-    private boolean applied(Memory.Draft d, Action action, Plan plan, Snapshot s, List<Effect> out) {
+    private boolean applied(LeaderState.Draft d, Action action, Plan plan, Snapshot s, List<PassEffect> out) {
         switch (action) {
             case Action.SetCoordinatorHost set -> {
-                out.add(Effect.Log.info(Event.COORDINATOR_HOST_SET, "coordinator row set to " + set.coordinator()
+                out.add(PassEffect.Log.info(Event.COORDINATOR_HOST_SET, "coordinator row set to " + set.coordinator()
                         + " (citus_set_coordinator_host)", "coordinator", set.coordinator()));
                 return false;
             }
-            case Action.AddNode add -> {
-                d.put(d.worker(add.worker()).added(out));
-                String serverId = plan.serverIds().get(add.worker());
-                if (serverId != null) {
-                    d.known = d.known.remembered(add.worker(), serverId, s.coordinatorRestoredTo());
-                }
-            }
+            case Action.AddNode add -> d.put(d.worker(add.worker()).added(out));
             case Action.ActivateNode activate -> d.put(d.worker(activate.worker()).activated(out));
             case Action.DisableNode disable -> {
                 d.disableRefused.remove(disable.worker());
                 d.known = d.known.lost(disable.worker()); // compared again when it is restored and comes back
-                out.add(Effect.Log.warn(Event.WORKER_RESTORE_MISMATCH, "worker " + disable.worker() + " was"
+                out.add(PassEffect.Log.warn(Event.WORKER_RESTORE_MISMATCH, "worker " + disable.worker() + " was"
                         + " disabled: its data is from another point in time than the coordinator's ("
                         + restoreDetail(s) + "); queries that need its shards fail until it is restored to the same"
                         + " point, then it is activated again", "worker", disable.worker(), "coordinatorRestoredTo",
                         s.coordinatorRestoredTo()));
             }
-            case Action.RememberWorker ignored -> {
+            case Action.RememberWorker remember -> {
+                if (!d.known.knows(remember.worker())) { // one just added; a known one was taken in when planned
+                    d.known = d.known.remembered(remember.worker(), remember.serverId(), s.coordinatorRestoredTo());
+                }
                 return false;
             }
             case Action.ForgetWorker ignored -> {
@@ -294,11 +293,11 @@ public final class Planner {
     }
 
     /** Returns the worker whose add/activate failed, or null. */
-    private HostPort failed(Memory.Draft d, Plan.Outcome.Failed failed, Snapshot s, long now, Instant at,
-            List<Effect> out) {
+    private HostPort failed(LeaderState.Draft d, Plan.Outcome.Failed failed, Snapshot s, long now, Instant at,
+            List<PassEffect> out) {
         String error = failed.error();
         switch (failed.action()) {
-            case Action.SetCoordinatorHost set -> out.add(Effect.Log.warn(Event.COORDINATOR_HOST_FAILED,
+            case Action.SetCoordinatorHost set -> out.add(PassEffect.Log.warn(Event.COORDINATOR_HOST_FAILED,
                     "citus_set_coordinator_host(" + set.coordinator() + ") failed: " + error,
                     "coordinator", set.coordinator(), "error", error));
             case Action.AddNode add -> {
@@ -313,7 +312,7 @@ public final class Planner {
             }
             case Action.DisableNode disable -> {
                 if (d.disableRefused.add(disable.worker())) {
-                    out.add(Effect.Log.warn(Event.WORKER_DISABLE_FAILED, "worker " + disable.worker() + " has data"
+                    out.add(PassEffect.Log.warn(Event.WORKER_DISABLE_FAILED, "worker " + disable.worker() + " has data"
                             + " from another point in time than the coordinator's (" + restoreDetail(s) + "), but"
                             + " citus_disable_node failed: " + error + ". Queries may return data from two points in"
                             + " time until it is restored to the coordinator's point", "worker", disable.worker(),
@@ -369,8 +368,8 @@ public final class Planner {
      * Compares the server_id a registered worker answers with against the recorded one; records it when the worker
      * is not known yet (registered before the table existed, or by hand).
      */
-    private void compareIdentity(Memory.Draft d, HostPort worker, String serverId, Snapshot s,
-            List<Action> bookkeeping, List<Effect> out) {
+    private void compareIdentity(LeaderState.Draft d, HostPort worker, String serverId, Snapshot s,
+            List<Action> bookkeeping, List<PassEffect> out) {
         if (serverId == null || serverId.isEmpty()) {
             return;
         }

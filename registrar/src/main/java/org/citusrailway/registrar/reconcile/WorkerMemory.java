@@ -5,18 +5,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.discovery.Addresses;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.name.Addresses;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
 import org.citusrailway.registrar.timing.Backoff;
 import org.citusrailway.registrar.timing.Throttle;
 
 /**
  * What the registrar remembers about one worker between passes, so the log gets one line per change (found, probe
  * failed and why, added, activated, lost, recovered) instead of one per name per pass. Immutable: each transition
- * returns the next memory and adds the lines and counters it causes to {@code out}.
+ * returns the next memory and adds the lines and counters it causes to {@code out}. Transitions change fields
+ * through {@link Edit}, so a new field is copied in one place.
  *
  * @param state                   where it stands, as /status shows it
  * @param reason                  why its last probe failed, or null
@@ -74,37 +75,38 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * An unregistered candidate's lookup. A lookup that got no answer says nothing about the worker (DNS trouble is
      * reported as a whole): what was known stays.
      */
-    WorkerMemory resolved(Resolution resolution, List<Effect> out) {
+    WorkerMemory resolved(Resolution resolution, List<PassEffect> out) {
         if (resolution.unanswered()) {
             return this;
         }
         if (resolution.resolved()) {
             if (!resolvedNow) {
-                out.add(Effect.Log.info(Event.WORKER_FOUND, "worker found: " + key + " resolves to "
+                out.add(PassEffect.Log.info(Event.WORKER_FOUND, "worker found: " + key + " resolves to "
                         + Addresses.text(resolution.addresses()), "worker", key,
                         "addresses", Addresses.text(resolution.addresses())));
             }
-            return with(resolution.addresses(), true, state, reason, failures, nextAttemptAt);
+            return edit().lookup(resolution.addresses(), true).done();
         }
         if (resolvedNow) {
-            out.add(Effect.Log.info(Event.WORKER_VANISHED, "worker vanished: " + key + " no longer resolves",
+            out.add(PassEffect.Log.info(Event.WORKER_VANISHED, "worker vanished: " + key + " no longer resolves",
                     "worker", key));
         }
-        return with(List.of(), false, CandidateState.ofLookupProblem(resolution.problem()), null, 0, 0);
+        return edit().lookup(List.of(), false).standing(CandidateState.ofLookupProblem(resolution.problem()), null)
+                .retry(0, 0).done();
     }
 
-    WorkerMemory probeFailed(ProbeFailure why, String detail, Rules rules, long now, Instant at, List<Effect> out) {
-        out.add(new Effect.ProbeFailed(why));
+    WorkerMemory probeFailed(ProbeFailure why, String detail, Rules rules, long now, Instant at, List<PassEffect> out) {
+        out.add(new PassEffect.ProbeFailed(why));
         if (why != reason) {
-            out.add(Effect.Log.warn(Event.PROBE_FAILED, "probe of " + key + " failed: " + why.id()
+            out.add(PassEffect.Log.warn(Event.PROBE_FAILED, "probe of " + key + " failed: " + why.id()
                     + (detail == null ? "" : " (" + detail + ")"), "worker", key, "reason", why.id(), "error", detail));
         }
-        return with(addresses, resolvedNow, CandidateState.PROBE_FAILED, why, failures, nextAttemptAt)
-                .error(why.id() + (detail == null ? "" : ": " + detail), at).backedOff(why.costly(), rules, now);
+        return edit().standing(CandidateState.PROBE_FAILED, why)
+                .error(why.id() + (detail == null ? "" : ": " + detail), at).backedOff(why.costly(), rules, now).done();
     }
 
     WorkerMemory probePassed() {
-        return with(addresses, resolvedNow, CandidateState.READY, null, failures, nextAttemptAt);
+        return edit().standing(CandidateState.READY, null).done();
     }
 
     /**
@@ -112,15 +114,13 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * next pass without backoff, up to {@link #TRANSIENT_RETRIES} times in a row: {@link #retrySoon()} says so.
      */
     WorkerMemory actionFailed(Event event, String verb, String error, boolean transientFailure, Rules rules, long now,
-            Instant at, List<Effect> out) {
+            Instant at, List<PassEffect> out) {
         boolean cheap = transientFailure && transientActionFailures < TRANSIENT_RETRIES;
         if (!error.equals(lastActionError)) {
-            out.add(Effect.Log.warn(event, verb + " " + key + " failed: " + error, "worker", key, "error", error));
+            out.add(PassEffect.Log.warn(event, verb + " " + key + " failed: " + error, "worker", key, "error", error));
         }
-        WorkerMemory next = new WorkerMemory(key, addresses, resolvedNow, state, reason, lastError, lastErrorAt,
-                failures, nextAttemptAt, error, transientFailure ? transientActionFailures + 1 : 0, retiredReported,
-                liveness, reinitialised);
-        return next.error(verb + " failed: " + error, at).backedOff(!cheap, rules, now);
+        return edit().actionError(error, transientFailure ? transientActionFailures + 1 : 0)
+                .error(verb + " failed: " + error, at).backedOff(!cheap, rules, now).done();
     }
 
     /** After a transient add/activate failure that is retried on the next pass rather than backed off. */
@@ -128,62 +128,59 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
         return failures == 0 && transientActionFailures > 0;
     }
 
-    WorkerMemory added(List<Effect> out) {
-        out.add(new Effect.Added());
-        out.add(Effect.Log.info(Event.WORKER_ADDED, "worker added: " + key, "worker", key));
+    WorkerMemory added(List<PassEffect> out) {
+        out.add(new PassEffect.Added());
+        out.add(PassEffect.Log.info(Event.WORKER_ADDED, "worker added: " + key, "worker", key));
         return settled();
     }
 
-    WorkerMemory activated(List<Effect> out) {
-        out.add(new Effect.Activated());
-        out.add(Effect.Log.info(Event.WORKER_ACTIVATED, "worker activated: " + key, "worker", key));
+    WorkerMemory activated(List<PassEffect> out) {
+        out.add(new PassEffect.Activated());
+        out.add(PassEffect.Log.info(Event.WORKER_ACTIVATED, "worker activated: " + key, "worker", key));
         return settled();
     }
 
-    WorkerMemory retired(List<Effect> out) {
+    WorkerMemory retired(List<PassEffect> out) {
         if (!retiredReported) {
-            out.add(Effect.Log.info(Event.WORKER_RETIRED, "worker " + key + " is in citus_registrar.retired_workers;"
-                    + " leaving it alone", "worker", key));
+            out.add(PassEffect.Log.info(Event.WORKER_RETIRED, "worker " + key
+                    + " is in citus_registrar.retired_workers; leaving it alone", "worker", key));
         }
-        return new WorkerMemory(key, addresses, resolvedNow, CandidateState.RETIRED, reason, lastError, lastErrorAt,
-                failures, nextAttemptAt, lastActionError, transientActionFailures, true, liveness, reinitialised);
+        return edit().standing(CandidateState.RETIRED, reason).retiredReported(true).done();
     }
 
     /**
      * A registered worker's liveness, from trying to reach it. It is lost only once its checks have failed for
      * WORKER_LOST_AFTER without a break; then it is reported at growing intervals, never removed.
      */
-    WorkerMemory liveness(boolean alive, String problem, Rules rules, long now, Instant at, List<Effect> out) {
-        WorkerMemory registered = new WorkerMemory(key, addresses, resolvedNow, CandidateState.REGISTERED, reason,
-                lastError, lastErrorAt, failures, nextAttemptAt, lastActionError, transientActionFailures, false,
-                liveness, reinitialised);
+    WorkerMemory liveness(boolean alive, String problem, Rules rules, long now, Instant at, List<PassEffect> out) {
+        Edit registered = edit().standing(CandidateState.REGISTERED, reason).retiredReported(false);
         if (alive) {
             if (liveness.lost) {
-                out.add(Effect.Log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again",
+                out.add(PassEffect.Log.info(Event.WORKER_RECOVERED, "worker recovered: " + key + " answers again",
                         "worker", key));
             }
-            return registered.withLiveness(new Liveness(false, 0, liveness.unreachableSince, liveness.reminders));
+            return registered.liveness(new Liveness(false, 0, liveness.unreachableSince, liveness.reminders)).done();
         }
         long since = liveness.failedChecks == 0 ? now : liveness.unreachableSince;
         int checks = liveness.failedChecks + 1;
-        WorkerMemory failing = registered.error(problem, at);
+        Edit failing = registered.error(problem, at);
         if (!liveness.lost) {
             if (now - since < rules.lostAfter().toNanos()) {
-                return failing.withLiveness(new Liveness(false, checks, since, liveness.reminders));
+                return failing.liveness(new Liveness(false, checks, since, liveness.reminders)).done();
             }
             long seconds = TimeUnit.NANOSECONDS.toSeconds(now - since);
-            out.add(Effect.Log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem + " ("
-                    + checks + " checks in a row over " + seconds + "s); it stays registered (drain or remove it"
+            out.add(PassEffect.Log.warn(Event.WORKER_LOST, "worker lost: registered worker " + key + " " + problem
+                    + " (" + checks + " checks in a row over " + seconds + "s); it stays registered (drain or remove it"
                     + " yourself if it is gone for good)", "worker", key, "error", problem));
-            return failing.withLiveness(new Liveness(true, checks, since, liveness.reminders.reset().fired(now)));
+            return failing.liveness(new Liveness(true, checks, since, liveness.reminders.reset().fired(now))).done();
         }
         Throttle reminders = liveness.reminders;
         if (reminders.due(now)) {
             reminders = reminders.fired(now);
-            out.add(Effect.Log.warn(Event.WORKER_STILL_LOST, "worker still lost: " + key + " " + problem,
+            out.add(PassEffect.Log.warn(Event.WORKER_STILL_LOST, "worker still lost: " + key + " " + problem,
                     "worker", key, "error", problem));
         }
-        return failing.withLiveness(new Liveness(true, checks, since, reminders));
+        return failing.liveness(new Liveness(true, checks, since, reminders)).done();
     }
 
     /**
@@ -191,19 +188,17 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
      * then at growing intervals while it lasts; re-probed with backoff (a volume restored from backup clears it).
      */
     WorkerMemory reinitialised(String recordedId, String currentId, Rules rules, long now, Instant at,
-            List<Effect> out) {
+            List<PassEffect> out) {
         String problem = "Citus server_id is " + currentId + ", was " + recordedId
                 + " when registered: its data directory was wiped and re-initialised";
         Throttle reminders = reinitialised;
         if (reminders.due(now)) {
             reminders = reminders.fired(now);
-            out.add(Effect.Log.warn(Event.WORKER_REINITIALISED, "worker reinitialised: " + key + " " + problem + "; "
-                    + REINITIALISED_FIX, "worker", key, "serverId", currentId, "recordedServerId", recordedId));
+            out.add(PassEffect.Log.warn(Event.WORKER_REINITIALISED, "worker reinitialised: " + key + " " + problem
+                    + "; " + REINITIALISED_FIX, "worker", key, "serverId", currentId, "recordedServerId", recordedId));
         }
-        WorkerMemory next = new WorkerMemory(key, addresses, resolvedNow, CandidateState.REINITIALISED, reason,
-                lastError, lastErrorAt, failures, nextAttemptAt, lastActionError, transientActionFailures,
-                retiredReported, liveness, reminders);
-        return next.error(problem + "; " + REINITIALISED_FIX, at).backedOff(true, rules, now);
+        return edit().standing(CandidateState.REINITIALISED, reason).reinitialised(reminders)
+                .error(problem + "; " + REINITIALISED_FIX, at).backedOff(true, rules, now).done();
     }
 
     /** Its recorded server_id answers again (restored from backup). */
@@ -211,38 +206,107 @@ public record WorkerMemory(HostPort key, List<InetAddress> addresses, boolean re
         if (!reinitialised.started()) {
             return this;
         }
-        return new WorkerMemory(key, addresses, resolvedNow, CandidateState.REGISTERED, reason, lastError,
-                lastErrorAt, 0, 0, lastActionError, transientActionFailures, retiredReported, liveness,
-                reinitialised.reset());
+        return edit().standing(CandidateState.REGISTERED, reason).retry(0, 0).reinitialised(reinitialised.reset())
+                .done();
     }
 
     private WorkerMemory settled() {
-        return new WorkerMemory(key, addresses, resolvedNow, CandidateState.REGISTERED, null, lastError, lastErrorAt,
-                0, 0, null, 0, retiredReported, new Liveness(false, 0, liveness.unreachableSince, liveness.reminders),
-                reinitialised);
+        return edit().standing(CandidateState.REGISTERED, null).retry(0, 0).actionError(null, 0)
+                .liveness(new Liveness(false, 0, liveness.unreachableSince, liveness.reminders)).done();
     }
 
-    private WorkerMemory backedOff(boolean costly, Rules rules, long now) {
-        int count = costly ? failures + 1 : 0;
-        long next = costly ? now + rules.retry().delay(count).toNanos() : now;
-        return new WorkerMemory(key, addresses, resolvedNow, state, reason, lastError, lastErrorAt, count, next,
-                lastActionError, transientActionFailures, retiredReported, liveness, reinitialised);
+    private Edit edit() {
+        return new Edit(this);
     }
 
-    private WorkerMemory error(String text, Instant at) {
-        return new WorkerMemory(key, addresses, resolvedNow, state, reason, text, at, failures, nextAttemptAt,
-                lastActionError, transientActionFailures, retiredReported, liveness, reinitialised);
-    }
+    /** A copy of a memory to change some fields of, then {@link #done()}; lives only inside one transition. */
+    private static final class Edit {
+        private final HostPort key;
+        private List<InetAddress> addresses;
+        private boolean resolvedNow;
+        private CandidateState state;
+        private ProbeFailure reason;
+        private String lastError;
+        private Instant lastErrorAt;
+        private int failures;
+        private long nextAttemptAt;
+        private String lastActionError;
+        private int transientActionFailures;
+        private boolean retiredReported;
+        private Liveness liveness;
+        private Throttle reinitialised;
 
-    private WorkerMemory with(List<InetAddress> newAddresses, boolean nowResolved, CandidateState newState,
-            ProbeFailure newReason, int newFailures, long newNextAttemptAt) {
-        return new WorkerMemory(key, List.copyOf(newAddresses), nowResolved, newState, newReason, lastError,
-                lastErrorAt, newFailures, newNextAttemptAt, lastActionError, transientActionFailures, retiredReported,
-                liveness, reinitialised);
-    }
+        private Edit(WorkerMemory m) {
+            key = m.key;
+            addresses = m.addresses;
+            resolvedNow = m.resolvedNow;
+            state = m.state;
+            reason = m.reason;
+            lastError = m.lastError;
+            lastErrorAt = m.lastErrorAt;
+            failures = m.failures;
+            nextAttemptAt = m.nextAttemptAt;
+            lastActionError = m.lastActionError;
+            transientActionFailures = m.transientActionFailures;
+            retiredReported = m.retiredReported;
+            liveness = m.liveness;
+            reinitialised = m.reinitialised;
+        }
 
-    private WorkerMemory withLiveness(Liveness next) {
-        return new WorkerMemory(key, addresses, resolvedNow, state, reason, lastError, lastErrorAt, failures,
-                nextAttemptAt, lastActionError, transientActionFailures, retiredReported, next, reinitialised);
+        Edit lookup(List<InetAddress> newAddresses, boolean nowResolved) {
+            addresses = List.copyOf(newAddresses);
+            resolvedNow = nowResolved;
+            return this;
+        }
+
+        Edit standing(CandidateState newState, ProbeFailure newReason) {
+            state = newState;
+            reason = newReason;
+            return this;
+        }
+
+        Edit error(String text, Instant at) {
+            lastError = text;
+            lastErrorAt = at;
+            return this;
+        }
+
+        Edit retry(int newFailures, long newNextAttemptAt) {
+            failures = newFailures;
+            nextAttemptAt = newNextAttemptAt;
+            return this;
+        }
+
+        /** A costly failure backs off one step more; a cheap one may be retried now. */
+        Edit backedOff(boolean costly, Rules rules, long now) {
+            int count = costly ? failures + 1 : 0;
+            return retry(count, costly ? now + rules.retry().delay(count).toNanos() : now);
+        }
+
+        Edit actionError(String error, int transientFailures) {
+            lastActionError = error;
+            transientActionFailures = transientFailures;
+            return this;
+        }
+
+        Edit retiredReported(boolean reported) {
+            retiredReported = reported;
+            return this;
+        }
+
+        Edit liveness(Liveness next) {
+            liveness = next;
+            return this;
+        }
+
+        Edit reinitialised(Throttle reminders) {
+            reinitialised = reminders;
+            return this;
+        }
+
+        WorkerMemory done() {
+            return new WorkerMemory(key, addresses, resolvedNow, state, reason, lastError, lastErrorAt, failures,
+                    nextAttemptAt, lastActionError, transientActionFailures, retiredReported, liveness, reinitialised);
+        }
     }
 }

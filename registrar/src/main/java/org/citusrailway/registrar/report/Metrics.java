@@ -5,10 +5,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.citusrailway.registrar.backup.BackupScheduler;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.ArchiveRow;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.row.ArchiveRow;
+import org.citusrailway.registrar.view.BackupView;
+import org.citusrailway.registrar.view.Group;
+import org.citusrailway.registrar.view.NodeBackups;
 
 /** Counters and gauges, written by the loop, rendered in Prometheus text format for /metrics. */
 public final class Metrics {
@@ -41,11 +43,12 @@ public final class Metrics {
     private volatile int dnsFailedNow;
     private volatile long dnsQueries;
     private volatile List<ArchiveRow> archiveRows = List.of();
+    private volatile List<Group> groups = List.of();
     private final AtomicLong backupsCompleted = new AtomicLong();
     private final AtomicLong backupFailures = new AtomicLong();
     private final AtomicLong restorePointsCreated = new AtomicLong();
     private final AtomicLong restorePointFailures = new AtomicLong();
-    private volatile BackupScheduler.View backups = BackupScheduler.View.NONE;
+    private volatile BackupView backups = BackupView.NONE;
 
     private static final java.util.List<String> DNS_RESULTS = java.util.List.of("found", "not-found", "timeout",
             "failed");
@@ -117,6 +120,11 @@ public final class Metrics {
         workersWithoutShards = withoutShards;
     }
 
+    /** The high-availability variant's node groups as last seen. */
+    public void groups(List<Group> seen) {
+        groups = List.copyOf(seen);
+    }
+
     public void archive(List<ArchiveRow> rows) {
         archiveRows = List.copyOf(rows);
     }
@@ -137,7 +145,7 @@ public final class Metrics {
         restorePointFailures.incrementAndGet();
     }
 
-    public void backups(BackupScheduler.View view) {
+    public void backups(BackupView view) {
         backups = view;
     }
 
@@ -251,7 +259,18 @@ public final class Metrics {
         perNode(out, "citus_registrar_wal_not_archived_seconds",
                 "Seconds since the node last archived a segment while it holds WAL not yet archived; 0 when none.",
                 measuredLag, ArchiveRow::node, ArchiveRow::notArchivedSeconds);
-        BackupScheduler.View backupView = backups;
+        List<Group> seenGroups = groups;
+        perGroup(out, "citus_registrar_group_streaming_standbys",
+                "Standbys streaming from the group's primary (high availability); 0: commits are not protected.",
+                seenGroups, Group::streamingStandbys);
+        perGroup(out, "citus_registrar_group_replication_lag_bytes",
+                "WAL the group's standbys have not yet replayed, the largest of them (high availability).", seenGroups,
+                Group::maxLagBytes);
+        perGroup(out, "citus_registrar_group_timeline",
+                "The group primary's timeline: one more after each failover or switchover (high availability).",
+                seenGroups, g -> g.members().stream().filter(m -> m.name().equals(g.primary()))
+                        .mapToLong(Group.Member::timeline).findFirst().orElse(0));
+        BackupView backupView = backups;
         counter(out, "citus_registrar_backups_total", "Scheduled backups that succeeded.", backupsCompleted.get());
         counter(out, "citus_registrar_backup_failures_total", "Scheduled backups that failed.", backupFailures.get());
         counter(out, "citus_registrar_restore_points_total", "Cluster-wide restore points made restorable (WAL in every bucket).",
@@ -265,22 +284,33 @@ public final class Metrics {
         gauge(out, "citus_registrar_restore_point_pending",
                 "1 while a restore point is written on every node but its WAL is not yet in every bucket.",
                 backupView.pendingPoint() == null ? "0" : "1");
-        List<BackupScheduler.NodeBackups> nodes = backupView.nodes().stream()
-                .filter(BackupScheduler.NodeBackups::configured).toList();
+        List<NodeBackups> nodes = backupView.nodes().stream()
+                .filter(NodeBackups::configured).toList();
         perNode(out, "citus_registrar_backup_last_timestamp_seconds",
                 "When the node's newest backup finished; 0 before the first.", nodes,
-                BackupScheduler.NodeBackups::node, n -> n.newest() == null ? 0 : n.newest().finishedAt().getEpochSecond());
+                NodeBackups::node, n -> n.newest() == null ? 0 : n.newest().finishedAt().getEpochSecond());
         perNode(out, "citus_registrar_backup_last_full_timestamp_seconds",
                 "When the node's newest full backup finished; 0 before the first.", nodes,
-                BackupScheduler.NodeBackups::node, n -> n.newestFullAt() == null ? 0 : n.newestFullAt().getEpochSecond());
+                NodeBackups::node, n -> n.newestFullAt() == null ? 0 : n.newestFullAt().getEpochSecond());
         perNode(out, "citus_registrar_backup_failing", "1 while the node's latest scheduled backup failed.", nodes,
-                BackupScheduler.NodeBackups::node, n -> n.failures() > 0 ? 1 : 0);
-        List<BackupScheduler.NodeBackups> measured = backupView.nodes().stream().filter(n -> n.disk() != null).toList();
+                NodeBackups::node, n -> n.failures() > 0 ? 1 : 0);
+        List<NodeBackups> measured = backupView.nodes().stream().filter(n -> n.disk() != null).toList();
         perNode(out, "citus_registrar_volume_bytes", "Size of the node's volume (the file system holding PGDATA).",
-                measured, BackupScheduler.NodeBackups::node, n -> n.disk().volumeBytes());
+                measured, NodeBackups::node, n -> n.disk().volumeBytes());
         perNode(out, "citus_registrar_volume_free_bytes", "Free bytes on the node's volume.", measured,
-                BackupScheduler.NodeBackups::node, n -> n.disk().freeBytes());
+                NodeBackups::node, n -> n.disk().freeBytes());
         return out.toString();
+    }
+
+    /** One gauge per node group (label group="<Citus group id>"). */
+    private static void perGroup(StringBuilder out, String name, String help, List<Group> rows,
+            java.util.function.ToLongFunction<Group> value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n");
+        for (Group row : rows) {
+            out.append(name).append("{group=\"").append(row.groupId()).append("\"} ").append(value.applyAsLong(row))
+                    .append('\n');
+        }
     }
 
     /** One gauge per node (label node="host:port"). */

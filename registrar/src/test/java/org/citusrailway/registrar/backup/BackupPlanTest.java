@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.citusrailway.registrar.config.BackupSchedule;
-import org.citusrailway.registrar.config.HostPort;
+import org.citusrailway.registrar.name.HostPort;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -71,7 +71,7 @@ class BackupPlanTest {
     @MethodSource("table")
     void decides(String situation, BackupSchedule schedule, List<BackupPlan.NodeSeen> nodes, Instant newestPoint,
             Map<HostPort, String> backups, boolean restorePoint) {
-        BackupPlan.Plan plan = BackupPlan.plan(nodes, newestPoint, false, NOW, schedule);
+        BackupPlan.Round plan = BackupPlan.plan(nodes, newestPoint, false, NOW, schedule);
         assertEquals(backups, plan.backups(), situation);
         assertEquals(restorePoint, plan.restorePoint(), situation);
     }

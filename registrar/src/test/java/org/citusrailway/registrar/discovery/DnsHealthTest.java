@@ -11,11 +11,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.citusrailway.registrar.LogCapture;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.report.Redactor;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.view.Status;
 import org.junit.jupiter.api.Test;
 
 /** DNS trouble is counted every pass, and logged once when it starts and once when it ends. */

@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.citusrailway.registrar.config.Config;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.PgConnector;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.pg.PgConnector;
 import org.junit.jupiter.api.Test;
 
 /** The readiness watch on plain sockets: what counts as ready between passes. */

@@ -10,16 +10,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.citusrailway.registrar.config.HostPort;
 import org.citusrailway.registrar.config.ShardTransferMode;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Effect;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Memory;
-import org.citusrailway.registrar.rebalance.RebalancePlanner.Observation;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceEffect;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceFacts;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceState;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.StartResult;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Step;
 import org.citusrailway.registrar.report.Event;
-import org.citusrailway.registrar.report.Status;
+import org.citusrailway.registrar.row.RebalanceJob;
 import org.citusrailway.registrar.timing.Backoff;
+import org.citusrailway.registrar.view.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,13 +33,13 @@ class RebalancePlannerTest {
     private static final HostPort W4 = new HostPort("worker4.railway.internal", 5432);
     private static final RebalancePlanner ON_JOIN = new RebalancePlanner(true, ShardTransferMode.AUTO);
 
-    private static Observation catalog(List<HostPort> withoutShards, List<String> tables, Set<String> retired,
+    private static RebalanceFacts catalog(List<HostPort> withoutShards, List<String> tables, Set<String> retired,
             List<HostPort> unreachable) {
-        return new Observation(null, withoutShards, tables, retired, unreachable, Instant.EPOCH);
+        return new RebalanceFacts(null, withoutShards, tables, retired, unreachable, Instant.EPOCH);
     }
 
-    private static Observation job(RebalanceJob latest) {
-        return new Observation(latest, List.of(), List.of(), Set.of(), List.of(), Instant.EPOCH);
+    private static RebalanceFacts job(RebalanceJob latest) {
+        return new RebalanceFacts(latest, List.of(), List.of(), Set.of(), List.of(), Instant.EPOCH);
     }
 
     private static RebalanceJob job(long id, String state, String counts, String error) {
@@ -46,10 +47,10 @@ class RebalancePlannerTest {
     }
 
     private static List<Event> events(Step step) {
-        return step.effects().stream().filter(e -> e instanceof Effect.Log).map(e -> ((Effect.Log) e).event()).toList();
+        return step.effects().stream().filter(e -> e instanceof RebalanceEffect.Log).map(e -> ((RebalanceEffect.Log) e).event()).toList();
     }
 
-    record CheckCase(String name, RebalancePlanner planner, Memory memory, Observation observed, String phase,
+    record CheckCase(String name, RebalancePlanner planner, RebalanceState memory, RebalanceFacts observed, String phase,
             List<HostPort> startFor, List<Event> logged, long nextCheckInSeconds) {
         @Override
         public String toString() {
@@ -58,8 +59,8 @@ class RebalancePlannerTest {
     }
 
     static Stream<CheckCase> checks() {
-        Memory fresh = Memory.initial();
-        Memory settledOnW3 = ON_JOIN.started(fresh, List.of(W3), new StartResult.NoMoves(), NOW - SECOND).memory();
+        RebalanceState fresh = RebalanceState.initial();
+        RebalanceState doneOnW3 = ON_JOIN.started(fresh, List.of(W3), new StartResult.NoMoves(), NOW - SECOND).memory();
         return Stream.of(
                 new CheckCase("no worker lacks shards: idle, next check in a minute", ON_JOIN, fresh,
                         catalog(List.of(), List.of(), Set.of(), List.of()), "idle", null, List.of(), 60),
@@ -67,9 +68,9 @@ class RebalancePlannerTest {
                         catalog(List.of(W3), List.of(), Set.of(), List.of()), "idle", List.of(W3), List.of(), 60),
                 new CheckCase("a retired worker lacking shards is no reason", ON_JOIN, fresh,
                         catalog(List.of(W3), List.of(), Set.of(W3.host()), List.of()), "idle", null, List.of(), 60),
-                new CheckCase("the same workers a rebalance already ran for: no second start", ON_JOIN, settledOnW3,
+                new CheckCase("the same workers a rebalance already ran for: no second start", ON_JOIN, doneOnW3,
                         catalog(List.of(W3), List.of(), Set.of(), List.of()), "idle", null, List.of(), 60),
-                new CheckCase("another worker than last time: start again", ON_JOIN, settledOnW3,
+                new CheckCase("another worker than last time: start again", ON_JOIN, doneOnW3,
                         catalog(List.of(W3, W4), List.of(), Set.of(), List.of()), "idle", List.of(W3, W4), List.of(),
                         60),
                 new CheckCase("REBALANCE_ON_JOIN=false: only say it is needed", new RebalancePlanner(false,
@@ -102,7 +103,7 @@ class RebalancePlannerTest {
 
     @Test
     void nothingIsReadBetweenChecksUnlessNudged() {
-        Memory checked = ON_JOIN.plan(Memory.initial(), catalog(List.of(), List.of(), Set.of(), List.of()), NOW).memory();
+        RebalanceState checked = ON_JOIN.plan(RebalanceState.initial(), catalog(List.of(), List.of(), Set.of(), List.of()), NOW).memory();
         assertFalse(checked.wantsLook(NOW + 59 * SECOND));
         assertTrue(checked.wantsLook(NOW + 60 * SECOND));
         assertTrue(checked.nudged().wantsLook(NOW + SECOND));
@@ -111,8 +112,8 @@ class RebalancePlannerTest {
     @Test
     void neededIsSaidOncePerSetOfWorkers() {
         RebalancePlanner manual = new RebalancePlanner(false, ShardTransferMode.AUTO);
-        Observation w3 = catalog(List.of(W3), List.of(), Set.of(), List.of());
-        Step first = manual.plan(Memory.initial(), w3, NOW);
+        RebalanceFacts w3 = catalog(List.of(W3), List.of(), Set.of(), List.of());
+        Step first = manual.plan(RebalanceState.initial(), w3, NOW);
         Step again = manual.plan(first.memory(), w3, NOW + 60 * SECOND);
         Step more = manual.plan(again.memory(), catalog(List.of(W3, W4), List.of(), Set.of(), List.of()),
                 NOW + 120 * SECOND);
@@ -124,8 +125,8 @@ class RebalancePlannerTest {
 
     @Test
     void blockedIsRepeatedAtGrowingIntervalsAndBacksOff() {
-        Observation blocked = catalog(List.of(W3), List.of("public.nokey"), Set.of(), List.of());
-        Memory m = Memory.initial();
+        RebalanceFacts blocked = catalog(List.of(W3), List.of("public.nokey"), Set.of(), List.of());
+        RebalanceState m = RebalanceState.initial();
         StringBuilder logged = new StringBuilder();
         long at = NOW;
         for (int check = 1; check <= 8; check++) {
@@ -142,14 +143,14 @@ class RebalancePlannerTest {
         // Fixed: the next check starts it, and the blocked state is forgotten.
         Step fixed = ON_JOIN.plan(m, catalog(List.of(W3), List.of(), Set.of(), List.of()), at);
         assertEquals(List.of(W3), fixed.startFor());
-        Memory started = ON_JOIN.started(fixed.memory(), List.of(W3), new StartResult.Job(7), at).memory();
+        RebalanceState started = ON_JOIN.started(fixed.memory(), List.of(W3), new StartResult.Job(7), at).memory();
         assertEquals(List.of(), started.blockedTables());
         assertEquals(0, started.blockedChecks());
     }
 
     @Test
     void eachAnswerToAStart() {
-        Memory asked = ON_JOIN.plan(Memory.initial(), catalog(List.of(W3), List.of(), Set.of(), List.of()), NOW)
+        RebalanceState asked = ON_JOIN.plan(RebalanceState.initial(), catalog(List.of(W3), List.of(), Set.of(), List.of()), NOW)
                 .memory();
 
         Step job = ON_JOIN.started(asked, List.of(W3), new StartResult.Job(12), NOW);
@@ -157,14 +158,14 @@ class RebalancePlannerTest {
         assertEquals(12L, job.memory().following());
         assertTrue(job.memory().checkNow(), "followed from the next pass");
         assertEquals(List.of(Event.REBALANCE_STARTED), events(job));
-        assertTrue(job.effects().contains(new Effect.Started()));
-        Effect.Log line = (Effect.Log) job.effects().stream().filter(e -> e instanceof Effect.Log).findFirst()
+        assertTrue(job.effects().contains(new RebalanceEffect.Started()));
+        RebalanceEffect.Log line = (RebalanceEffect.Log) job.effects().stream().filter(e -> e instanceof RebalanceEffect.Log).findFirst()
                 .orElseThrow();
         assertTrue(line.fields().containsAll(List.of("transferMode", "auto", "startedBy", "registrar")), line.toString());
 
         Step none = ON_JOIN.started(asked, List.of(W3), new StartResult.NoMoves(), NOW);
         assertEquals("idle", none.memory().phase().id());
-        assertEquals(List.of(W3), none.memory().settledFor());
+        assertEquals(List.of(W3), none.memory().doneFor());
         assertEquals(List.of(Event.REBALANCE_FINISHED), events(none));
 
         Step elsewhere = ON_JOIN.started(asked, List.of(W3), new StartResult.AlreadyRunning(), NOW);
@@ -185,7 +186,7 @@ class RebalancePlannerTest {
 
     @Test
     void aJobIsFollowedToItsEnd() {
-        Memory running = ON_JOIN.started(Memory.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
+        RebalanceState running = ON_JOIN.started(RebalanceState.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
         assertFalse(ON_JOIN.needsCatalog(running, job(12, "running", "done=1,running=2", null), NOW));
 
         Step progress = ON_JOIN.plan(running, job(job(12, "running", "done=1,running=2", null)), NOW + SECOND);
@@ -198,7 +199,7 @@ class RebalancePlannerTest {
 
         RebalanceJob finished = job(12, "finished", "done=3", null);
         assertTrue(ON_JOIN.needsCatalog(later.memory(), finished, NOW + 13 * SECOND), "more may be owed");
-        Step done = ON_JOIN.plan(later.memory(), new Observation(finished, List.of(), List.of(), Set.of(), List.of(),
+        Step done = ON_JOIN.plan(later.memory(), new RebalanceFacts(finished, List.of(), List.of(), Set.of(), List.of(),
                 Instant.EPOCH), NOW + 13 * SECOND);
         assertEquals(List.of(Event.REBALANCE_FINISHED), events(done));
         assertEquals("idle", done.memory().phase().id());
@@ -209,36 +210,36 @@ class RebalancePlannerTest {
 
     @Test
     void aJobStartedByOthersIsFollowedNotDoubled() {
-        Step step = ON_JOIN.plan(Memory.initial(), job(job(5, "running", "running=1,blocked=4", null)), NOW);
+        Step step = ON_JOIN.plan(RebalanceState.initial(), job(job(5, "running", "running=1,blocked=4", null)), NOW);
         assertEquals(List.of(Event.REBALANCE_STARTED, Event.REBALANCE_PROGRESS), events(step));
         assertNull(step.startFor());
         assertEquals(5L, step.memory().following());
-        Effect.Log line = (Effect.Log) step.effects().get(0);
+        RebalanceEffect.Log line = (RebalanceEffect.Log) step.effects().get(0);
         assertTrue(line.fields().containsAll(List.of("startedBy", "other")));
     }
 
     @Test
     void aCancelledJobIsNotRestartedAndAFailedOneIsRetried() {
-        Memory running = ON_JOIN.started(Memory.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
+        RebalanceState running = ON_JOIN.started(RebalanceState.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
 
         Step cancelled = ON_JOIN.plan(running, job(job(12, "cancelled", "done=1,cancelled=2", null)), NOW);
         assertEquals("idle", cancelled.memory().phase().id());
-        assertTrue(cancelled.effects().contains(new Effect.Failed()));
+        assertTrue(cancelled.effects().contains(new RebalanceEffect.Failed()));
         assertEquals(List.of(Event.REBALANCE_FAILED), events(cancelled));
         assertEquals(NOW + 60 * SECOND, cancelled.memory().nextCheckAt());
-        assertEquals(List.of(W3), cancelled.memory().settledFor(), "not restarted for the same workers");
+        assertEquals(List.of(W3), cancelled.memory().doneFor(), "not restarted for the same workers");
 
         Step failed = ON_JOIN.plan(running, job(job(12, "failed", "done=1,error=1", "could not connect")), NOW);
         assertEquals("failed", failed.memory().phase().id());
         assertEquals("could not connect", failed.memory().phase().error());
-        assertNull(failed.memory().settledFor(), "retried for the same workers");
+        assertNull(failed.memory().doneFor(), "retried for the same workers");
         assertEquals(NOW + 15 * SECOND, failed.memory().nextCheckAt());
-        assertTrue(failed.effects().contains(new Effect.Failed()));
+        assertTrue(failed.effects().contains(new RebalanceEffect.Failed()));
     }
 
     @Test
     void aFailedReadBacksOffInsteadOfRetryingEveryPass() {
-        Step first = ON_JOIN.checkFailed(Memory.initial(), "canceling statement due to statement timeout", NOW);
+        Step first = ON_JOIN.checkFailed(RebalanceState.initial(), "canceling statement due to statement timeout", NOW);
         assertEquals("failed", first.memory().phase().id());
         assertFalse(first.memory().wantsLook(NOW + 14 * SECOND));
         assertTrue(first.memory().wantsLook(NOW + 15 * SECOND));
@@ -251,7 +252,7 @@ class RebalancePlannerTest {
 
     @Test
     void theViewShowsModeStateAndCounts() {
-        Memory running = ON_JOIN.started(Memory.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
+        RebalanceState running = ON_JOIN.started(RebalanceState.initial(), List.of(W3), new StartResult.Job(12), NOW).memory();
         Step progress = ON_JOIN.plan(running, job(job(12, "running", "done=2,running=4,blocked=4", null)), NOW);
         Status.Rebalance view = ON_JOIN.view(progress.memory());
         assertEquals("auto", view.transferMode());

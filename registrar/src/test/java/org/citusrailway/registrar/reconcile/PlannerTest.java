@@ -1,6 +1,7 @@
 package org.citusrailway.registrar.reconcile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -14,14 +15,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.CoordinatorSession.KnownWorker;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.KnownWorkerRow;
+import org.citusrailway.registrar.row.NodeRow;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,7 +51,7 @@ class PlannerTest {
         final Map<HostPort, ProbeResult> probes = new HashMap<>();
         final Map<HostPort, Boolean> alive = new HashMap<>();
         final Map<HostPort, ProbeResult> verified = new HashMap<>();
-        final Map<HostPort, KnownWorker> known = new HashMap<>();
+        final Map<HostPort, KnownWorkerRow> known = new HashMap<>();
         final Map<HostPort, WorkerMemory> workers = new HashMap<>();
         final Map<Class<? extends Action>, String> failures = new HashMap<>();
         List<ReadinessWatch.Target> watched = List.of();
@@ -93,7 +94,7 @@ class PlannerTest {
         }
 
         World known(HostPort worker, String serverId) {
-            known.put(worker, new KnownWorker(serverId, null));
+            known.put(worker, new KnownWorkerRow(serverId, null));
             return this;
         }
 
@@ -108,14 +109,14 @@ class PlannerTest {
             return this;
         }
 
-        Memory memory() {
+        LeaderState memory() {
             KnownWorkers table = KnownWorkers.loaded(known);
             for (HostPort worker : known.keySet()) {
                 if (!verified.containsKey(worker) && alive.get(worker) != null) {
                     table = table.compared(worker, known.get(worker).serverId()); // verified earlier this leadership
                 }
             }
-            return new Memory(Map.copyOf(workers), table, Set.of(), watched);
+            return new LeaderState(Map.copyOf(workers), table, Set.of(), watched);
         }
 
         Snapshot snapshot() {
@@ -136,39 +137,42 @@ class PlannerTest {
     }
 
     /** What the planner made of a world: every step of one pass. */
-    record Result(Planner.Targets targets, List<HostPort> identityChecks, Plan plan, Plan.Settled settled) {
+    record Result(Planner.Targets targets, List<HostPort> identityChecks, Plan plan, Plan.AfterWrites afterWrites) {
         List<Event> events() {
             List<Event> events = new ArrayList<>();
-            Stream.concat(plan.effects().stream(), settled.effects().stream()).forEach(effect -> {
-                if (effect instanceof Effect.Log line) {
+            Stream.concat(plan.effects().stream(), afterWrites.effects().stream()).forEach(effect -> {
+                if (effect instanceof PassEffect.Log line) {
                     events.add(line.event());
                 }
             });
             return events;
         }
 
-        boolean counted(Class<? extends Effect> kind) {
-            return Stream.concat(plan.effects().stream(), settled.effects().stream()).anyMatch(kind::isInstance);
+        boolean counted(Class<? extends PassEffect> kind) {
+            return Stream.concat(plan.effects().stream(), afterWrites.effects().stream()).anyMatch(kind::isInstance);
         }
 
         List<ReadinessWatch.Mode> watchModes() {
-            return settled.memory().watch().stream().map(ReadinessWatch.Target::mode).toList();
+            return afterWrites.memory().watch().stream().map(ReadinessWatch.Target::mode).toList();
         }
     }
 
     static Result run(World world) {
-        Memory memory = world.memory();
+        LeaderState memory = world.memory();
         Snapshot s = world.snapshot();
         Planner.Targets targets = PLANNER.targets(s.nodes(), s.retired(), s.resolutions(), memory, NOW);
         List<HostPort> identityChecks = PLANNER.identityChecks(targets.check(), s.alive(), memory, NOW);
         Plan plan = PLANNER.plan(s, memory);
         List<Plan.Outcome> outcomes = new ArrayList<>();
         for (Action action : plan.actions()) {
+            if (Plan.skipped(action, outcomes)) {
+                continue;
+            }
             String error = world.failures.get(action.getClass());
             outcomes.add(error == null ? new Plan.Outcome.Applied(action)
                     : new Plan.Outcome.Failed(action, error, world.transientFailure));
         }
-        return new Result(targets, identityChecks, plan, PLANNER.settle(s, plan, outcomes, s.nodes(), NOW, AT));
+        return new Result(targets, identityChecks, plan, PLANNER.afterWrites(s, plan, outcomes, s.nodes(), NOW, AT));
     }
 
     static Stream<Arguments> decisions() {
@@ -201,38 +205,39 @@ class PlannerTest {
                         r -> assertEquals(List.of(W1), r.identityChecks())),
                 // what is written
                 row("a ready candidate is added and its server_id recorded once it is",
-                        w -> w.ready(W1, "id-1"), List.of(new Action.AddNode(W1)), List.of(Event.WORKER_FOUND,
-                                Event.WORKER_ADDED),
+                        w -> w.ready(W1, "id-1"),
+                        List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
+                        List.of(Event.WORKER_FOUND, Event.WORKER_ADDED),
                         r -> {
-                            assertEquals(Map.of(W1, "id-1"), r.plan().serverIds());
-                            assertEquals("id-1", r.settled().memory().known().recordedId(W1));
-                            assertTrue(r.settled().nudgeRebalance() && r.counted(Effect.Added.class));
+                            assertEquals("id-1", r.afterWrites().memory().known().recordedId(W1));
+                            assertTrue(r.afterWrites().nudgeRebalance() && r.counted(PassEffect.Added.class));
                         }),
                 row("a missing coordinator row is set first",
                         w -> {
                             w.nodes.clear();
                             w.ready(W1, "id-1");
-                        }, List.of(new Action.SetCoordinatorHost(COORDINATOR), new Action.AddNode(W1)),
+                        }, List.of(new Action.SetCoordinatorHost(COORDINATOR), new Action.AddNode(W1),
+                                new Action.RememberWorker(W1, "id-1")),
                         List.of(Event.WORKER_FOUND, Event.COORDINATOR_HOST_SET, Event.WORKER_ADDED), r -> { }),
                 row("a known worker removed by hand while it resolves is retired, not re-added",
                         w -> w.known(W2, "id-2").ready(W2, "id-2"), List.of(new Action.RetireRemovedWorker(W2)),
                         List.of(Event.WORKER_REMOVED_BY_USER, Event.WORKER_FOUND, Event.WORKER_RETIRED),
                         r -> {
                             assertEquals(List.of(), r.targets().probe(), "not probed: retired in the same pass");
-                            assertTrue(r.plan().retired().contains(W2.host()) && r.counted(Effect.RemovedByUser.class));
+                            assertTrue(r.plan().retired().contains(W2.host()) && r.counted(PassEffect.RemovedByUser.class));
                         }),
                 row("a known worker that left pg_dist_node and no longer resolves is forgotten",
                         w -> w.known(W2, "id-2"), List.of(new Action.ForgetWorker(W2)), List.of(Event.WORKER_FORGOTTEN),
-                        r -> assertTrue(!r.settled().memory().known().knows(W2))),
+                        r -> assertTrue(!r.afterWrites().memory().known().knows(W2))),
                 row("a known worker whose lookup timed out: nothing is decided",
                         w -> w.known(W2, "id-2").lookup(W2, Resolution.TIMEOUT), List.of(), List.of(),
-                        r -> assertTrue(r.settled().memory().known().knows(W2))),
+                        r -> assertTrue(r.afterWrites().memory().known().knows(W2))),
                 row("a retired known worker that left pg_dist_node is forgotten",
                         w -> {
                             w.known(W2, "id-2").resolves(W2).retired.add(W2.host());
                         }, List.of(new Action.ForgetWorker(W2)),
                         List.of(Event.WORKER_FORGOTTEN, Event.WORKER_FOUND, Event.WORKER_RETIRED),
-                        r -> assertTrue(!r.settled().memory().known().knows(W2))),
+                        r -> assertTrue(!r.afterWrites().memory().known().knows(W2))),
                 row("a registered worker the table does not know is recorded when its identity is compared",
                         w -> {
                             w.registered(W1, true).alive.put(W1, true);
@@ -242,11 +247,11 @@ class PlannerTest {
                         w -> w.registered(W1, false).known(W1, "id-1").probed(W1,
                                 new ProbeResult.Reached(VERSION, "other-id", null)),
                         List.of(), List.of(Event.WORKER_REINITIALISED),
-                        r -> assertTrue(r.settled().memory().known().isReinitialised(W1))),
+                        r -> assertTrue(r.afterWrites().memory().known().isReinitialised(W1))),
                 row("an inactive worker that probes healthy is activated",
                         w -> w.registered(W1, false).known(W1, "id-1").ready(W1, "id-1"),
                         List.of(new Action.ActivateNode(W1, W1.host())), List.of(Event.WORKER_ACTIVATED),
-                        r -> assertTrue(r.counted(Effect.Activated.class))),
+                        r -> assertTrue(r.counted(PassEffect.Activated.class))),
                 row("a candidate with another citus version is refused, and the coordinator's version read again",
                         w -> w.probed(W1, new ProbeResult.Reached("13.1-1", "id-1", null)), List.of(),
                         List.of(Event.WORKER_FOUND, Event.PROBE_FAILED),
@@ -257,7 +262,7 @@ class PlannerTest {
                             w.registered(W1, true).known(W1, "id-1").alive.put(W1, true);
                             w.verified.put(W1, new ProbeResult.Reached(VERSION, "id-1", "citus-2"));
                         }, List.of(new Action.DisableNode(W1, W1.host())), List.of(Event.WORKER_RESTORE_MISMATCH),
-                        r -> assertTrue(r.settled().nudgeRebalance())),
+                        r -> assertTrue(r.afterWrites().nudgeRebalance())),
                 row("a disable Citus refuses is said once and remembered",
                         w -> {
                             w.restoredTo = "citus-1";
@@ -265,15 +270,20 @@ class PlannerTest {
                             w.verified.put(W1, new ProbeResult.Reached(VERSION, "id-1", "citus-2"));
                             w.failing(Action.DisableNode.class, "cannot disable", false);
                         }, List.of(new Action.DisableNode(W1, W1.host())), List.of(Event.WORKER_DISABLE_FAILED),
-                        r -> assertEquals(Set.of(W1), r.settled().memory().disableRefused())),
+                        r -> assertEquals(Set.of(W1), r.afterWrites().memory().disableRefused())),
                 // what follows from how the writes went
                 row("a transient add failure is retried at the next pass and watched by TCP meanwhile",
                         w -> w.ready(W1, "id-1").failing(Action.AddNode.class, "terminating", true),
-                        List.of(new Action.AddNode(W1)), List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
-                        r -> assertEquals(List.of(ReadinessWatch.Mode.TCP), r.watchModes())),
+                        List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
+                        List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
+                        r -> {
+                            assertEquals(List.of(ReadinessWatch.Mode.TCP), r.watchModes());
+                            assertNull(r.afterWrites().memory().known().recordedId(W1), "not added, so not recorded");
+                        }),
                 row("a costly add failure backs off and is not watched",
                         w -> w.ready(W1, "id-1").failing(Action.AddNode.class, "permission denied", false),
-                        List.of(new Action.AddNode(W1)), List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
+                        List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
+                        List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
                         r -> assertEquals(List.of(), r.watchModes())),
                 row("a server that is starting up is watched by probing",
                         w -> w.probed(W1, new ProbeResult.Failed(ProbeFailure.STARTING_UP, null)), List.of(),
@@ -305,9 +315,9 @@ class PlannerTest {
                                     org.citusrailway.registrar.timing.Throttle.of(WorkerMemory.REMINDERS)));
                         }, List.of(), List.of(Event.WORKER_LOST),
                         r -> {
-                            assertEquals(List.of(1, 1, 1), List.of(r.settled().active(), r.settled().inactive(),
-                                    r.settled().lost()));
-                            assertEquals(List.of(W3), r.settled().unreachable());
+                            assertEquals(List.of(1, 1, 1), List.of(r.afterWrites().active(), r.afterWrites().inactive(),
+                                    r.afterWrites().lost()));
+                            assertEquals(List.of(W3), r.afterWrites().unreachable());
                         }));
     }
 

@@ -6,13 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.coordinator.NodeRow;
-import org.citusrailway.registrar.probe.ProbeFailure;
-import org.citusrailway.registrar.probe.ProbeResult;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.result.ProbeFailure;
+import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.Member;
+import org.citusrailway.registrar.row.NodeRow;
 import org.junit.jupiter.api.Test;
 
 class ReconcilerTest {
@@ -47,8 +49,24 @@ class ReconcilerTest {
     private final Set<HostPort> restoreMismatch = new HashSet<>();
 
     private Decision decide() {
-        return Reconciler.decide(new Observation(COORDINATOR, nodes, resolvable, probes, retired, VERSION, "coord-id",
+        return Reconciler.decide(new ReconcileInput(COORDINATOR, nodes, resolvable, probes, retired, VERSION, "coord-id",
                 workerIds, reinitialised, coordinatorRestoredTo, restoreMismatch));
+    }
+
+    @Test
+    void theWritesAreTheDifferenceBetweenTheMembersWantedAndTheRegisteredOnes() {
+        Member w1 = new Member(W1, "Worker1.railway.internal", true);
+        Member w2 = new Member(W2, W2.host(), false);
+        Map<HostPort, Member> registered = new LinkedHashMap<>();
+        registered.put(W1, w1);
+        registered.put(W2, w2);
+        Map<HostPort, Member> wanted = new LinkedHashMap<>();
+        wanted.put(W3, new Member(W3, W3.host(), true));
+        wanted.put(W1, w1.withActive(false));
+        wanted.put(W2, w2.withActive(true));
+        assertEquals(List.of(new Action.AddNode(W3), new Action.DisableNode(W1, "Worker1.railway.internal"),
+                new Action.ActivateNode(W2, W2.host())), Reconciler.difference(registered, wanted));
+        assertEquals(List.of(), Reconciler.difference(registered, registered), "members as they are: nothing to write");
     }
 
     @Test

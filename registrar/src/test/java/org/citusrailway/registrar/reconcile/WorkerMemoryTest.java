@@ -9,10 +9,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.citusrailway.registrar.config.HostPort;
-import org.citusrailway.registrar.discovery.Resolution;
-import org.citusrailway.registrar.probe.ProbeFailure;
+import org.citusrailway.registrar.name.HostPort;
+import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.report.Event;
+import org.citusrailway.registrar.result.ProbeFailure;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,7 +33,7 @@ class WorkerMemoryTest {
     }
 
     private interface Transition {
-        WorkerMemory apply(WorkerMemory memory, long now, List<Effect> out);
+        WorkerMemory apply(WorkerMemory memory, long now, List<PassEffect> out);
     }
 
     private static Step at(long seconds, Transition transition) {
@@ -160,11 +160,11 @@ class WorkerMemoryTest {
     void transition(String name, List<Step> steps, List<Event> said, CandidateState state,
             java.util.function.Consumer<WorkerMemory> check) {
         WorkerMemory memory = WorkerMemory.first(W);
-        List<Effect> out = new ArrayList<>();
+        List<PassEffect> out = new ArrayList<>();
         for (Step step : steps) {
             memory = step.transition().apply(memory, T0 + step.seconds() * SECOND, out);
         }
-        assertEquals(said, out.stream().filter(e -> e instanceof Effect.Log).map(e -> ((Effect.Log) e).event())
+        assertEquals(said, out.stream().filter(e -> e instanceof PassEffect.Log).map(e -> ((PassEffect.Log) e).event())
                 .toList(), name);
         assertEquals(state, memory.state(), name);
         check.accept(memory);
