@@ -74,7 +74,8 @@ class ComposeFileTest {
                 assertTrue(port.toString().startsWith("127.0.0.1:"), name + " is published on loopback only");
             }
         });
-        assertEquals(9, volumes.size(), "three etcd members and six PostgreSQL members keep volumes: " + volumes);
+        assertEquals(11, volumes.size(), "three etcd members and eight PostgreSQL members (worker3's pair behind its"
+                + " profile) keep volumes: " + volumes);
     }
 
     @Test

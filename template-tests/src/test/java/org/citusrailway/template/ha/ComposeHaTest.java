@@ -299,8 +299,61 @@ class ComposeHaTest {
         }
     }
 
+    /**
+     * The registrar beside Patroni: it shows every group with its primary and streaming standby, and when a third worker
+     * group is started (as duplicating worker2-a and worker2-b does) and Patroni registers it, the registrar moves
+     * shards onto it while the writers go on; it never writes pg_dist_node itself.
+     */
     @Test
     @Order(10)
+    void theRegistrarShowsTheGroupsAndRebalancesOntoANewWorkerGroup() throws Exception {
+        Await.until(Duration.ofSeconds(60), "the registrar shows three groups, each with its primary and a standby", () -> {
+            String status = http("/status");
+            return HA.leaders().entrySet().stream().allMatch(e -> status.contains("{\"groupid\":" + e.getKey()
+                    + ",\"primary\":\"" + e.getValue() + ".railway.internal\",\"streamingStandbys\":1,"));
+        });
+        String metrics = http("/metrics");
+        assertTrue(metrics.contains("citus_registrar_group_streaming_standbys{group=\"1\"} 1\n"), metrics);
+        assertTrue(metrics.contains("citus_registrar_group_timeline{group=\"1\"} "), metrics);
+        Files.writeString(envFile, "COMPOSE_PROFILES=worker3\n", java.nio.file.StandardOpenOption.APPEND);
+        long starting = System.nanoTime();
+        assertOk(compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up with worker3's pair");
+        Await.until(Duration.ofMinutes(5), "ha_writes rebalanced onto group 3", () -> SQL.number(
+                "select count(*) from pg_dist_placement where groupid = 3") > 0 && SQL.number(
+                "select count(*) from pg_dist_background_job where state not in ('finished', 'cancelled', 'failed')")
+                == 0);
+        report("worker3's pair up, registered by Patroni and rebalanced onto by the registrar in %d s: %d of %d"
+                + " placements on group 3", seconds(starting), SQL.number("select count(*) from pg_dist_placement"
+                + " where groupid = 3"), SQL.number("select count(*) from pg_dist_placement"));
+        String registrarLog = compose(Duration.ofSeconds(30), "logs", "--no-color", "registrar").out();
+        assertTrue(registrarLog.contains("rebalance-started"), registrarLog);
+        for (String write : List.of("worker-added", "worker-activated", "worker-lost", "coordinator-host-set")) {
+            assertTrue(!registrarLog.contains(write), "the registrar beside Patroni does not " + write + ":\n"
+                    + registrarLog);
+        }
+        Await.until(Duration.ofMinutes(3), "worker3-b streams from worker3-a", () -> {
+            Member member = HA.memberOrNull(3, "worker3-b");
+            return member != null && "streaming".equals(member.state());
+        });
+    }
+
+    private String http(String path) {
+        try {
+            java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + HA.registrarPort()
+                            + path)).timeout(Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.body();
+        } catch (java.io.IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    @Test
+    @Order(11)
     void everyAcknowledgedRowIsThereExactlyOnce() throws Exception {
         for (PacedWriter writer : writers) {
             writer.stop();

@@ -36,7 +36,10 @@ public final class HaCompose {
     private final String password;
     private final int endpointPort;
 
-    /** endpointPort: where the env file publishes the endpoint (HA_LOCAL_PORT); the pooler is 1000 above it. */
+    /**
+     * endpointPort: where the env file publishes the endpoint (HA_LOCAL_PORT); the pooler is 1000 above it, the
+     * registrar as far from 8080 as the endpoint is from 5432.
+     */
     public HaCompose(String name, Path envFile, Path root, String password, int endpointPort) {
         this.project = new ComposeProject(name, envFile, root);
         this.name = name;
@@ -47,7 +50,13 @@ public final class HaCompose {
 
     /** The env file's lines that publish the endpoint and the pooler on this project's ports. */
     public String portSettings() {
-        return "HA_LOCAL_PORT=" + endpointPort + "\nHA_LOCAL_POOLER_PORT=" + poolerPort() + "\n";
+        return "HA_LOCAL_PORT=" + endpointPort + "\nHA_LOCAL_POOLER_PORT=" + poolerPort() + "\nHA_LOCAL_REGISTRAR_PORT="
+                + registrarPort() + "\n";
+    }
+
+    /** The registrar's HTTP port: 8080 beside the endpoint's 5432, shifted alike. */
+    public int registrarPort() {
+        return 8080 + endpointPort - 5432;
     }
 
     public int endpointPort() {
