@@ -127,14 +127,25 @@ public final class Pass {
         }
         metrics.nodes(afterWrites.active(), afterWrites.inactive(), afterWrites.lost());
         metrics.workersReinitialised(memory.known().reinitialised().size());
+        Steps steps = followingSteps(session, plan.retired(), afterWrites.unreachable(), startedNanos);
+        return new Result(status(snapshot, nodes, plan.retired(), steps.rebalance(), steps.archive(), startedAt,
+                steps.elapsedNanos()), backupNodes(nodes), decided(outcomes, afterWrites));
+    }
+
+    /** What the steps after the membership pass saw, and how long the whole pass took. */
+    private record Steps(Status.Rebalance rebalance, Status.Archive archive, long elapsedNanos) {
+    }
+
+    /** The rebalance and archive steps, run after every pass whoever keeps pg_dist_node. */
+    private Steps followingSteps(CoordinatorSession session, Set<String> retired, List<HostPort> unreachable,
+            long startedNanos) throws SQLException {
         long now = System.nanoTime();
         Instant at = Instant.now();
-        Status.Rebalance rebalance = rebalancer.pass(session, plan.retired(), afterWrites.unreachable(), now, at);
+        Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachable, now, at);
         Status.Archive archive = archiveWatch.pass(session, now, at);
         long elapsed = System.nanoTime() - startedNanos;
         metrics.passCompleted(elapsed);
-        return new Result(status(snapshot, nodes, plan.retired(), rebalance, archive, startedAt, elapsed),
-                backupNodes(nodes), decided(outcomes, afterWrites));
+        return new Steps(rebalance, archive, elapsed);
     }
 
     /**
@@ -165,17 +176,12 @@ public final class Pass {
         workerGroups = Set.copyOf(primaryWorkerGroups);
         metrics.nodes(active, inactive, 0);
         metrics.groups(groups);
-        long now = System.nanoTime();
-        Instant at = Instant.now();
-        Status.Rebalance rebalance = rebalancer.pass(session, Set.of(), List.of(), now, at);
-        Status.Archive archive = archiveWatch.pass(session, now, at);
-        long elapsed = System.nanoTime() - startedNanos;
-        metrics.passCompleted(elapsed);
+        Steps steps = followingSteps(session, Set.of(), List.of(), startedNanos);
         List<Status.Node> nodeViews = nodes.stream().map(row -> new Status.Node(row.nodeId(), row.groupId(), row.name(),
                 row.port(), row.active(), row.metadataSynced(), row.shouldHaveShards(), row.role(), null, false, null,
                 false)).toList();
-        Status status = new Status("leader", true, null, startedAt, elapsed / 1_000_000, metrics.passes(), 0, List.of(),
-                nodeViews, rebalance, List.of(), Status.Dns.NONE, archive).withGroups(groups);
+        Status status = new Status("leader", true, null, startedAt, steps.elapsedNanos() / 1_000_000, metrics.passes(), 0,
+                List.of(), nodeViews, steps.rebalance(), List.of(), Status.Dns.NONE, steps.archive()).withGroups(groups);
         StringBuilder decided = new StringBuilder("pg_dist_node kept by Patroni; primaries");
         for (Group g : groups) {
             decided.append(' ').append(g.groupId()).append('=').append(g.primary())
