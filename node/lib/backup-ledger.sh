@@ -2,6 +2,8 @@
 # Reading pgBackRest's answers. The restore points the registrar creates are noted on the stanza's newest backup at
 # the time, as annotations "<point name>=<UTC time>" (backup-command.sh record-point): the bucket itself then says
 # which points exist, when each was made and which backup a restore to it starts from, even when every volume is lost.
+# Sets nothing; reads pgBackRest's JSON (`pgbackrest info`) on stdin or from its arguments.
+# Functions whose names start with _ are used only in this file.
 
 # The first error pgBackRest printed (without its time stamp), with the S3 error code when there is one.
 pgbackrest_error() {

@@ -5,6 +5,10 @@
 # are set: the names are those a Railway Bucket gives its services (BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY,
 # REGION, ENDPOINT); a node with some but not all of them refuses to start. The bucket's credentials go into a file
 # only the postgres user can read, never onto a command line.
+# Sets BACKUP_ENABLED, BACKUP_STANZA and the other BACKUP_* settings, and writes $NODE_CONFIG_DIR/pgbackrest.conf and
+# archive-first-boot.conf. Reads BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION, ENDPOINT, the BACKUP_* variables,
+# RAILWAY_SERVICE_NAME / NODE_IDENTITY, PGDATA, POSTGRES_USER, POSTGRES_DB, SERVER_SOCKET_DIR and SERVER_PORT.
+# Functions whose names start with _ are used only in this file.
 
 readonly BACKUP_VARIABLES=(BUCKET ACCESS_KEY_ID SECRET_ACCESS_KEY REGION ENDPOINT)
 readonly BACKUP_REPOSITORY_PATH=/pgbackrest
@@ -62,7 +66,7 @@ check_backup_settings() {
   fi
   # How long pgBackRest waits on the bucket per request. pgBackRest retries a failed request for about nine times
   # that in all (91 s at 10 s), so an archive push and the registrar's looks at the stanza are also cut off after
-  # backup_call_timeout: an outage then shows as a failed archive attempt (pg_stat_archiver, wal-archive-failing)
+  # _backup_call_timeout: an outage then shows as a failed archive attempt (pg_stat_archiver, wal-archive-failing)
   # within that time instead of minutes later. Calls in the background or at boot keep pgBackRest's own reason.
   BACKUP_IO_TIMEOUT=${BACKUP_IO_TIMEOUT:-10}
   if [[ ! $BACKUP_IO_TIMEOUT =~ ^[1-9][0-9]{0,2}$ ]]; then
@@ -80,7 +84,7 @@ check_backup_settings() {
 
 # Seconds an archive push or a look at the stanza may take in all, retries included: two requests' worth. A backup is
 # not bounded: it takes as long as the data needs.
-backup_call_timeout() {
+_backup_call_timeout() {
   printf '%s\n' "$((BACKUP_IO_TIMEOUT * 2))"
 }
 
@@ -142,7 +146,7 @@ backup_settings() {
   printf '\n# WAL archiving to the bucket (pgBackRest stanza %s); see node/lib/backup.sh.\n' "$BACKUP_STANZA"
   printf 'archive_mode = on\n'
   # timeout's own exit status (124) is an ordinary failure to PostgreSQL, which keeps the segment and tries again.
-  printf 'archive_command = %s\n' "$(single_quoted "timeout --kill-after=5 $(backup_call_timeout) pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
+  printf 'archive_command = %s\n' "$(single_quoted "timeout --kill-after=5 $(_backup_call_timeout) pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
   printf "archive_timeout = '60s'\n"
   printf 'include_if_exists %s\n' "$(single_quoted "$BACKUP_FIRST_BOOT_ARCHIVE_FILE")"
   # How the registrar reaches this node's backups (node/backup-command.sh, run through COPY ... FROM PROGRAM).
@@ -166,7 +170,7 @@ write_first_boot_archive_file() {
 
 # Creates the node's stanza in the bucket (idempotent); in the background, so an unreachable bucket never holds
 # up the node. Until it exists, archiving fails and WAL waits in pg_wal.
-create_backup_stanza() {
+_create_backup_stanza() {
   local output
   if output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" stanza-create 2>&1)"; then
     say "backups: stanza '$BACKUP_STANZA' ready in bucket '$BUCKET' at $ENDPOINT; WAL is archived continuously"
@@ -178,7 +182,7 @@ create_backup_stanza() {
 start_backups() {
   if ((BACKUP_ENABLED == 1)); then
     write_backup_config "$SERVER_SOCKET_DIR" "$SERVER_PORT"
-    create_backup_stanza &
+    _create_backup_stanza &
   fi
 }
 

@@ -3,8 +3,11 @@
 # scram-sha-256; libpq in the server finds the password in the postgres user's ~/.pgpass. Both the file
 # and the role's password follow POSTGRES_PASSWORD on every boot, so a changed password takes effect
 # everywhere once every node has been redeployed with it.
+# Writes the postgres user's ~/.pgpass; sets the role's password over the Unix socket. Reads POSTGRES_USER,
+# POSTGRES_PASSWORD, PGDATA and SERVER_STOPPING.
+# Functions whose names start with _ are used only in this file.
 
-pgpass_escape() {
+_pgpass_escape() {
   local value=${1//\\/\\\\}
   printf '%s\n' "${value//:/\\:}"
 }
@@ -17,12 +20,12 @@ write_pgpass() {
   chmod 0600 "$temporary"
   # Every host, port and database of the private network: the coordinator, the workers and their
   # replacements all share the one superuser password.
-  printf '*:*:*:%s:%s\n' "$(pgpass_escape "$POSTGRES_USER")" "$(pgpass_escape "$POSTGRES_PASSWORD")" >"$temporary"
+  printf '*:*:*:%s:%s\n' "$(_pgpass_escape "$POSTGRES_USER")" "$(_pgpass_escape "$POSTGRES_PASSWORD")" >"$temporary"
   give_to_postgres "$temporary"
   mv -f "$temporary" "$pgpass"
 }
 
-sql_identifier() {
+_sql_identifier() {
   printf '"%s"\n' "${1//\"/\"\"}"
 }
 
@@ -36,7 +39,7 @@ sync_role_password() {
     "SET log_statement = 'none'; SET log_min_error_statement = 'panic'; SET log_min_duration_statement = -1;" \
     "SET track_activities = off; SET citus.enable_alter_role_propagation = off;" \
     "SET password_encryption = 'scram-sha-256';" \
-    "ALTER ROLE $(sql_identifier "$POSTGRES_USER") WITH PASSWORD $(single_quoted "$POSTGRES_PASSWORD");" |
+    "ALTER ROLE $(_sql_identifier "$POSTGRES_USER") WITH PASSWORD $(single_quoted "$POSTGRES_PASSWORD");" |
     run_as_postgres psql -X -q -w -v ON_ERROR_STOP=1 -h "$socket_dir" -p "$port" -U "$POSTGRES_USER" \
       -d template1 2>&1)" && return 0
   if ((SERVER_STOPPING == 1)) || ! server_running; then

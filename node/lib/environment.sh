@@ -1,5 +1,8 @@
 # shellcheck shell=bash
 # Checks the service's variables before anything touches the volume.
+# Exports POSTGRES_USER and POSTGRES_DB (their defaults when unset) and PGDATA, and unsets libpq's client variables
+# (PG*). Reads CITUS_NODE_ROLE, POSTGRES_PASSWORD, RAILWAY_VOLUME_MOUNT_PATH and RAILWAY_ENVIRONMENT.
+# Functions whose names start with _ are used only in this file.
 
 readonly DEFAULT_PGDATA=/var/lib/postgresql/data/pgdata
 

@@ -2,14 +2,16 @@
 # Clone guard. Duplicating a service in Railway can copy its volume; two workers on the same data would
 # corrupt the cluster. The volume remembers which service created it, in a file next to PGDATA (initdb
 # needs PGDATA itself empty).
+# Writes citus-node-identity next to PGDATA. Reads RAILWAY_SERVICE_ID or NODE_IDENTITY, PGDATA and PGDATA/PG_VERSION.
+# Functions whose names start with _ are used only in this file.
 
-identity_marker() {
+_identity_marker() {
   printf '%s/citus-node-identity\n' "$(dirname "$PGDATA")"
 }
 
 # Railway's service id, else NODE_IDENTITY (docker compose sets one per service). Without either the
 # marker keeps a generated id, and a copy cannot be told apart from the original.
-current_identity() {
+_current_identity() {
   local marker=$1
   if [[ -n ${RAILWAY_SERVICE_ID:-} ]]; then
     printf '%s\n' "$RAILWAY_SERVICE_ID"
@@ -24,7 +26,7 @@ current_identity() {
 
 # Replaced whole (write, then rename), so a SIGKILL never leaves a truncated identity that would refuse the
 # service its own volume.
-record_identity() {
+_record_identity() {
   local marker=$1 identity=$2 temporary
   temporary="$(mktemp "$marker.XXXXXX")"
   printf '%s\n' "$identity" >"$temporary"
@@ -33,16 +35,16 @@ record_identity() {
 
 guard_against_cloned_volume() {
   local marker identity recorded
-  marker="$(identity_marker)"
-  identity="$(current_identity "$marker")"
+  marker="$(_identity_marker)"
+  identity="$(_current_identity "$marker")"
   mkdir -p "$(dirname "$marker")"
   if [[ ! -s $PGDATA/PG_VERSION ]]; then
-    record_identity "$marker" "$identity"
+    _record_identity "$marker" "$identity"
     return 0
   fi
   if [[ ! -s $marker ]]; then
     say "adopting the existing data in $PGDATA for service $identity"
-    record_identity "$marker" "$identity"
+    _record_identity "$marker" "$identity"
     return 0
   fi
   recorded="$(<"$marker")"

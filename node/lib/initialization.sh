@@ -6,8 +6,11 @@
 # first boot and removed once the real server accepts connections, tells such a leftover apart; it is set
 # aside (renamed, never deleted) and initialization starts over. A kill can also come after the real server
 # accepted its first clients but before the marker was removed: real_server_started tells that apart.
+# Sets PGDATA_WAS_EMPTY; writes and removes citus-node-initializing next to PGDATA and moves an interrupted PGDATA
+# aside. Reads PGDATA, PGDATA/PG_VERSION and PGDATA/postmaster.pid.
+# Functions whose names start with _ are used only in this file.
 
-initialization_marker() {
+_initialization_marker() {
   printf '%s/citus-node-initializing\n' "$(dirname "$PGDATA")"
 }
 
@@ -21,7 +24,7 @@ real_server_started() {
 
 set_aside_interrupted_initialization() {
   local marker aside
-  marker="$(initialization_marker)"
+  marker="$(_initialization_marker)"
   [[ -e $marker ]] || return 0
   if real_server_started; then
     rm -f "$marker"
@@ -40,10 +43,10 @@ begin_initialization_if_empty() {
   PGDATA_WAS_EMPTY=0
   if [[ ! -s $PGDATA/PG_VERSION ]]; then
     PGDATA_WAS_EMPTY=1
-    : >"$(initialization_marker)"
+    : >"$(_initialization_marker)"
   fi
 }
 
 finish_initialization() {
-  rm -f "$(initialization_marker)"
+  rm -f "$(_initialization_marker)"
 }

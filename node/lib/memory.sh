@@ -15,20 +15,23 @@
 #                              (4 MiB private memory per backend, two sort/hash operations per query)
 # so that SH + 4 * MW + C * (4 + 2 * WM) <= M. POSTGRES_* overrides replace single values; the others are
 # derived from them, and the budget is checked again (warning only: the operator's values win).
+# Sets MEMORY_LIMIT_MIB, MEMORY_LIMIT_SOURCE and the SETTING_* values. Reads the cgroup files under NODE_CGROUP_ROOT
+# (/sys/fs/cgroup), /proc/meminfo, /dev/shm's size and the POSTGRES_* memory overrides.
+# Functions whose names start with _ are used only in this file.
 
 readonly BACKEND_PRIVATE_MIB=4
 readonly MAINTENANCE_RESERVE_COUNT=4
 readonly OPERATIONS_PER_QUERY=2
 readonly SMALL_DEV_SHM_MIB=256
 
-clamp() {
+_clamp() {
   local value=$1 low=$2 high=$3
   ((value < low)) && value=$low
   ((value > high)) && value=$high
   printf '%s\n' "$value"
 }
 
-host_memory_mib() {
+_host_memory_mib() {
   local total_kb
   total_kb="$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
   printf '%s\n' $((total_kb / 1024))
@@ -37,15 +40,15 @@ host_memory_mib() {
 # Sets MEMORY_LIMIT_MIB and MEMORY_LIMIT_SOURCE; says so when there is no limit, since several nodes on one
 # host would each size themselves for all of its memory.
 detect_memory_limit() {
-  read_memory_limit
+  _read_memory_limit
   if [[ $MEMORY_LIMIT_SOURCE == host* ]]; then
     warn '[no-memory-limit]' "the container has no memory limit, so this node sizes itself for all ${MEMORY_LIMIT_MIB} MiB of the host; with several nodes on one host set a limit per container (docker compose: NODE_MEMORY_LIMIT in .env)"
   fi
 }
 
-read_memory_limit() {
+_read_memory_limit() {
   local root="${NODE_CGROUP_ROOT:-/sys/fs/cgroup}" host value file
-  host="$(host_memory_mib)"
+  host="$(_host_memory_mib)"
   MEMORY_LIMIT_MIB=$host
   MEMORY_LIMIT_SOURCE="host memory (no cgroup limit)"
   if [[ -r $root/memory.max ]]; then
@@ -69,8 +72,8 @@ read_memory_limit() {
   done
 }
 
-# size_in_mib <variable name>: a PostgreSQL size with an explicit unit, rounded down to MiB.
-size_in_mib() {
+# _size_in_mib <variable name>: a PostgreSQL size with an explicit unit, rounded down to MiB.
+_size_in_mib() {
   local name=$1 value=${!1}
   if [[ ! $value =~ ^[1-9][0-9]{0,8}(kB|MB|GB|TB)$ ]]; then
     fail 2 '[invalid-memory-setting]' "$name='$value' is not a size; use a whole number with kB, MB, GB or TB, e.g. 256MB"
@@ -91,14 +94,14 @@ check_memory_overrides() {
   local name
   for name in POSTGRES_SHARED_BUFFERS POSTGRES_EFFECTIVE_CACHE_SIZE POSTGRES_WORK_MEM POSTGRES_MAINTENANCE_WORK_MEM; do
     if [[ -n ${!name:-} ]]; then
-      size_in_mib "$name" >/dev/null
+      _size_in_mib "$name" >/dev/null
     fi
   done
 }
 
 # /dev/shm holds parallel queries' dynamic shared memory; it is 64 MB on Railway unless
 # RAILWAY_SHM_SIZE_BYTES is set, and a parallel hash join that outgrows it fails the query.
-dev_shm_mib() {
+_dev_shm_mib() {
   local blocks block_size
   read -r blocks block_size < <(stat -f -c '%b %S' /dev/shm)
   printf '%s\n' $((blocks * block_size / 1048576))
@@ -108,14 +111,14 @@ dev_shm_mib() {
 compute_memory_settings() {
   local m=$MEMORY_LIMIT_MIB
   local connections shared_buffers maintenance shared_memory work_mem_kb budget_kb
-  connections="${POSTGRES_MAX_CONNECTIONS:-$(clamp $((m / 20)) 40 400)}"
+  connections="${POSTGRES_MAX_CONNECTIONS:-$(_clamp $((m / 20)) 40 400)}"
   shared_buffers=$((m / 4))
-  [[ -n ${POSTGRES_SHARED_BUFFERS:-} ]] && shared_buffers="$(size_in_mib POSTGRES_SHARED_BUFFERS)"
-  maintenance="$(clamp $((m / 32)) 16 1024)"
-  [[ -n ${POSTGRES_MAINTENANCE_WORK_MEM:-} ]] && maintenance="$(size_in_mib POSTGRES_MAINTENANCE_WORK_MEM)"
+  [[ -n ${POSTGRES_SHARED_BUFFERS:-} ]] && shared_buffers="$(_size_in_mib POSTGRES_SHARED_BUFFERS)"
+  maintenance="$(_clamp $((m / 32)) 16 1024)"
+  [[ -n ${POSTGRES_MAINTENANCE_WORK_MEM:-} ]] && maintenance="$(_size_in_mib POSTGRES_MAINTENANCE_WORK_MEM)"
   shared_memory=$((shared_buffers + shared_buffers / 32 + 32 + connections / 4))
   budget_kb=$(((m - shared_memory - MAINTENANCE_RESERVE_COUNT * maintenance - connections * BACKEND_PRIVATE_MIB) * 1024))
-  work_mem_kb="$(clamp $((budget_kb / (OPERATIONS_PER_QUERY * connections))) 1024 262144)"
+  work_mem_kb="$(_clamp $((budget_kb / (OPERATIONS_PER_QUERY * connections))) 1024 262144)"
 
   SETTING_MAX_CONNECTIONS=$connections
   SETTING_SHARED_BUFFERS="${POSTGRES_SHARED_BUFFERS:-${shared_buffers}MB}"
@@ -123,7 +126,7 @@ compute_memory_settings() {
   SETTING_MAINTENANCE_WORK_MEM="${POSTGRES_MAINTENANCE_WORK_MEM:-${maintenance}MB}"
   SETTING_WORK_MEM="${POSTGRES_WORK_MEM:-${work_mem_kb}kB}"
   if [[ -n ${POSTGRES_WORK_MEM:-} ]]; then
-    work_mem_kb=$(($(size_in_mib POSTGRES_WORK_MEM) * 1024))
+    work_mem_kb=$(($(_size_in_mib POSTGRES_WORK_MEM) * 1024))
   fi
 
   local needed=$((shared_memory + MAINTENANCE_RESERVE_COUNT * maintenance + connections * BACKEND_PRIVATE_MIB + OPERATIONS_PER_QUERY * connections * work_mem_kb / 1024))
@@ -132,7 +135,7 @@ compute_memory_settings() {
   fi
 
   local shm
-  shm="$(dev_shm_mib)"
+  shm="$(_dev_shm_mib)"
   if ((shm < SMALL_DEV_SHM_MIB)); then
     SETTING_MAX_PARALLEL_WORKERS_PER_GATHER=0
     SETTING_MAX_PARALLEL_MAINTENANCE_WORKERS=0

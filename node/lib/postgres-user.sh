@@ -1,5 +1,7 @@
 # shellcheck shell=bash
 # The server and its files belong to the postgres OS user; the wrapper itself starts as root in the image.
+# Sets POSTGRES_OS_USER. Reads EUID, NODE_POSTGRES_HOME (tests) and the passwd entry of the postgres user.
+# Functions whose names start with _ are used only in this file.
 
 readonly POSTGRES_OS_USER=postgres
 

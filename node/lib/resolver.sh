@@ -6,20 +6,23 @@
 # most a minute) and, when the platform's resolver does not answer within a second, gives the last answer it had.
 # The platform's nameservers stay in resolv.conf after the cache, so a cache that is not running costs nothing:
 # glibc's query to a closed port fails at once and it goes on to them.
+# Writes unbound's configuration under NODE_RESOLVER_DIR (/run/citus-node) and rewrites NODE_RESOLV_CONF
+# (/etc/resolv.conf) in place; starts unbound. Reads LOCAL_DNS_CACHE, EUID and the nameservers in resolv.conf.
+# Functions whose names start with _ are used only in this file.
 
 readonly LOCAL_RESOLVER_ADDRESS=127.0.0.1
 readonly LOCAL_RESOLVER_MARK='# citus-node: local DNS cache, then the platform resolvers below'
 
-resolv_conf_file() {
+_resolv_conf_file() {
   printf '%s\n' "${NODE_RESOLV_CONF:-/etc/resolv.conf}"
 }
 
-resolver_dir() {
+_resolver_dir() {
   printf '%s\n' "${NODE_RESOLVER_DIR:-/run/citus-node}"
 }
 
 # The platform's nameservers: every nameserver line but the cache's own (a container restart finds it there).
-upstream_nameservers() {
+_upstream_nameservers() {
   local file="$1" keyword address rest
   while read -r keyword address rest; do
     if [[ $keyword == nameserver && -n $address && $address != "$LOCAL_RESOLVER_ADDRESS" ]]; then
@@ -28,8 +31,8 @@ upstream_nameservers() {
   done <"$file"
 }
 
-# write_resolver_config <file> <upstream>...
-write_resolver_config() {
+# _write_resolver_config <file> <upstream>...
+_write_resolver_config() {
   local file="$1" dir upstream
   dir="$(dirname "$file")"
   shift
@@ -75,27 +78,27 @@ write_resolver_config() {
 }
 
 # The cache first, then the file as the platform wrote it. Rewritten in place: the runtime bind-mounts it.
-point_resolv_conf_at_cache() {
+_point_resolv_conf_at_cache() {
   local file="$1" original
   original="$(grep -vxF -e "$LOCAL_RESOLVER_MARK" -e "nameserver $LOCAL_RESOLVER_ADDRESS" "$file" || true)"
   printf '%s\nnameserver %s\n%s\n' "$LOCAL_RESOLVER_MARK" "$LOCAL_RESOLVER_ADDRESS" "$original" >"$file"
 }
 
 # Starts unbound for the nameservers in the file and prints what it did; on failure prints why and returns 1.
-prepare_local_resolver() {
+_prepare_local_resolver() {
   local conf_file="$1" dir upstreams
   if ((EUID != 0)) || ! command -v unbound >/dev/null || [[ ! -w $conf_file ]]; then
     printf 'no local DNS cache (needs root, unbound and a writable %s)\n' "$conf_file"
     return 1
   fi
-  mapfile -t upstreams < <(upstream_nameservers "$conf_file")
+  mapfile -t upstreams < <(_upstream_nameservers "$conf_file")
   if ((${#upstreams[@]} == 0)); then
     printf '%s lists no nameserver to forward to\n' "$conf_file"
     return 1
   fi
-  dir="$(resolver_dir)"
+  dir="$(_resolver_dir)"
   mkdir -p "$dir"
-  write_resolver_config "$dir/unbound.conf" "${upstreams[@]}"
+  _write_resolver_config "$dir/unbound.conf" "${upstreams[@]}"
   if [[ -f $dir/unbound.pid ]] && kill -0 "$(cat "$dir/unbound.pid")" 2>/dev/null; then
     kill "$(cat "$dir/unbound.pid")" 2>/dev/null || true
     sleep 0.2
@@ -117,11 +120,11 @@ start_local_resolver() {
       ;;
     *) fail 2 '[local-dns-cache-invalid]' "LOCAL_DNS_CACHE='${LOCAL_DNS_CACHE}' must be on or off" ;;
   esac
-  conf_file="$(resolv_conf_file)"
-  if ! outcome="$(prepare_local_resolver "$conf_file")"; then
+  conf_file="$(_resolv_conf_file)"
+  if ! outcome="$(_prepare_local_resolver "$conf_file")"; then
     warn '[local-dns-cache-unavailable]' "$outcome; names are looked up through the platform's resolver directly"
     return 0
   fi
-  point_resolv_conf_at_cache "$conf_file"
+  _point_resolv_conf_at_cache "$conf_file"
   say "$outcome"
 }

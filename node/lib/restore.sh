@@ -8,6 +8,11 @@
 # deleted: it is moved aside first. The node then reports the point in citus_node.restored_to. A restored coordinator
 # takes no TCP connection (clients, the registrar) until every worker in its metadata reports the same point, so the
 # cluster is never live with shards from another time; the registrar holds the workers to the same rule.
+# Sets RESTORING, RESTORE_GATE, RESTORE_POINT, RESTORE_SET and RESTORE_REQUEST; writes citus-node-restore next to
+# PGDATA and, while the coordinator waits, its pg_hba.conf. Reads BACKUP_RESTORE_POINT, BACKUP_RESTORE_TIME,
+# BACKUP_RESTORE_SET, BUCKET, BACKUP_STANZA, CITUS_NODE_ROLE, PGDATA, POSTGRES_USER, POSTGRES_DB, SERVER_SOCKET_DIR
+# and SERVER_PORT.
+# Functions whose names start with _ are used only in this file.
 
 RESTORE_POINT=
 RESTORE_REQUEST=
@@ -15,7 +20,7 @@ RESTORE_SET=
 RESTORING=0
 RESTORE_GATE=0
 
-restore_marker() {
+_restore_marker() {
   printf '%s/citus-node-restore\n' "$(dirname "$PGDATA")"
 }
 
@@ -41,7 +46,7 @@ check_restore_settings() {
 
 # The noted restore points of this stanza ("<time> <point> <backup label>", oldest first). An unreadable bucket is
 # refused here: its info lists no backups, which would read as "no such point".
-stanza_restore_points() {
+_stanza_restore_points() {
   local output code message problem=""
   if ! output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" info --output=json 2>&1)"; then
     problem="$(pgbackrest_error "$output")"
@@ -58,14 +63,14 @@ stanza_restore_points() {
 # Sets RESTORE_POINT (for BACKUP_RESTORE_TIME) and RESTORE_SET: the backup the point was noted on, unless
 # BACKUP_RESTORE_SET names one. pgBackRest alone would start from the newest backup, which may be younger than the
 # point; recovery from it could never reach the point.
-resolve_restore_target() {
+_resolve_restore_target() {
   local points line
   RESTORE_SET=${BACKUP_RESTORE_SET:-}
   if [[ -n $RESTORE_POINT && -n $RESTORE_SET ]]; then
     return 0
   fi
   write_backup_config
-  points="$(stanza_restore_points)"
+  points="$(_stanza_restore_points)"
   if [[ -n $RESTORE_REQUEST ]]; then
     line="$(awk -v at="$RESTORE_REQUEST" '$1 <= at' <<<"$points" | tail -n 1)"
     if [[ -z $line ]]; then
@@ -82,18 +87,18 @@ resolve_restore_target() {
 }
 
 # "<point> <state> <requested time or ->" from the marker, empty without one.
-restore_state() {
+_restore_state() {
   local marker
-  marker="$(restore_marker)"
+  marker="$(_restore_marker)"
   if [[ -s $marker ]]; then
     cat "$marker"
   fi
 }
 
-# write_restore_state <point> <state>
-write_restore_state() {
+# _write_restore_state <point> <state>
+_write_restore_state() {
   local marker temporary
-  marker="$(restore_marker)"
+  marker="$(_restore_marker)"
   temporary="$(mktemp "$marker.XXXXXX")"
   printf '%s %s %s\n' "$1" "$2" "$(if [[ -n $RESTORE_REQUEST ]]; then echo "$RESTORE_REQUEST"; else echo -; fi)" >"$temporary"
   mv -f "$temporary" "$marker"
@@ -102,7 +107,7 @@ write_restore_state() {
 # The setting that tells the registrar which point this volume was restored to (empty: never restored).
 restored_to_setting() {
   local point state
-  read -r point state _ <<<"$(restore_state)"
+  read -r point state _ <<<"$(_restore_state)"
   if [[ $state == "done" || $state == recovering || $state == promoted ]]; then
     printf 'citus_node.restored_to = %s\n' "$(single_quoted "$point")"
   fi
@@ -113,9 +118,9 @@ restored_to_setting() {
 restore_if_asked() {
   local point state request aside output set=()
   RESTORING=0
-  read -r point state request <<<"$(restore_state)"
+  read -r point state request <<<"$(_restore_state)"
   if [[ -z $RESTORE_POINT && -z $RESTORE_REQUEST ]]; then
-    back_out_unfinished_restore "$point" "$state"
+    _back_out_unfinished_restore "$point" "$state"
     return 0
   fi
   if [[ -n $RESTORE_REQUEST && $request == "$RESTORE_REQUEST" ]]; then
@@ -129,18 +134,18 @@ restore_if_asked() {
     failed) refuse_unreached_restore_point ;;
     promoted)
       # At the point, but stopped before every worker was seen there.
-      RESTORE_GATE=$(is_coordinator)
+      RESTORE_GATE=$(_is_coordinator)
       return 0
       ;;
     recovering)
       # Stopped or killed while replaying WAL: the server carries on from where it was.
       RESTORING=1
-      RESTORE_GATE=$(is_coordinator)
+      RESTORE_GATE=$(_is_coordinator)
       return 0
       ;;
-    restoring) resolve_restore_target ;; # interrupted while copying files: the partial copy is replaced below
+    restoring) _resolve_restore_target ;; # interrupted while copying files: the partial copy is replaced below
     *)
-      resolve_restore_target
+      _resolve_restore_target
       if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
         aside="$PGDATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
         mv "$PGDATA" "$aside"
@@ -148,7 +153,7 @@ restore_if_asked() {
       fi
       ;;
   esac
-  write_restore_state "$RESTORE_POINT" restoring
+  _write_restore_state "$RESTORE_POINT" restoring
   rm -rf "$PGDATA"
   mkdir -p "$PGDATA"
   chmod 0700 "$PGDATA"
@@ -162,17 +167,17 @@ restore_if_asked() {
     --type=name --target="$RESTORE_POINT" --target-action=promote restore 2>&1)"; then
     fail 1 '[restore-failed]' "pgBackRest could not restore stanza '$BACKUP_STANZA': $(pgbackrest_error "$output"); the next boot tries again"
   fi
-  write_restore_state "$RESTORE_POINT" recovering
+  _write_restore_state "$RESTORE_POINT" recovering
   RESTORING=1
-  RESTORE_GATE=$(is_coordinator)
+  RESTORE_GATE=$(_is_coordinator)
 }
 
-# back_out_unfinished_restore <point> <state>: the restore target was removed before this volume's restore finished
+# _back_out_unfinished_restore <point> <state>: the restore target was removed before this volume's restore finished
 # (refused, or still replaying WAL, or the coordinator still waiting for its workers). Started as it is, the server
 # would replay towards a target it no longer has and stop again and again. The restored copy is moved aside and the
 # data set aside when the restore began comes back; nothing is deleted. Without such data (the restore was onto a
 # lost volume) the node starts empty.
-back_out_unfinished_restore() {
+_back_out_unfinished_restore() {
   local point=$1 state=$2 aside before
   case "$state" in
     failed | restoring | recovering | promoted) ;;
@@ -189,16 +194,16 @@ back_out_unfinished_restore() {
     outcome="the data from before the restore, $before, is back in place"
   fi
   warn '[restore-backed-out]' "the restore to '$point' did not finish ($state) and no restore target is set any more: its copy was moved to $aside; $outcome"
-  rm -f "$(restore_marker)"
+  rm -f "$(_restore_marker)"
 }
 
-is_coordinator() {
+_is_coordinator() {
   if [[ $CITUS_NODE_ROLE == coordinator ]]; then echo 1; else echo 0; fi
 }
 
 # PostgreSQL ended recovery without meeting the point: it is not in the WAL archived after the restored backup.
 refuse_unreached_restore_point() {
-  write_restore_state "$RESTORE_POINT" failed
+  _write_restore_state "$RESTORE_POINT" failed
   fail 1 '[restore-point-not-reached]' "stanza '$BACKUP_STANZA' has no restore point '$RESTORE_POINT' after the backup it was restored from; set BACKUP_RESTORE_POINT to a point that exists (or BACKUP_RESTORE_SET to an older backup), or remove the restore variables from every node to go back to the data from before the restore (kept in $(dirname "$PGDATA"))"
 }
 
@@ -210,10 +215,10 @@ finish_restore() {
     if [[ "$(local_query 'select pg_is_in_recovery()')" == f ]]; then
       RESTORING=0
       if ((RESTORE_GATE == 1)); then
-        write_restore_state "$RESTORE_POINT" promoted
+        _write_restore_state "$RESTORE_POINT" promoted
         say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT'; waiting for every worker to be there too"
       else
-        write_restore_state "$RESTORE_POINT" "done"
+        _write_restore_state "$RESTORE_POINT" "done"
         say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT' and accepts writes"
       fi
       return 0
@@ -228,9 +233,9 @@ local_query() {
     -c "$1" 2>/dev/null
 }
 
-# restore_point_of <host> <port>: the worker's citus_node.restored_to ("-" when never restored; "recovering" while it
+# _restore_point_of <host> <port>: the worker's citus_node.restored_to ("-" when never restored; "recovering" while it
 # still replays WAL and takes no writes), or fails.
-restore_point_of() {
+_restore_point_of() {
   local home
   home="$(postgres_home)"
   # The postgres user's own HOME: libpq looks for client certificates there, and root's is not readable to it.
@@ -251,7 +256,7 @@ confirm_cluster_restore() {
     problems=""
     while read -r host port; do
       [[ -n $host ]] || continue
-      if ! answer="$(restore_point_of "$host" "$port")"; then
+      if ! answer="$(_restore_point_of "$host" "$port")"; then
         problems+="worker $host:$port is not reachable yet ($(head -n 1 <<<"$answer")); "
       elif [[ $answer == recovering ]]; then
         problems+="worker $host:$port is still replaying WAL; "
@@ -260,7 +265,7 @@ confirm_cluster_restore() {
       fi
     done <<<"$workers"
     if [[ -z $problems ]]; then
-      write_restore_state "$RESTORE_POINT" "done"
+      _write_restore_state "$RESTORE_POINT" "done"
       RESTORE_GATE=0
       write_hba_file "$(node_config_dir)/pg_hba.conf"
       local_query 'select pg_reload_conf()' >/dev/null

@@ -5,6 +5,9 @@
 # steps that need a running server, and stays PID 1 to turn the runtime's SIGTERM into a fast shutdown.
 # Nothing runs against PGDATA before the real server does: crash recovery after a SIGKILL always replays
 # WAL with the real settings (Citus preloaded, so prepared transactions fit).
+# Sets SERVER_PID, SERVER_STOPPING, SERVER_SOCKET_DIR and SERVER_PORT. Reads OFFICIAL_ENTRYPOINT, PGDATA,
+# PGDATA/postmaster.pid and POSTGRES_USER.
+# Functions whose names start with _ are used only in this file.
 
 SERVER_PID=
 SERVER_STOPPING=0
@@ -13,13 +16,13 @@ SERVER_STOPPING=0
 start_server() {
   "$OFFICIAL_ENTRYPOINT" "$@" &
   SERVER_PID=$!
-  trap stop_server TERM INT
+  trap _stop_server TERM INT
 }
 
 # PostgreSQL takes SIGTERM as a "smart" shutdown, which waits for every client to disconnect; the registrar
 # and connection pools never do, so the runtime's SIGKILL would come first. SIGINT is the fast shutdown:
 # sessions are closed, a shutdown checkpoint is written, the server exits.
-stop_server() {
+_stop_server() {
   SERVER_STOPPING=1
   # A first boot stopped after its real server came up is a finished one (clients may have written data), even if
   # the wrapper had not yet seen it ready; its postmaster.pid is gone once it has stopped, so decide now.
@@ -67,6 +70,6 @@ await_server_exit() {
 # Before a refusal found once the server is up: the server stops first, so the refusal is the last line the
 # operator sees.
 stop_server_and_wait() {
-  stop_server
+  _stop_server
   await_server_exit || true
 }

@@ -3,6 +3,8 @@
 # but not verify the server (verify-ca / verify-full are not available).
 # A pair in PGDATA (made by Citus's CREATE EXTENSION or an earlier image) is kept; otherwise the node
 # makes its own next to PGDATA, because on a fresh volume PGDATA must stay empty until initdb.
+# Sets TLS_CERT_FILE and TLS_KEY_FILE; writes citus-node-tls/ next to PGDATA. Reads CITUS_NODE_ROLE and PGDATA.
+# Functions whose names start with _ are used only in this file.
 
 # Sets TLS_CERT_FILE and TLS_KEY_FILE.
 ensure_tls_certificate() {

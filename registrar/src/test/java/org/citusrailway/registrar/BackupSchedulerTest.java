@@ -336,9 +336,9 @@ class BackupSchedulerTest {
         String pgbackrest = "pgbackrest --config=" + config + " --stanza=" + stanza;
         node.execute("postgres",
                 "alter system set archive_command = '" + pgbackrest + " archive-push %p'",
-                "alter system set " + NodeBackupCommand.SETTING + " = '" + BACKUP_COMMAND + " " + config + " " + stanza
-                        + " " + node.dataDir() + "'",
                 "select pg_reload_conf()");
+        // In the configuration file, as backup.sh writes it: ALTER SYSTEM takes a custom setting only from PostgreSQL 17.
+        node.configure(NodeBackupCommand.SETTING, BACKUP_COMMAND + " " + config + " " + stanza + " " + node.dataDir());
         if (createStanza) {
             createStanza(node);
         }

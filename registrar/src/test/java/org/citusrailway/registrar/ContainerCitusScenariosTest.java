@@ -10,18 +10,16 @@ import static org.citusrailway.registrar.Clusters.W3;
 import static org.citusrailway.registrar.Clusters.WRONG_PASSWORD;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.citusrailway.testkit.DockerEngine;
 import org.citusrailway.testkit.cluster.ContainerCitusCluster;
 import org.citusrailway.testkit.cluster.Endpoint;
 import org.junit.jupiter.api.Assumptions;
-import org.testcontainers.utility.TestcontainersConfiguration;
 
 /**
- * The Citus scenarios against citusdata/citus:13.2.0 containers, where Docker and the images are available. Each node
+ * The Citus scenarios against citusdata/citus:13.2.0 containers, where a Docker engine answers and holds the image or
+ * can pull it; Testcontainers' Ryuk is used when it can be had, and is not needed (ContainerCitusCluster). Each node
  * is under its key as a Railway private name ({@code worker1.citus.test}); worker 1 has a second one, and the
  * coordinator is listed as a worker under its own.
  */
@@ -31,10 +29,8 @@ class ContainerCitusScenariosTest extends CitusScenarios {
 
     @Override
     Setup startCluster() {
-        // Asked before Testcontainers starts: its own start-up checks pull images and wait minutes without a registry.
-        Optional<String> unusable = DockerEngine.unusableBecause(List.of(
-                ContainerCitusCluster.IMAGE.asCanonicalNameString(), TestcontainersConfiguration.getInstance().getRyukImage(),
-                TestcontainersConfiguration.getInstance().getTinyImage()));
+        // Asked before Testcontainers starts: its own image pulls wait minutes where no registry answers.
+        Optional<String> unusable = ContainerCitusCluster.unusableBecause();
         Assumptions.assumeTrue(unusable.isEmpty(), () -> unusable.orElseThrow() + ", so the Testcontainers variant of"
                 + " the Citus scenarios is skipped (LocalCitusScenariosTest runs the same scenarios against local Citus"
                 + " processes)");

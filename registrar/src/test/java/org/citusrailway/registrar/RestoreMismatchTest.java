@@ -24,14 +24,11 @@ class RestoreMismatchTest {
     private static final String POINT = "citus-20261202T070000Z";
 
     /**
-     * As restore.sh leaves a restored node. pg_reload_conf() only signals the postmaster: waits until a new session
-     * sees the setting, as the registrar's next session must (a restored node has it from its start).
+     * As restore.sh leaves a restored node: the setting in the server's configuration file (not ALTER SYSTEM, which
+     * takes a custom setting only from PostgreSQL 17 on), seen by every new session, as by the registrar's next one.
      */
     private static void restoredTo(LocalPostgres node, String point) {
-        node.execute("postgres", "alter system set " + RestoreTarget.SETTING + " = '" + point + "'",
-                "select pg_reload_conf()");
-        Await.until(SOON, "the setting reloaded", () -> point.equals(node.sql("postgres").value(
-                "select current_setting('" + RestoreTarget.SETTING + "', true)")));
+        node.configure(RestoreTarget.SETTING, point);
     }
 
     private static boolean active(LocalCitusCluster cluster, HostPort worker) {

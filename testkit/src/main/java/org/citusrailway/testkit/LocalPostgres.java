@@ -126,6 +126,30 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets a server setting in the data directory's {@code postgresql.conf} and reloads it, as the node's generated
+     * configuration file sets one (a later line wins). Unlike ALTER SYSTEM, this takes a custom setting no extension
+     * defines ({@code citus_node.*}) on every major version: ALTER SYSTEM accepts those only from PostgreSQL 17.
+     * Returns once a new session sees the value (pg_reload_conf() only signals the postmaster).
+     */
+    public void configure(String name, String value) {
+        try {
+            Files.writeString(dataDir.resolve("postgresql.conf"), name + " = '" + value.replace("'", "''") + "'\n",
+                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + name + " into postgresql.conf", e);
+        }
+        execute("postgres", "select pg_reload_conf()");
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!value.equals(sql("postgres").value("select current_setting('" + name + "', true)"))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " = '" + value + "' not in effect 30 s after the reload on the"
+                        + " server on port " + port);
+            }
+            sleep(50);
+        }
+    }
+
     /** Statements as the superuser in database postgres, a connection each. */
     public Sql sql() {
         return sql("postgres");

@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -43,8 +44,40 @@ public record PostgresBinaries(String label, Path binDir, Path pkgLibDir, Path e
                 Path.of("/usr/share/postgresql", Integer.toString(major), "extension")));
     }
 
-    /** The newest Debian PostgreSQL with the citus library installed, if any. */
+    /**
+     * The system property that picks the PostgreSQL major version the Citus tests run on (Citus 13.2 supports 15 to
+     * 17), as in {@code ./mvnw verify -Dtest.pg.major=15}; the environment variable {@link #MAJOR_VARIABLE} does the
+     * same. Unset, the tests take the newest major with Citus installed.
+     */
+    public static final String MAJOR_PROPERTY = "test.pg.major";
+    public static final String MAJOR_VARIABLE = "TEST_PG_MAJOR";
+
+    /** The major version chosen with {@link #MAJOR_PROPERTY} or {@link #MAJOR_VARIABLE}, if any. */
+    public static OptionalInt chosenMajor() {
+        String value = System.getProperty(MAJOR_PROPERTY);
+        String source = "-D" + MAJOR_PROPERTY;
+        if (value == null || value.isBlank()) {
+            value = System.getenv(MAJOR_VARIABLE);
+            source = MAJOR_VARIABLE;
+        }
+        if (value == null || value.isBlank()) {
+            return OptionalInt.empty();
+        }
+        if (!value.strip().matches("\\d{2}")) {
+            throw new IllegalArgumentException(source + "=" + value + " is not a PostgreSQL major version such as 15");
+        }
+        return OptionalInt.of(Integer.parseInt(value.strip()));
+    }
+
+    /**
+     * The Debian PostgreSQL with the citus library installed that the Citus tests run on: the chosen major
+     * ({@link #chosenMajor()}) or, when none is chosen, the newest one installed.
+     */
     public static Optional<PostgresBinaries> withCitus() {
+        OptionalInt chosen = chosenMajor();
+        if (chosen.isPresent()) {
+            return debian(chosen.getAsInt()).filter(PostgresBinaries::hasCitus);
+        }
         if (!Files.isDirectory(DEBIAN_ROOT)) {
             return Optional.empty();
         }
@@ -64,6 +97,15 @@ public record PostgresBinaries(String label, Path binDir, Path pkgLibDir, Path e
 
     /** Why Citus tests cannot run here, for the skip message. */
     public static String citusMissingReason() {
+        OptionalInt chosen = chosenMajor();
+        if (chosen.isPresent()) {
+            int major = chosen.getAsInt();
+            return "PostgreSQL " + major + " was chosen (" + MAJOR_VARIABLE + " or -D" + MAJOR_PROPERTY + ") but "
+                    + (debian(major).isEmpty() ? "it is not installed under " + DEBIAN_ROOT.resolve(Integer.toString(major))
+                            : "the citus extension is not installed for it (citus.so under " + DEBIAN_ROOT.resolve(
+                                    Integer.toString(major)).resolve("lib") + ", citus.control under /usr/share/postgresql/"
+                                    + major + "/extension)");
+        }
         return "no PostgreSQL with the citus extension is installed on this machine"
                 + " (looked for citus.so under /usr/lib/postgresql/*/lib and citus.control under"
                 + " /usr/share/postgresql/*/extension)";

@@ -29,6 +29,13 @@ public interface CitusTestCluster extends AutoCloseable {
         return Sql.on(this::connectCoordinator);
     }
 
+    /**
+     * Whether the name of a node built as stopped resolves before the node starts: true for local processes (a
+     * loopback port where nothing listens yet, so the registrar finds the name and its probe says unreachable), false
+     * for containers, whose names appear when they start, as a Railway service's do (the registrar finds no name).
+     */
+    boolean stoppedNodeNamesResolve();
+
     /** Starts a stopped node and returns once it accepts connections, with citus created. */
     void start(String key);
 

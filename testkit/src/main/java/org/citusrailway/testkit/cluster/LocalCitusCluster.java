@@ -112,6 +112,11 @@ public final class LocalCitusCluster implements CitusTestCluster {
     }
 
     @Override
+    public boolean stoppedNodeNamesResolve() {
+        return true;
+    }
+
+    @Override
     public Connection connectCoordinator() throws SQLException {
         return coordinator().connect();
     }

@@ -434,12 +434,19 @@ public final class NodeUnderTest implements AutoCloseable {
 
     /**
      * The PostgreSQL installation the nodes run on: Debian's with Citus when installed, else the embedded
-     * PostgreSQL 17 (the image's major version; force it with -Dnode.postgres=embedded).
+     * PostgreSQL 17 (the image's major version; force it with -Dnode.postgres=embedded). A major chosen with
+     * {@link PostgresBinaries#MAJOR_PROPERTY} is Debian's of that major, with Citus if it is installed there.
      */
     public record NodeBinaries(PostgresBinaries postgres, boolean citus) {
         public static NodeBinaries best() {
             if ("embedded".equals(System.getProperty("node.postgres"))) {
                 return new NodeBinaries(PostgresBinaries.embedded(), false);
+            }
+            java.util.OptionalInt chosen = PostgresBinaries.chosenMajor();
+            if (chosen.isPresent()) {
+                PostgresBinaries debian = PostgresBinaries.debian(chosen.getAsInt()).orElseThrow(
+                        () -> new IllegalStateException(PostgresBinaries.citusMissingReason()));
+                return new NodeBinaries(debian, debian.hasCitus());
             }
             return PostgresBinaries.withCitus().map(b -> new NodeBinaries(b, true))
                     .orElseGet(() -> new NodeBinaries(PostgresBinaries.embedded(), false));
