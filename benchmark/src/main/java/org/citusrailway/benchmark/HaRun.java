@@ -68,9 +68,9 @@ public final class HaRun {
                 ha.compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
                 must(ha.compose(Duration.ofMinutes(25), "build"), "docker compose -f docker-compose.ha.yml build");
                 must(ha.compose(Duration.ofMinutes(8), "up", "-d", "--wait"), "docker compose -f ... up");
-                await(Duration.ofMinutes(3), "a leader and a streaming standby in every group", () -> ha.groups()
+                await(Duration.ofMinutes(3), "a leader and a quorum standby in every group", () -> ha.groups()
                         .values().stream().filter(g -> g.stream().anyMatch(Member::leads)
-                                && g.stream().anyMatch(m -> "streaming".equals(m.state()))).count() == 3);
+                                && g.stream().anyMatch(Member::protects)).count() == 3);
                 Percentiles synchronous = insertLatency(() -> ha.connect(ha.endpointPort()), "ha_latency");
                 report.info("single-row insert through the endpoint, HA (quorum synchronous)",
                         describe(synchronous));
@@ -243,9 +243,9 @@ public final class HaRun {
     }
 
     private static void awaitStreaming(HaCompose ha, int group, String member) {
-        await(Duration.ofMinutes(4), member + " streaming again", () -> {
+        await(Duration.ofMinutes(4), member + " a quorum standby again", () -> {
             Member m = ha.memberOrNull(group, member);
-            return m != null && "streaming".equals(m.state());
+            return m != null && m.protects();
         });
     }
 

@@ -67,11 +67,11 @@ class ComposeHaTest {
         assertOk(compose(Duration.ofMinutes(25), "build"), "docker compose -f docker-compose.ha.yml build");
         assertOk(compose(Duration.ofMinutes(8), "up", "-d", "--wait"), "docker compose -f docker-compose.ha.yml up");
         report("HA cluster built and up in %d s", seconds(starting));
-        Await.until(Duration.ofMinutes(3), "a leader and a streaming standby in every group", () -> {
+        Await.until(Duration.ofMinutes(3), "a leader and a quorum standby in every group", () -> {
             Map<Integer, List<Member>> groups = HA.groups();
             return groups.size() == 3 && groups.values().stream().allMatch(g -> g.size() == 2
                     && g.stream().filter(Member::leads).count() == 1
-                    && g.stream().anyMatch(m -> "streaming".equals(m.state())));
+                    && g.stream().anyMatch(Member::protects));
         });
         SQL.execute("create table ha_writes (k int not null, id bigint not null, at timestamptz default now(),"
                 + " primary key (k, id))");
@@ -180,7 +180,7 @@ class ComposeHaTest {
         assertOk(compose(Duration.ofSeconds(90), "start", standby), "start " + standby);
         Await.until(Duration.ofMinutes(3), standby + " a quorum standby again", () -> {
             Member member = HA.memberOrNull(group, standby);
-            return member != null && "Quorum Standby".equals(member.role()) && "streaming".equals(member.state());
+            return member != null && member.protects();
         });
     }
 
@@ -249,9 +249,9 @@ class ComposeHaTest {
                 other, (promoted - cut) / 1_000_000);
         assertTrue(demoted > 0 && promoted > 0, "the cut-off primary was demoted and its standby promoted");
         assertTrue(demoted < promoted, "the cut-off primary stopped taking writes before its standby was promoted");
-        Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
+        Await.until(Duration.ofMinutes(4), old + " back as a quorum standby", () -> {
             Member member = HA.memberOrNull(group, old);
-            return member != null && "streaming".equals(member.state());
+            return member != null && member.protects();
         });
         awaitWritesAfter(System.nanoTime());
         assertPgDistNodeNamesTheLeaders();
@@ -333,7 +333,7 @@ class ComposeHaTest {
         }
         Await.until(Duration.ofMinutes(3), "worker3-b streams from worker3-a", () -> {
             Member member = HA.memberOrNull(3, "worker3-b");
-            return member != null && "streaming".equals(member.state());
+            return member != null && member.protects();
         });
     }
 
@@ -390,11 +390,11 @@ class ComposeHaTest {
         }
         assertPgDistNodeNamesTheLeaders();
         HA.restart(old);
-        Await.until(Duration.ofMinutes(4), old + " back as a streaming standby", () -> {
+        Await.until(Duration.ofMinutes(4), old + " back as a quorum standby", () -> {
             Member member = HA.memberOrNull(group, old);
-            return member != null && "streaming".equals(member.state());
+            return member != null && member.protects();
         });
-        report("%s back as a streaming standby %d s after the kill", old, seconds(killed));
+        report("%s back as a quorum standby %d s after the kill", old, seconds(killed));
         assertPgDistNodeNamesTheLeaders();
     }
 

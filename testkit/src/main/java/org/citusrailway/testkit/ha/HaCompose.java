@@ -25,6 +25,15 @@ public final class HaCompose {
         public boolean leads() {
             return "Leader".equals(role) && "running".equals(state);
         }
+
+        /**
+         * A standby that streams and is in the group's synchronous quorum: only then does a commit wait for it, and
+         * only then may Patroni promote it when the primary is lost (a member that has just rejoined streams a few
+         * seconds before the primary counts it in).
+         */
+        public boolean protects() {
+            return ("Quorum Standby".equals(role) || "Sync Standby".equals(role)) && "streaming".equals(state);
+        }
     }
 
     public static final List<String> MEMBERS = List.of("coordinator-a", "coordinator-b", "worker1-a", "worker1-b",
