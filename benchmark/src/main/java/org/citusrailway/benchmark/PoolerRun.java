@@ -21,14 +21,17 @@ import org.citusrailway.testkit.DockerEngine;
 
 /**
  * The pooled URL against the direct one, through the compose cluster as it is (the pooler image, PgBouncer in
- * transaction mode, in front of a 1 GiB coordinator with max_connections 51): for 10, 50, 200 and 1000 clients, each
- * its own connection running a short transaction after another (a single-row insert and a single-row read by
- * distribution key) for the given seconds, the throughput, the p50/p99 transaction time and how many clients could
- * not connect at all; then the time of a new TLS login, pooled and direct. Goals: no client refused through the pool
- * at any level, and the pooled throughput at 200 clients at least the direct path's best.
+ * transaction mode, in front of a 1 GiB coordinator with max_connections 51, its pool sized from the coordinator's
+ * CPUs): for 10, 50, 200 and 1000 clients, each its own connection running a short transaction after another (a
+ * single-row update and a single-row read by distribution key) for the given seconds, the throughput, the p50/p99
+ * transaction time and how many clients could not connect at all; then the time of a new TLS login, pooled and
+ * direct. Goals: no client refused through the pool at any level, and the pooled throughput at 200 clients at least
+ * the direct path's best. With {@code --pool-sizes}, the pooler is then started again with each POOLER_POOL_SIZE in
+ * turn, twice (the second round in the opposite order), and the pooled path measured at 200 clients: the figures the
+ * default pool size is chosen from.
  *
  * <p>Usage, from the repository root: {@code java -cp benchmark/target/benchmark.jar
- * org.citusrailway.benchmark.PoolerRun [--seconds 20]}
+ * org.citusrailway.benchmark.PoolerRun [--seconds 20] [--pool-sizes 4,8,16,38]}
  */
 public final class PoolerRun {
     private static final Path ROOT = Path.of("").toAbsolutePath();
@@ -48,12 +51,17 @@ public final class PoolerRun {
 
     public static void main(String[] args) throws Exception {
         int seconds = 20;
+        List<Integer> poolSizes = List.of();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--seconds") && i + 1 < args.length) {
                 seconds = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--pool-sizes") && i + 1 < args.length) {
+                poolSizes = java.util.Arrays.stream(args[++i].split(",")).map(String::strip).map(Integer::valueOf)
+                        .toList();
             } else {
                 System.err.println("usage: java -cp benchmark/target/benchmark.jar org.citusrailway.benchmark.PoolerRun"
-                        + " [--seconds 20]   (from the repository root; needs a Docker engine with the base images)");
+                        + " [--seconds 20] [--pool-sizes 4,8,16,38]   (from the repository root; needs a Docker engine"
+                        + " with the base images)");
                 System.exit(args[i].equals("--help") ? 0 : 2);
             }
         }
@@ -65,20 +73,51 @@ public final class PoolerRun {
         Path dir = Files.createTempDirectory("citus-pooler-run-");
         try (Cleanup cleanup = new Cleanup(dir)) {
             Path envFile = dir.resolve("pooler.env");
-            Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n");
+            String env = "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n";
+            Files.writeString(envFile, env);
             ComposeProject project = new ComposeProject(PROJECT, envFile, ROOT);
             try {
                 project.compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
                 must(project.compose(Duration.ofMinutes(25), "build"), "docker compose build");
                 must(project.compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d --wait");
-                measure(seconds);
+                measure(seconds, poolSizes, size -> {
+                    Files.writeString(envFile, env + "POOLER_POOL_SIZE=" + size + "\n");
+                    // --build: the pooler image from this repository again, whatever else built its tag meanwhile.
+                    must(project.compose(Duration.ofMinutes(5), "up", "-d", "--wait", "--build", "pooler"),
+                            "docker compose up -d --wait pooler");
+                    return startLine(project);
+                }, () -> startLine(project));
             } finally {
                 project.compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
             }
         }
     }
 
-    private static void measure(int seconds) throws Exception {
+    /** Starts the pooler again with the given POOLER_POOL_SIZE and returns its start line. */
+    private interface Restart {
+        String with(int poolSize) throws Exception;
+    }
+
+    private interface StartLine {
+        String read() throws Exception;
+    }
+
+    /** The pooler's last line that says how many connections it pools into (and why). */
+    private static String startLine(ComposeProject project) {
+        String out = project.compose(Duration.ofSeconds(30), "logs", "--no-log-prefix", "pooler").out();
+        String line = "";
+        for (String l : out.split("\n")) {
+            // compose may start a line with a terminal control sequence.
+            int at = l.indexOf("citus-pooler: pooling ");
+            if (at >= 0) {
+                line = l.substring(at).strip();
+            }
+        }
+        return line;
+    }
+
+    private static void measure(int seconds, List<Integer> poolSizes, Restart restart, StartLine startLine)
+            throws Exception {
         try (Connection c = connect(DIRECT); Statement s = c.createStatement()) {
             long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
             while (true) {
@@ -99,6 +138,7 @@ public final class PoolerRun {
             s.execute("vacuum analyze accounts");
         }
         Report report = new Report();
+        report.info("pool (the pooler's start line)", startLine.read().replace("citus-pooler: ", ""));
         double directBest = 0;
         Level pooledAt200 = null;
         boolean noneRefused = true;
@@ -120,7 +160,25 @@ public final class PoolerRun {
         double directLogin = loginMillis(DIRECT);
         report.info("new TLS login, median of 50", String.format(Locale.ROOT, "pooled %.1f ms, direct %.1f ms",
                 pooledLogin, directLogin));
-        report.detail("Each client: its own connection, then short transactions back to back (an insert-or-update of"
+        // Two rounds, the second in the opposite order, so that a change in the machine's other load over the minutes
+        // of the sweep weighs on every size alike.
+        List<Integer> order = new ArrayList<>(poolSizes);
+        List<Integer> reversed = new ArrayList<>(poolSizes.reversed());
+        order.addAll(reversed);
+        java.util.Map<Integer, List<Level>> bySize = new java.util.TreeMap<>();
+        for (int size : order) {
+            String line = restart.with(size);
+            if (!line.contains(" into " + size + " connections ")) {
+                throw new IllegalStateException("the pooler did not start with a pool of " + size + ": " + line);
+            }
+            bySize.computeIfAbsent(size, k -> new ArrayList<>()).add(load(POOLED, 200, seconds));
+        }
+        bySize.forEach((size, levels) -> report.info("pool of " + size + ", 200 clients, two rounds", String.format(
+                Locale.ROOT, "%.0f tx/s (%.0f, %.0f), p50 %.1f/%.1f ms, p99 %.0f/%.0f ms, %d refused, %d failed",
+                (levels.get(0).tps() + levels.get(1).tps()) / 2, levels.get(0).tps(), levels.get(1).tps(),
+                levels.get(0).p50(), levels.get(1).p50(), levels.get(0).p99(), levels.get(1).p99(),
+                levels.get(0).refused() + levels.get(1).refused(), levels.get(0).failed() + levels.get(1).failed())));
+        report.detail("Each client: its own connection, then short transactions back to back (an update of"
                 + " one row and a read of another, by distribution key, autocommit) for " + seconds + " s. Refused:"
                 + " clients that could not connect at all; failed: transactions that returned an error.");
         System.out.println();

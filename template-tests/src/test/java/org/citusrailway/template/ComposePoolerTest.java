@@ -46,7 +46,8 @@ import org.postgresql.copy.CopyManager;
  * The pooled URL for real: the compose cluster with the pooler image built from this repository (PgBouncer in
  * transaction mode, TLS both sides, SCRAM with the cluster's password), its coordinator held to max_connections 40.
  * pgjdbc through it as applications use it: server-side prepared statements, a multi-shard transaction (two-phase
- * commit), a reference-table write, COPY, 200 clients at once, the pooler killed under writes; the refusals; and what
+ * commit), a reference-table write, COPY, 200 clients at once, the pooler killed under writes; the pool's size
+ * following the coordinator's CPU quota and POOLER_POOL_SIZE; the refusals; and what
  * needs the unpooled URL (advisory locks, LISTEN/NOTIFY) working there. Skips within seconds where there is no engine
  * or no base image (nothing is pulled).
  */
@@ -59,8 +60,16 @@ class ComposePoolerTest {
     private static final String POOLED = "jdbc:postgresql://127.0.0.1:6432/postgres";
     private static final String UNPOOLED = "jdbc:postgresql://127.0.0.1:5432/postgres";
 
+    /** The pooler's rule (pooler/entrypoint.sh): connections per CPU of the coordinator, and the smallest pool. */
+    private static final int POOL_PER_CPU = 4;
+    private static final int POOL_FLOOR = 8;
+    /** max_connections 40 less the superuser reserve (3) and POOLER_RESERVED_CONNECTIONS (10). */
+    private static final int POOL_CAP = 27;
+    private static final String ENV = "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n";
+
     private static Optional<String> unusable;
     private static Path dir;
+    private static Path envFile;
     private static ComposeProject project;
 
     @BeforeAll
@@ -70,8 +79,8 @@ class ComposePoolerTest {
             return;
         }
         dir = Files.createTempDirectory("compose-pooler-test-");
-        Path envFile = dir.resolve("test.env");
-        Files.writeString(envFile, "POSTGRES_PASSWORD=" + PASSWORD + "\nNODE_MEMORY_LIMIT=1g\n");
+        envFile = dir.resolve("test.env");
+        Files.writeString(envFile, ENV);
         // A small coordinator, as a 512 MB one on Railway: 40 connections for 200 clients.
         Files.writeString(dir.resolve("small.override.yml"),
                 "services:\n  coordinator:\n    environment:\n      POSTGRES_MAX_CONNECTIONS: 40\n");
@@ -286,6 +295,122 @@ class ComposePoolerTest {
             // A write the pooler's death interrupted may have committed without its acknowledgement: one per writer.
             assertTrue(rows - acknowledged.size() <= reconnects.get(), rows + " rows, " + acknowledged.size()
                     + " acknowledged, " + reconnects.get() + " broken connections");
+        }
+    }
+
+    /**
+     * The pool follows the coordinator's CPU allowance, as Railway sets it (a cgroup CPU quota, changed here with
+     * {@code docker update --cpus} on the running coordinator), and POOLER_POOL_SIZE overrides it: each time the
+     * pooler is started again, and the connections it really opens to the coordinator under 60 waiting clients are
+     * counted on the coordinator.
+     */
+    @Test
+    void thePoolFollowsTheCoordinatorsCpusAndTheOverride() throws Exception {
+        String coordinator = compose(Duration.ofSeconds(30), "ps", "-q", "coordinator").out().strip();
+        try {
+            for (double cpus : new double[] {0.5, 1.5, 2}) {
+                assertOk(ComposeProject.run(Duration.ofSeconds(30), java.util.Map.of(), ROOT, "docker", "update",
+                        "--cpus", Double.toString(cpus), coordinator), "docker update --cpus " + cpus);
+                String line = restartPooler("");
+                int expected = Math.min(POOL_CAP, Math.max(POOL_FLOOR, (int) Math.ceil(POOL_PER_CPU * cpus)));
+                String shown = cpus == Math.rint(cpus) ? Long.toString((long) cpus) : Double.toString(cpus);
+                assertTrue(line.contains("into " + expected + " connections ") && line.contains(POOL_PER_CPU
+                        + " per CPU of the coordinator's " + shown + " (cgroup v"), line);
+                assertEquals(expected, serverConnectionsUnderLoad(60), "coordinator connections at " + cpus + " CPUs");
+            }
+            String line = restartPooler("5");
+            assertTrue(line.contains("into 5 connections ") && line.contains("(POOLER_POOL_SIZE=5)"), line);
+            assertEquals(5, serverConnectionsUnderLoad(60));
+
+            line = restartPooler("500");
+            assertTrue(line.contains("into " + POOL_CAP + " connections ") && line.contains(
+                    "POOLER_POOL_SIZE=500, capped at its max_connections less 10 kept for direct connections"), line);
+            assertTrue(compose(Duration.ofSeconds(30), "logs", "pooler").out().contains(
+                    "warning [pooler-pool-size-capped]: POOLER_POOL_SIZE=500 is more than"), "the capped warning");
+            assertEquals(POOL_CAP, serverConnectionsUnderLoad(60));
+
+            for (String bad : List.of("0", "-3", "eight", "1.5")) {
+                Result refused = compose(Duration.ofMinutes(1), "run", "--rm", "--no-deps", "-e",
+                        "POOLER_POOL_SIZE=" + bad, "pooler");
+                List<String> lines = refused.out().lines().filter(l -> l.contains("citus-pooler:"))
+                        .map(l -> l.substring(l.indexOf("citus-pooler:"))).toList();
+                assertEquals(2, refused.code(), refused.out());
+                assertEquals(List.of("citus-pooler: error [pooler-setting-invalid]: POOLER_POOL_SIZE='" + bad
+                        + "' must be a whole number from 1 up, or empty to size the pool from the coordinator's CPUs"),
+                        lines, refused.out());
+            }
+        } finally {
+            ComposeProject.run(Duration.ofSeconds(30), java.util.Map.of(), ROOT, "docker", "update", "--cpu-quota", "-1",
+                    coordinator);
+            restartPooler("");
+        }
+    }
+
+    /** Starts the pooler again with POOLER_POOL_SIZE (empty: unset), waits until it is healthy, returns its start line. */
+    private static String restartPooler(String poolSize) throws IOException {
+        Files.writeString(envFile, ENV + (poolSize.isEmpty() ? "" : "POOLER_POOL_SIZE=" + poolSize + "\n"));
+        assertOk(compose(Duration.ofMinutes(2), "up", "-d", "--wait", "--force-recreate", "--no-deps", "pooler"),
+                "docker compose up pooler");
+        List<String> lines = compose(Duration.ofSeconds(30), "logs", "--no-log-prefix", "pooler").out().lines()
+                .filter(l -> l.contains("citus-pooler: pooling "))
+                .map(l -> l.substring(l.indexOf("citus-pooler: "))) // compose may start it with a control sequence
+                .toList();
+        assertEquals(1, lines.size(), "one start line: " + lines);
+        return lines.getFirst();
+    }
+
+    /**
+     * Clients that each run short sleeps through the pool, more of them than any pool here: the most coordinator
+     * backends the pooler holds at once while they run, counted on the coordinator by the pooler's address.
+     */
+    private static int serverConnectionsUnderLoad(int clients) throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        CountDownLatch connected = new CountDownLatch(clients);
+        int most = 0;
+        try (ExecutorService threads = Executors.newFixedThreadPool(clients);
+                Connection direct = connect(UNPOOLED, PASSWORD, "require", 5);
+                PreparedStatement backends = direct.prepareStatement("select count(*) from pg_stat_activity"
+                        + " where backend_type = 'client backend' and client_addr = ?::inet")) {
+            String pooler;
+            try (Connection c = connect(POOLED, PASSWORD, "require", 5); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("select host(inet_client_addr())")) {
+                rs.next();
+                pooler = rs.getString(1);
+            }
+            List<Future<Object>> runs = new ArrayList<>();
+            for (int t = 0; t < clients; t++) {
+                runs.add(threads.submit(() -> {
+                    try (Connection c = connect(POOLED, PASSWORD, "require", 30); Statement s = c.createStatement()) {
+                        connected.countDown();
+                        while (running.get()) {
+                            s.execute("select pg_sleep(0.05)");
+                        }
+                    }
+                    return null;
+                }));
+            }
+            try {
+                connected.await();
+                backends.setString(1, pooler);
+                long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+                while (System.nanoTime() < until) {
+                    most = Math.max(most, (int) count(backends));
+                    Thread.sleep(100);
+                }
+            } finally {
+                running.set(false);
+            }
+            for (Future<Object> run : runs) {
+                run.get();
+            }
+        }
+        return most;
+    }
+
+    private static long count(PreparedStatement query) throws SQLException {
+        try (ResultSet rs = query.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
