@@ -81,7 +81,7 @@ check_environment() {
   check_memory_overrides
   check_backup_settings
   check_restore_settings
-  check_ha_restore_settings
+  check_ha_backup_settings
   unset_client_variables
   check_data_location
 }

@@ -63,7 +63,7 @@ check_ha_settings() {
   BACKUP_STANZA=${BACKUP_STANZA:-$HA_GROUP_NAME}
 }
 
-check_ha_restore_settings() {
+check_ha_backup_settings() {
   ((HA_ENABLED == 1)) || return 0
   # Archiving without the registrar's scheduled backups would fill the bucket with WAL that no backup can use.
   if ((BACKUP_ENABLED == 1)); then

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.BooleanSupplier;
+import org.citusrailway.testkit.Await;
 import org.citusrailway.testkit.ComposeProject;
 import org.citusrailway.testkit.DockerEngine;
 import org.citusrailway.testkit.ha.HaCompose;
@@ -68,7 +68,7 @@ public final class HaRun {
                 ha.compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
                 must(ha.compose(Duration.ofMinutes(25), "build"), "docker compose -f docker-compose.ha.yml build");
                 must(ha.compose(Duration.ofMinutes(8), "up", "-d", "--wait"), "docker compose -f ... up");
-                await(Duration.ofMinutes(3), "a leader and a quorum standby in every group", () -> ha.groups()
+                Await.until(Duration.ofMinutes(3), "a leader and a quorum standby in every group", () -> ha.groups()
                         .values().stream().filter(g -> g.stream().anyMatch(Member::leads)
                                 && g.stream().anyMatch(Member::protects)).count() == 3);
                 Percentiles synchronous = insertLatency(() -> ha.connect(ha.endpointPort()), "ha_latency");
@@ -95,7 +95,7 @@ public final class HaRun {
             plain.compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
             must(plain.compose(Duration.ofMinutes(25), "build"), "docker compose build");
             must(plain.compose(Duration.ofMinutes(5), "up", "-d", "--wait"), "docker compose up -d --wait");
-            await(Duration.ofMinutes(2), "the registrar added both workers", () -> {
+            Await.until(Duration.ofMinutes(2), "the registrar added both workers", () -> {
                 try (Connection c = ComposeProject.connectCoordinator(PASSWORD); Statement s = c.createStatement();
                         var rs = s.executeQuery("select count(*) from pg_dist_node where isactive and groupid <> 0")) {
                     return rs.next() && rs.getInt(1) == 2;
@@ -159,7 +159,7 @@ public final class HaRun {
             long start = System.nanoTime();
             must(ha.patronictl("switchover", "--group", Integer.toString(group), "--leader", from, "--candidate", to,
                     "--force"), "switchover");
-            await(Duration.ofSeconds(60), to + " leads", () -> to.equals(ha.leaderOrNull(group)));
+            Await.until(Duration.ofSeconds(60), to + " leads", () -> to.equals(ha.leaderOrNull(group)));
             awaitStreaming(ha, group, from);
             long end = System.nanoTime();
             PacedWriter writer = writers.get(group);
@@ -177,7 +177,7 @@ public final class HaRun {
             int group = 2 - run % 2;
             String old = leader(ha, group);
             long killed = ha.killAndKeepDown(old);
-            await(Duration.ofSeconds(120), "a new primary in group " + group, () -> {
+            Await.until(Duration.ofSeconds(120), "a new primary in group " + group, () -> {
                 String now = ha.leaderOrNull(group);
                 return now != null && !now.equals(old);
             });
@@ -199,7 +199,7 @@ public final class HaRun {
         for (int run = 0; run < runs; run++) {
             String old = leader(ha, 0);
             long killed = ha.killAndKeepDown(old);
-            await(Duration.ofSeconds(120), "a new coordinator primary", () -> {
+            Await.until(Duration.ofSeconds(120), "a new coordinator primary", () -> {
                 String now = ha.leaderOrNull(0);
                 return now != null && !now.equals(old);
             });
@@ -243,30 +243,15 @@ public final class HaRun {
     }
 
     private static void awaitStreaming(HaCompose ha, int group, String member) {
-        await(Duration.ofMinutes(4), member + " a quorum standby again", () -> {
+        Await.until(Duration.ofMinutes(4), member + " a quorum standby again", () -> {
             Member m = ha.memberOrNull(group, member);
             return m != null && m.protects();
         });
     }
 
     private static void awaitWrites(java.util.Collection<PacedWriter> writers, long nanos) {
-        await(Duration.ofSeconds(120), "every writer acknowledged a write again", () -> writers.stream()
+        Await.until(Duration.ofSeconds(120), "every writer acknowledged a write again", () -> writers.stream()
                 .allMatch(w -> w.firstAcknowledgedAfter(nanos + 1_000_000_000L).isPresent()));
-    }
-
-    private static void await(Duration timeout, String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("not within " + timeout + ": " + what);
-            }
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     private static String describe(Percentiles p) {

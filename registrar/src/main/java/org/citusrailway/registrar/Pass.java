@@ -36,6 +36,7 @@ import org.citusrailway.registrar.reconcile.WorkerMemory;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
 import org.citusrailway.registrar.result.ProbeResult;
+import org.citusrailway.registrar.row.Failover;
 import org.citusrailway.registrar.row.NodeRow;
 import org.citusrailway.registrar.row.PatroniMember;
 import org.citusrailway.registrar.view.Group;
@@ -61,6 +62,11 @@ public final class Pass {
     private LeaderState memory = LeaderState.initial();
     private HostPort triggeredBy;
     private Set<Integer> workerGroups = Set.of();
+    /** Each group's last failover, read again from Patroni's history only when its primary or timeline changes. */
+    private Map<Integer, KnownFailover> failovers = Map.of();
+
+    private record KnownFailover(String primary, long timeline, Failover failover) {
+    }
 
     public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log) {
         this.config = config;
@@ -204,6 +210,7 @@ public final class Pass {
             byGroup.computeIfAbsent(row.groupId(), g -> new ArrayList<>()).add(row);
         }
         List<Group> groups = new ArrayList<>();
+        Map<Integer, KnownFailover> known = new java.util.HashMap<>();
         for (Map.Entry<Integer, List<NodeRow>> entry : byGroup.entrySet()) {
             String primary = entry.getValue().stream().filter(NodeRow::isPrimary).map(NodeRow::name).findFirst()
                     .orElse(null);
@@ -218,9 +225,16 @@ public final class Pass {
                 }
                 members.add(new Group.Member(row.name(), m.role(), m.state(), m.timeline(), lag, m.error()));
             }
-            groups.add(new Group(entry.getKey(), primary, List.copyOf(members),
-                    primary == null ? null : patroni.lastFailover(primary)));
+            Failover last = null;
+            if (primary != null && primaryState.role() != null) {
+                KnownFailover before = failovers.get(entry.getKey());
+                last = before != null && before.primary().equals(primary) && before.timeline() == primaryState.timeline()
+                        ? before.failover() : patroni.lastFailover(primary);
+                known.put(entry.getKey(), new KnownFailover(primary, primaryState.timeline(), last));
+            }
+            groups.add(new Group(entry.getKey(), primary, List.copyOf(members), last));
         }
+        failovers = Map.copyOf(known);
         return List.copyOf(groups);
     }
 
