@@ -63,13 +63,20 @@ main() {
   run_server "${@:2}"
 }
 
-# The high-availability variant: Patroni initializes, clones, starts and fails over the server (lib/patroni.sh).
+# The high-availability variant: Patroni initializes, clones, starts and fails over the server (lib/patroni.sh); a
+# restore runs first (lib/restore.sh).
 run_ha_member() {
   PGDATA_WAS_EMPTY=0
   guard_against_cloned_volume
+  restore_ha_member
+  if ((RESTORE_HANDOVER == 1)); then
+    forget_former_group_state
+    finish_restore_handover
+  fi
   await_ha_group
   write_configuration
   write_ha_config
+  start_ha_backups
   run_patroni
 }
 
@@ -81,7 +88,6 @@ check_environment() {
   check_memory_overrides
   check_backup_settings
   check_restore_settings
-  check_ha_backup_settings
   unset_client_variables
   check_data_location
 }

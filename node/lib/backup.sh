@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # BACKUP_* settings are read by settings.sh and entrypoint.sh
 # Continuous WAL archiving to an S3-compatible bucket with pgBackRest, one stanza per node (named after its
-# service, or its NODE_IDENTITY where there is no service name: docker compose). Off unless the bucket's variables
+# service, or its NODE_IDENTITY where there is no service name: docker compose; in the high-availability variant one
+# per group, named after the group: lib/patroni.sh). Off unless the bucket's variables
 # are set: the names are those a Railway Bucket gives its services (BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY,
 # REGION, ENDPOINT); a node with some but not all of them refuses to start. The bucket's credentials go into a file
 # only the postgres user can read, never onto a command line.
@@ -19,6 +20,7 @@ BACKUP_ENABLED=0
 # the boot fails. It runs with archive_mode off, from this file (included after the archive settings); the last init
 # script (node/initdb/990-citus-node-archive.sh) empties it, so the real server starts archiving. Other boots: empty.
 BACKUP_FIRST_BOOT_ARCHIVE_FILE=
+BACKUP_STANZA_ERROR=
 
 backup_config_file() {
   printf '%s/pgbackrest.conf\n' "$(node_config_dir)"
@@ -168,21 +170,37 @@ write_first_boot_archive_file() {
   give_to_postgres "$BACKUP_FIRST_BOOT_ARCHIVE_FILE"
 }
 
-# Creates the node's stanza in the bucket (idempotent); in the background, so an unreachable bucket never holds
-# up the node. Until it exists, archiving fails and WAL waits in pg_wal.
-_create_backup_stanza() {
+# Creates the node's stanza in the bucket (idempotent); false with BACKUP_STANZA_ERROR set when it could not.
+# Until the stanza exists, archiving fails and WAL waits in pg_wal.
+create_backup_stanza() {
   local output
   if output="$(run_as_postgres pgbackrest --config="$(backup_config_file)" --stanza="$BACKUP_STANZA" stanza-create 2>&1)"; then
     say "backups: stanza '$BACKUP_STANZA' ready in bucket '$BUCKET' at $ENDPOINT; WAL is archived continuously"
-  else
-    warn '[backup-bucket-unreachable]' "stanza '$BACKUP_STANZA' could not be set up in bucket '$BUCKET' at $ENDPOINT: $(pgbackrest_error "$output"); WAL is kept in pg_wal until archiving succeeds"
+    return 0
   fi
+  BACKUP_STANZA_ERROR="$(pgbackrest_error "$output")"
+  return 1
 }
 
+# True once the stanza exists and can be read.
+backup_stanza_exists() {
+  local output code
+  output="$(run_as_postgres timeout --kill-after=5 "$(_backup_call_timeout)" pgbackrest --config="$(backup_config_file)" \
+    --stanza="$BACKUP_STANZA" info --output=json 2>&1)" || return 1
+  read -r code _ <<<"$(stanza_status <<<"$output")"
+  stanza_readable "$code"
+}
+
+# Says why the stanza could not be set up, and what happens meanwhile.
+warn_stanza_unready() {
+  warn '[backup-bucket-unreachable]' "stanza '$BACKUP_STANZA' could not be set up in bucket '$BUCKET' at $ENDPOINT: $BACKUP_STANZA_ERROR; WAL is kept in pg_wal until archiving succeeds"
+}
+
+# In the background, so an unreachable bucket never holds up the node.
 start_backups() {
   if ((BACKUP_ENABLED == 1)); then
     write_backup_config "$SERVER_SOCKET_DIR" "$SERVER_PORT"
-    _create_backup_stanza &
+    { create_backup_stanza || warn_stanza_unready; } &
   fi
 }
 

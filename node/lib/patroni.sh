@@ -12,6 +12,7 @@
 
 readonly HA_REST_PORT=8008
 readonly HA_POSTGRES_BIN_DIR=/usr/lib/postgresql/17/bin
+readonly HA_SOCKET_DIR=/var/run/postgresql
 HA_ENABLED=0
 
 _ha_config_file() {
@@ -63,18 +64,6 @@ check_ha_settings() {
   BACKUP_STANZA=${BACKUP_STANZA:-$HA_GROUP_NAME}
 }
 
-check_ha_backup_settings() {
-  ((HA_ENABLED == 1)) || return 0
-  # Archiving without the registrar's scheduled backups would fill the bucket with WAL that no backup can use.
-  if ((BACKUP_ENABLED == 1)); then
-    warn '[ha-backups-unsupported]' "the bucket's variables are set, but a high-availability node does not archive to the bucket yet; it runs without backups (docs/high-availability.md)"
-    BACKUP_ENABLED=0
-  fi
-  if [[ -n ${BACKUP_RESTORE_POINT:-} || -n ${BACKUP_RESTORE_TIME:-} ]]; then
-    fail 2 '[ha-restore-unsupported]' "BACKUP_RESTORE_POINT/BACKUP_RESTORE_TIME are set, but a high-availability node does not restore from the bucket yet; remove them. Nothing was changed."
-  fi
-}
-
 _ha_member_host() {
   printf '%s.%s\n' "$1" "$HA_PRIVATE_DOMAIN"
 }
@@ -94,6 +83,37 @@ _ha_group_parameters() {
         wal_log_hints: 'on'
         wal_keep_size: 512MB
         hot_standby: 'on'
+YAML
+}
+
+# Only a group's "a" member has a bootstrap section: Patroni initializes a group only on a member that has one, so any
+# other member with an empty volume waits for a primary to clone, whatever state etcd is in (lost, or cleared by a
+# restore), and never starts a second, empty group.
+_ha_bootstrap_section() {
+  [[ $HA_MEMBER_SUFFIX == a ]] || return 0
+  cat <<YAML
+bootstrap:
+  dcs:
+    # A lost primary's leader key expires ttl after its last refresh (every loop_wait): 17-20 s after the primary is
+    # lost (ttl 20 is Patroni's smallest). The standby watches the key and promotes at once; a worker's new primary
+    # tells the coordinator in its next cycle, up to loop_wait later, and only then does pg_dist_node name it.
+    # loop_wait + 2 * retry_timeout must not exceed ttl.
+    ttl: 20
+    loop_wait: 3
+    retry_timeout: 5
+    maximum_lag_on_failover: 1048576
+    synchronous_mode: $(_ha_synchronous_mode)
+    synchronous_node_count: 1
+    synchronous_mode_strict: false
+    failsafe_mode: true
+    postgresql:
+      use_pg_rewind: true
+      use_slots: true
+      parameters:
+$(_ha_group_parameters)
+  initdb:
+    - encoding: UTF8
+  post_bootstrap: $(dirname "$NODE_LIB_DIR")/ha-post-bootstrap.sh
 YAML
 }
 
@@ -123,28 +143,7 @@ ctl:
     password: $(_double_quoted "$POSTGRES_PASSWORD")
 etcd3:
   hosts: $HA_ETCD_HOST_LIST
-bootstrap:
-  dcs:
-    # A lost primary's leader key expires ttl after its last refresh (every loop_wait): 17-20 s after the primary is
-    # lost (ttl 20 is Patroni's smallest). The standby watches the key and promotes at once; a worker's new primary
-    # tells the coordinator in its next cycle, up to loop_wait later, and only then does pg_dist_node name it.
-    # loop_wait + 2 * retry_timeout must not exceed ttl.
-    ttl: 20
-    loop_wait: 3
-    retry_timeout: 5
-    maximum_lag_on_failover: 1048576
-    synchronous_mode: $(_ha_synchronous_mode)
-    synchronous_node_count: 1
-    synchronous_mode_strict: false
-    failsafe_mode: true
-    postgresql:
-      use_pg_rewind: true
-      use_slots: true
-      parameters:
-$(_ha_group_parameters)
-  initdb:
-    - encoding: UTF8
-  post_bootstrap: $(dirname "$NODE_LIB_DIR")/ha-post-bootstrap.sh
+$(_ha_bootstrap_section)
 postgresql:
   listen: '*:5432'
   connect_address: $host:5432
@@ -206,24 +205,6 @@ _double_quoted() {
   printf '"%s"\n' "${value//\"/\\\"}"
 }
 
-# The group's initialize key in etcd: set once a member has initialized the group's data. Prints yes, no or unknown
-# (etcd unreachable).
-_ha_group_initialized() {
-  python3 - "$HA_ETCD_HOST_LIST" "/service/$HA_SCOPE/$HA_GROUP/initialize" <<'PY'
-import base64, json, sys, urllib.request
-hosts, key = sys.argv[1].split(','), sys.argv[2]
-body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
-for host in hosts:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(f"http://{host}/v3/kv/range", body), timeout=3) as answer:
-            print("yes" if json.load(answer).get("kvs") else "no")
-            sys.exit(0)
-    except Exception:
-        continue
-print("unknown")
-PY
-}
-
 # Only a group's "a" member may initialize a group; any other member waits until the group exists and then clones
 # its primary, so a standby given a group that does not exist never starts a second, empty group of its own.
 await_ha_group() {
@@ -244,6 +225,101 @@ await_ha_group() {
     sleep 2
     waited=$((waited + 2))
   done
+}
+
+# The group's stanza is created by whichever member is its primary (pgBackRest creates a stanza only from a primary);
+# in the background, retried until it exists, so an unreachable bucket never holds up the member. Patroni's
+# PostgreSQL listens on the default socket. Archiving itself is PostgreSQL's (archive_mode on archives on the primary
+# only); after a failover the new primary goes on in the same stanza on its new timeline.
+start_ha_backups() {
+  ((BACKUP_ENABLED == 1)) || return 0
+  write_backup_config "$HA_SOCKET_DIR" 5432
+  _ha_keep_stanza &
+}
+
+_ha_keep_stanza() {
+  local role said=""
+  while true; do
+    role="$(run_as_postgres psql -X -A -t -q -h "$HA_SOCKET_DIR" -p 5432 -U "$POSTGRES_USER" -d "$POSTGRES_DB" \
+      -c 'select pg_is_in_recovery()' 2>/dev/null)" || role=""
+    if [[ $role == f ]]; then
+      if create_backup_stanza; then
+        return 0
+      fi
+      if [[ $BACKUP_STANZA_ERROR != "$said" ]]; then
+        warn_stanza_unready
+        said=$BACKUP_STANZA_ERROR
+      fi
+    elif [[ $role == t ]] && backup_stanza_exists; then
+      return 0
+    fi
+    sleep 15
+  done
+}
+
+# The etcd v3 JSON API through Python's standard library (the image has python3 for Patroni; no etcdctl in it).
+# _ha_etcd <range|delete> <key>: range prints yes or no (the key exists), delete deletes it; unknown or a failure
+# when no etcd member answers.
+_ha_etcd() {
+  python3 - "$HA_ETCD_HOST_LIST" "$1" "$2" <<'PY'
+import base64, json, sys, urllib.request
+hosts, action, key = sys.argv[1].split(','), sys.argv[2], sys.argv[3]
+body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
+path = "/v3/kv/range" if action == "range" else "/v3/kv/deleterange"
+for host in hosts:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(f"http://{host}{path}", body), timeout=3) as answer:
+            found = json.load(answer)
+            if action == "range":
+                kvs = found.get("kvs") or []
+                print("yes" if kvs else "no")
+                if kvs:
+                    print(base64.b64decode(kvs[0].get("value", "")).decode(errors="replace"))
+            sys.exit(0)
+    except Exception:
+        continue
+print("unknown")
+sys.exit(1)
+PY
+}
+
+_ha_group_key() {
+  printf '/service/%s/%s/%s\n' "$HA_SCOPE" "$HA_GROUP" "$1"
+}
+
+# The group's initialize key in etcd: set once a member has initialized the group's data. Prints yes, no or unknown
+# (etcd unreachable).
+_ha_group_initialized() {
+  _ha_etcd range "$(_ha_group_key initialize)" | head -n 1
+}
+
+# After a restore, the group's a member takes the restored data to Patroni as a new start of the group: etcd's
+# record of the group from before (its initialize key with the same system identifier, its timeline history, its
+# synchronous standby and last positions) is removed, so that Patroni takes over the data directory as it is
+# instead of following or rewinding it to a member that still has the old data. Only once no member holds the
+# group's leader key: a member still leading must be stopped (given the same restore variables) first.
+forget_former_group_state() {
+  local answer leader said="" key
+  while true; do
+    answer="$(_ha_etcd range "$(_ha_group_key leader)")" || answer=unknown
+    if [[ $(head -n 1 <<<"$answer") == no ]]; then
+      break
+    fi
+    leader="$(sed -n 2p <<<"$answer")"
+    if [[ $answer != "$said" ]]; then
+      if [[ $(head -n 1 <<<"$answer") == unknown ]]; then
+        warn '[ha-etcd-unreachable]' "none of the etcd members $HA_ETCD_HOST_LIST answers; $HA_MEMBER waits for them"
+      else
+        warn '[ha-restore-waiting-for-leader]' "$leader still leads group $HA_GROUP_NAME with the data from before the restore; $HA_MEMBER hands the restored data to Patroni once no member leads the group: set the same restore variables on $leader too (it then sets its data aside and clones the restored primary). Nothing was changed."
+      fi
+      said=$answer
+    fi
+    sleep 2
+  done
+  for key in initialize history sync status failsafe; do
+    _ha_etcd delete "$(_ha_group_key "$key")" >/dev/null || fail 1 '[ha-etcd-unreachable]' "etcd stopped answering while $HA_MEMBER cleared group $HA_GROUP_NAME's record from before the restore; the next boot does it again"
+  done
+  say "restore: etcd's record of group $HA_GROUP_NAME from before the restore is cleared; Patroni takes over the restored data"
 }
 
 # Patroni becomes PID 1 (it reaps children and passes SIGTERM on as a fast shutdown of PostgreSQL).

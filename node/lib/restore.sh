@@ -19,6 +19,9 @@ RESTORE_REQUEST=
 RESTORE_SET=
 RESTORING=0
 RESTORE_GATE=0
+# The state a volume's restore is recorded in once its server is at the point (for the coordinator: and every worker
+# too). A high-availability group's a member records "handover" until Patroni has the restored data (restore_ha_member).
+RESTORE_FINISHED_STATE="done"
 
 _restore_marker() {
   printf '%s/citus-node-restore\n' "$(dirname "$PGDATA")"
@@ -108,7 +111,7 @@ _write_restore_state() {
 restored_to_setting() {
   local point state
   read -r point state _ <<<"$(_restore_state)"
-  if [[ $state == "done" || $state == recovering || $state == promoted ]]; then
+  if [[ $state == "done" || $state == recovering || $state == promoted || $state == handover ]]; then
     printf 'citus_node.restored_to = %s\n' "$(single_quoted "$point")"
   fi
 }
@@ -130,7 +133,7 @@ restore_if_asked() {
     state=new
   fi
   case "$state" in
-    done) return 0 ;;
+    done | handover) return 0 ;;
     failed) refuse_unreached_restore_point ;;
     promoted)
       # At the point, but stopped before every worker was seen there.
@@ -218,7 +221,7 @@ finish_restore() {
         _write_restore_state "$RESTORE_POINT" promoted
         say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT'; waiting for every worker to be there too"
       else
-        _write_restore_state "$RESTORE_POINT" "done"
+        _write_restore_state "$RESTORE_POINT" "$RESTORE_FINISHED_STATE"
         say "restore: stanza '$BACKUP_STANZA' is at restore point '$RESTORE_POINT' and accepts writes"
       fi
       return 0
@@ -245,6 +248,20 @@ _restore_point_of() {
              else coalesce(nullif(current_setting('citus_node.restored_to', true), ''), '-') end" 2>&1
 }
 
+# The workers a restored coordinator waits for, "<host> <port>" each, from its restored metadata. In the
+# high-availability variant each worker group's a member restores (the metadata names whichever member was primary
+# at the point).
+_restored_workers() {
+  if ((HA_ENABLED == 1)); then
+    local_query "select distinct groupid from pg_dist_node where groupid <> 0 and isactive order by 1" |
+      while read -r group; do
+        [[ -n $group ]] && printf 'worker%s-a.%s 5432\n' "$group" "$HA_PRIVATE_DOMAIN"
+      done
+  else
+    local_query "select nodename || ' ' || nodeport from pg_dist_node where groupid <> 0 and isactive and noderole = 'primary' order by nodeid"
+  fi
+}
+
 # A restored coordinator: waits until every active worker in its metadata reports the coordinator's restore point,
 # then opens to TCP connections. Each worker's state is said when it changes (unreachable while it restores, or at
 # another point: restored alone, to another point, or not at all).
@@ -252,7 +269,7 @@ confirm_cluster_restore() {
   local workers line host port answer problems said=""
   ((RESTORE_GATE == 1)) || return 0
   while server_running && ((SERVER_STOPPING == 0)); do
-    workers="$(local_query "select nodename || ' ' || nodeport from pg_dist_node where groupid <> 0 and isactive and noderole = 'primary' order by nodeid")" || workers=""
+    workers="$(_restored_workers)" || workers=""
     problems=""
     while read -r host port; do
       [[ -n $host ]] || continue
@@ -265,7 +282,7 @@ confirm_cluster_restore() {
       fi
     done <<<"$workers"
     if [[ -z $problems ]]; then
-      _write_restore_state "$RESTORE_POINT" "done"
+      _write_restore_state "$RESTORE_POINT" "$RESTORE_FINISHED_STATE"
       RESTORE_GATE=0
       write_hba_file "$(node_config_dir)/pg_hba.conf"
       local_query 'select pg_reload_conf()' >/dev/null
@@ -278,4 +295,101 @@ confirm_cluster_restore() {
     fi
     sleep 0.5
   done
+}
+
+# The high-availability variant (docs/high-availability.md#restore). Patroni would drop a recovery target (it manages
+# recovery itself), so the group's a member restores as any node does, with PostgreSQL started directly from the
+# restored data directory (its postgresql.conf, written by Patroni, includes the node's settings) until it is at the
+# point and, for the coordinator, every worker group's a member is too; then it records "handover" and the caller
+# clears etcd's record of the group and starts Patroni on the restored data. Every other member sets its data aside
+# and, once the a member is at the point, starts Patroni with an empty volume: it clones the restored primary.
+# Sets RESTORE_HANDOVER=1 when the caller must clear etcd's record of the group before starting Patroni.
+RESTORE_HANDOVER=0
+
+restore_ha_member() {
+  local point state _request
+  read -r point state _request <<<"$(_restore_state)"
+  RESTORE_HANDOVER=0
+  # A restore that finished but was not handed over yet is completed whatever the variables say now.
+  if [[ $state != handover ]]; then
+    if [[ $HA_MEMBER_SUFFIX == a ]]; then
+      RESTORE_FINISHED_STATE=handover
+      restore_if_asked
+      if ((RESTORING == 1 || RESTORE_GATE == 1)); then
+        _run_restore_server
+      fi
+    else
+      _clone_restored_primary
+    fi
+    read -r point state _request <<<"$(_restore_state)"
+  fi
+  if [[ $state == handover ]]; then
+    RESTORE_POINT=$point
+    RESTORE_HANDOVER=1
+  fi
+}
+
+# Once etcd no longer holds the group's former record: the restore is done.
+finish_restore_handover() {
+  ((RESTORE_HANDOVER == 1)) || return 0
+  _write_restore_state "$RESTORE_POINT" "done"
+  RESTORE_HANDOVER=0
+}
+
+# Replays to the point with no standby: Patroni's synchronous_standby_names, restored with its postgresql.conf, would
+# hold every commit. Returns once the point is reached (and the workers are there), or exits the node.
+_run_restore_server() {
+  write_configuration
+  start_server postgres -c synchronous_standby_names=
+  if await_server_ready; then
+    finish_restore
+    confirm_cluster_restore
+  elif ((RESTORING == 1 && SERVER_STOPPING == 0)); then
+    refuse_unreached_restore_point
+  fi
+  if ((SERVER_STOPPING == 1)); then
+    await_server_exit || true
+    exit 0
+  fi
+  stop_server_and_wait
+}
+
+# A member other than a: its data from before is set aside (never deleted) and it waits until the group's a member
+# reports the restore point; Patroni, started afterwards on the empty volume, clones the restored primary.
+_clone_restored_primary() {
+  local point state request aside primary answer said=""
+  read -r point state request <<<"$(_restore_state)"
+  if [[ -z $RESTORE_POINT && -z $RESTORE_REQUEST ]]; then
+    _back_out_unfinished_restore "$point" "$state"
+    return 0
+  fi
+  if [[ -n $RESTORE_REQUEST && $request == "$RESTORE_REQUEST" ]]; then
+    RESTORE_POINT=$point
+  fi
+  if [[ $point == "$RESTORE_POINT" && -n $point && $state == "done" ]]; then
+    return 0
+  fi
+  if [[ $point != "$RESTORE_POINT" || -z $point || $state != restoring ]]; then
+    [[ -n $RESTORE_POINT ]] || _resolve_restore_target
+    if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
+      aside="$PGDATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+      mv "$PGDATA" "$aside"
+      say "restore: the data directory was moved to $aside (delete it once the restored cluster is right); this member clones the group's restored primary"
+    fi
+    _write_restore_state "$RESTORE_POINT" restoring
+  fi
+  primary="$HA_GROUP_NAME-a.$HA_PRIVATE_DOMAIN"
+  write_pgpass
+  while true; do
+    if answer="$(_restore_point_of "$primary" 5432)" && [[ $answer == "$RESTORE_POINT" ]]; then
+      break
+    fi
+    if [[ $answer != "$said" ]]; then
+      warn '[restore-waiting-for-group-primary]' "$primary is not at restore point '$RESTORE_POINT' yet ($(head -n 1 <<<"$answer")); $HA_MEMBER clones it once it is (set the same restore variables on $HA_GROUP_NAME-a)"
+      said=$answer
+    fi
+    sleep 2
+  done
+  _write_restore_state "$RESTORE_POINT" "done"
+  say "restore: $primary is at restore point '$RESTORE_POINT'; $HA_MEMBER clones it"
 }

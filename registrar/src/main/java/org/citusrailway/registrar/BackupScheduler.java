@@ -66,6 +66,10 @@ public final class BackupScheduler {
     private Set<HostPort> withoutBucket = Set.of();
     private String lastPoint;
     private Instant lastPointAt;
+    /** The pending point was abandoned: the next round makes a new one whatever the interval says. */
+    private boolean pointAbandoned;
+    /** The coordinator's timeline when the pending point was made. */
+    private String pointTimeline;
     private PendingPoint pending;
     private volatile BackupView view = BackupView.NONE;
     private volatile boolean stopped;
@@ -143,7 +147,7 @@ public final class BackupScheduler {
                     n.retryAfter()));
             unreadable |= n.reachable() && n.configured() && !n.bucketReadable();
         }
-        BackupPlan.Round plan = BackupPlan.plan(input, lastPointAt, pending != null || unreadable, now,
+        BackupPlan.Round plan = BackupPlan.plan(input, pointAbandoned ? null : lastPointAt, pending != null || unreadable, now,
                 config.backupSchedule());
         for (Map.Entry<HostPort, String> backup : plan.backups().entrySet()) {
             if (stopped) {
@@ -287,10 +291,12 @@ public final class BackupScheduler {
         Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         String name = POINT_NAME.format(at);
         try (Connection connection = open(config.coordinator());
-                PreparedStatement statement = connection.prepareStatement("select citus_create_restore_point(?)")) {
+                PreparedStatement statement = connection.prepareStatement("select citus_create_restore_point(?), "
+                        + PointArchive.TIMELINE)) {
             statement.setString(1, name);
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
+                pointTimeline = rs.getString(2);
             }
         } catch (SQLException e) {
             metrics.restorePointFailed();
@@ -308,23 +314,39 @@ public final class BackupScheduler {
             }
         }
         pending = new PendingPoint(name, at, segments, Map.of(), false);
+        pointAbandoned = false;
         confirmPoint(nodes, POINT_ARCHIVE_WAIT);
     }
 
     /**
      * Closes the pending point's segment on every node that has not yet, and waits up to {@code wait} for every node
      * to have archived it. Once all have, the point is noted in every stanza and announced; until then it is said
-     * once, naming the nodes that hold it back. A node no longer in the cluster no longer holds it back.
+     * once, naming the nodes that hold it back. A node that left the cluster's primaries meanwhile (a high-availability
+     * group failed over, a worker was lost) never confirmed the point, and its replacement may not hold it: the point
+     * is abandoned, never announced, and the next one is made without waiting for the interval.
      */
     private void confirmPoint(List<HostPort> nodes, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         Map<HostPort, String> segments = new LinkedHashMap<>(pending.segments());
-        segments.keySet().retainAll(new HashSet<>(nodes));
+        Set<HostPort> gone = new LinkedHashSet<>(segments.keySet());
+        gone.removeAll(new HashSet<>(nodes));
+        if (!gone.isEmpty()) {
+            abandonPoint(gone + " left the cluster's primaries");
+            return;
+        }
         Map<HostPort, String> waiting = new LinkedHashMap<>();
         while (!stopped) {
             waiting.clear();
             for (Map.Entry<HostPort, String> node : segments.entrySet()) {
                 try (Connection connection = open(node.getKey())) {
+                    String timeline = PointArchive.timeline(connection);
+                    String expected = node.getValue() != null ? node.getValue().substring(0, 8)
+                            : node.getKey().equals(config.coordinator()) ? pointTimeline : timeline;
+                    if (!timeline.equals(expected)) {
+                        // The same name on a new timeline: the coordinator's endpoint now reaches a promoted standby.
+                        abandonPoint(node.getKey() + " moved to timeline " + timeline + " (a failover)");
+                        return;
+                    }
                     if (node.getValue() == null) {
                         node.setValue(PointArchive.closeSegment(connection));
                     }
@@ -361,6 +383,16 @@ public final class BackupScheduler {
         PendingPoint restorable = pending;
         pending = null;
         announce(restorable, segments.keySet());
+    }
+
+    /** Never announced: {@code why} a node may not hold it. The next round makes a new point. */
+    private void abandonPoint(String why) {
+        log.warn(Event.RESTORE_POINT_ABANDONED, "restore point " + pending.name() + " is abandoned: " + why + " before"
+                + " archiving it, so it may not be restorable there; it is never announced, and a new point is made at"
+                + " once", "point", pending.name(), "reason", why);
+        pending = null;
+        pointAbandoned = true;
+        publish(List.copyOf(seen.keySet()), Instant.now());
     }
 
     /** The point is restorable on every node: noted on each stanza's newest backup, then announced and counted. */

@@ -1,7 +1,10 @@
 package org.citusrailway.testkit;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Polls a condition until it holds or the time is up. Fails with a plain AssertionError, which test frameworks report
@@ -31,5 +34,19 @@ public final class Await {
                 throw new AssertionError("interrupted waiting for " + what);
             }
         }
+    }
+
+    /** Polls until {@code value} gives something other than null, and returns it. */
+    public static <T> T value(Duration timeout, String what, Supplier<T> value) {
+        List<T> found = new ArrayList<>(1);
+        until(timeout, what, () -> {
+            T v = value.get();
+            if (v == null) {
+                return false;
+            }
+            found.add(v);
+            return true;
+        });
+        return found.getFirst();
     }
 }

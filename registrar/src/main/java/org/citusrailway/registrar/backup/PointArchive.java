@@ -14,7 +14,21 @@ import java.sql.Statement;
  * pushed every segment before it is too.
  */
 public final class PointArchive {
+    /** SQL for the node's current timeline, as the first 8 hex digits of its WAL segment names. */
+    public static final String TIMELINE = "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)";
+
     private PointArchive() {
+    }
+
+    /**
+     * The node's timeline (8 hex digits). A segment of another timeline than the node's is not this server's to
+     * archive: the node failed over since (a promoted standby answers under the same name).
+     */
+    public static String timeline(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("select " + TIMELINE)) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     /** Closes the node's current WAL segment, which holds everything written so far, and names it. */

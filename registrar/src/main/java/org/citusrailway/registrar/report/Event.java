@@ -113,6 +113,8 @@ public enum Event {
      * (their archiving fails, or they are unreachable). Said once per point; no newer point is made until it is.
      */
     RESTORE_POINT_PENDING("restore-point-pending"),
+    /** A pending point's node left the primaries (failover, lost worker) before archiving it: never announced. */
+    RESTORE_POINT_ABANDONED("restore-point-abandoned"),
     /** citus_create_restore_point failed (for example a lock it waits for is held longer than LOCK_TIMEOUT). */
     RESTORE_POINT_FAILED("restore-point-failed"),
     /** A restore point was created but could not be noted in some nodes' stanzas (no backup there yet, bucket down). */

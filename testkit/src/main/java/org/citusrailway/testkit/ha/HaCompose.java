@@ -44,6 +44,7 @@ public final class HaCompose {
     private final Path root;
     private final String password;
     private final int endpointPort;
+    private final List<Path> overrides = new ArrayList<>();
 
     /**
      * endpointPort: where the env file publishes the endpoint (HA_LOCAL_PORT); the pooler is 1000 above it, the
@@ -76,8 +77,16 @@ public final class HaCompose {
         return endpointPort + 1000;
     }
 
+    /** A compose file applied over docker-compose.ha.yml from now on (a test's own settings). */
+    public void addOverride(Path file) {
+        overrides.add(file);
+    }
+
     public Result compose(Duration timeout, String... arguments) {
         List<String> all = new ArrayList<>(List.of("-f", "docker-compose.ha.yml"));
+        for (Path file : overrides) {
+            all.addAll(List.of("-f", file.toString()));
+        }
         all.addAll(List.of(arguments));
         return project.compose(timeout, all.toArray(String[]::new));
     }
