@@ -8,7 +8,8 @@
 # only the postgres user can read, never onto a command line.
 # Sets BACKUP_ENABLED, BACKUP_STANZA and the other BACKUP_* settings, and writes $NODE_CONFIG_DIR/pgbackrest.conf and
 # archive-first-boot.conf. Reads BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION, ENDPOINT, the BACKUP_* variables,
-# RAILWAY_SERVICE_NAME / NODE_IDENTITY, PGDATA, POSTGRES_USER, POSTGRES_DB, SERVER_SOCKET_DIR and SERVER_PORT.
+# RAILWAY_SERVICE_NAME / NODE_IDENTITY, PGDATA, POSTGRES_USER, POSTGRES_DB, SERVER_SOCKET_DIR, SERVER_PORT and
+# HA_ENABLED (patroni.sh).
 # Functions whose names start with _ are used only in this file.
 
 readonly BACKUP_VARIABLES=(BUCKET ACCESS_KEY_ID SECRET_ACCESS_KEY REGION ENDPOINT)
@@ -119,6 +120,12 @@ write_backup_config() {
         printf 'repo1-cipher-pass=%s\n' "$BACKUP_ENCRYPTION_PASSPHRASE"
       fi
       printf 'io-timeout=%s\n' "$BACKUP_IO_TIMEOUT"
+      if ((HA_ENABLED == 1)); then
+        # pgBackRest's wait for a backup's WAL refuses to run with archive_mode = always (backup_settings). Nothing
+        # is lost without it: the registrar notes a point on a backup only once the point's WAL, later than the
+        # backup's, is archived, and a group's primary archives oldest first.
+        printf 'archive-check=n\n'
+      fi
       printf 'compress-type=zst\n'
       printf 'start-fast=y\n'
       printf 'log-level-console=warn\n'
@@ -146,7 +153,15 @@ backup_settings() {
     return 0
   fi
   printf '\n# WAL archiving to the bucket (pgBackRest stanza %s); see node/lib/backup.sh.\n' "$BACKUP_STANZA"
-  printf 'archive_mode = on\n'
+  # In the high-availability variant every member archives what it has ("always": a standby archives the WAL it
+  # receives). A primary that cannot archive and is then lost leaves its last segments only on its standby, which
+  # with "on" would never push them: the group's archive would have a gap no restore can cross. pgBackRest accepts a
+  # segment pushed twice with the same contents.
+  if ((HA_ENABLED == 1)); then
+    printf 'archive_mode = always\n'
+  else
+    printf 'archive_mode = on\n'
+  fi
   # timeout's own exit status (124) is an ordinary failure to PostgreSQL, which keeps the segment and tries again.
   printf 'archive_command = %s\n' "$(single_quoted "timeout --kill-after=5 $(_backup_call_timeout) pgbackrest --config=$(backup_config_file) --stanza=$BACKUP_STANZA archive-push %p")"
   printf "archive_timeout = '60s'\n"

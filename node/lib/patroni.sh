@@ -86,20 +86,31 @@ _ha_group_parameters() {
 YAML
 }
 
-# Only a group's "a" member has a bootstrap section: Patroni initializes a group only on a member that has one, so any
-# other member with an empty volume waits for a primary to clone, whatever state etcd is in (lost, or cleared by a
-# restore), and never starts a second, empty group.
+# Only a group's "a" member may initialize a group. Patroni's Citus mode gives every member a bootstrap section, so
+# any other member gets one whose only method refuses (node/ha-refuse-initialization.sh): with an empty volume and no
+# group in etcd (etcd lost, or cleared by a restore) it says so and stops instead of starting a second, empty group;
+# it clones once the group has a primary.
 _ha_bootstrap_section() {
-  [[ $HA_MEMBER_SUFFIX == a ]] || return 0
+  if [[ $HA_MEMBER_SUFFIX != a ]]; then
+    cat <<YAML
+bootstrap:
+  method: citus_node_clone_only
+  citus_node_clone_only:
+    command: $(dirname "$NODE_LIB_DIR")/ha-refuse-initialization.sh $HA_MEMBER $HA_GROUP_NAME
+    no_params: true
+YAML
+    return 0
+  fi
   cat <<YAML
 bootstrap:
   dcs:
-    # A lost primary's leader key expires ttl after its last refresh (every loop_wait): 17-20 s after the primary is
+    # A lost primary's leader key expires ttl after its last refresh (every loop_wait): 18-20 s after the primary is
     # lost (ttl 20 is Patroni's smallest). The standby watches the key and promotes at once; a worker's new primary
-    # tells the coordinator in its next cycle, up to loop_wait later, and only then does pg_dist_node name it.
+    # tells the coordinator in its next cycle, up to loop_wait later, and only then does pg_dist_node name it (writes
+    # to the group wait for that in a switchover too, so loop_wait is short).
     # loop_wait + 2 * retry_timeout must not exceed ttl.
     ttl: 20
-    loop_wait: 3
+    loop_wait: 2
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
     synchronous_mode: $(_ha_synchronous_mode)
@@ -280,6 +291,19 @@ for host in hosts:
         continue
 print("unknown")
 sys.exit(1)
+PY
+}
+
+# ha_member_leads <member>: true when that member's Patroni answers GET /primary with 200: it runs and holds its
+# group's leader key.
+ha_member_leads() {
+  python3 - "$(_ha_member_host "$1")" "$HA_REST_PORT" <<'PY'
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(f"http://{sys.argv[1]}:{sys.argv[2]}/primary", timeout=3) as answer:
+        sys.exit(0 if answer.status == 200 else 1)
+except Exception:
+    sys.exit(1)
 PY
 }
 

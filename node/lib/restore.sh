@@ -303,7 +303,8 @@ confirm_cluster_restore() {
 # point and, for the coordinator, every worker group's a member is too; then it records "handover" and the caller
 # clears etcd's record of the group and starts Patroni on the restored data. Every other member sets its data aside
 # and, once the a member is at the point, starts Patroni with an empty volume: it clones the restored primary.
-# Sets RESTORE_HANDOVER=1 when the caller must clear etcd's record of the group before starting Patroni.
+# Sets RESTORE_HANDOVER=1 when the caller must clear etcd's record of the group before starting Patroni. Uses
+# ha_member_leads (patroni.sh).
 RESTORE_HANDOVER=0
 
 restore_ha_member() {
@@ -380,9 +381,14 @@ _clone_restored_primary() {
   fi
   primary="$HA_GROUP_NAME-a.$HA_PRIVATE_DOMAIN"
   write_pgpass
+  # Both: at the point, and leading under Patroni. Before its handover the a member runs PostgreSQL directly while
+  # etcd may still hold the group's old record; Patroni started then would follow that record.
   while true; do
     if answer="$(_restore_point_of "$primary" 5432)" && [[ $answer == "$RESTORE_POINT" ]]; then
-      break
+      if ha_member_leads "$HA_GROUP_NAME-a"; then
+        break
+      fi
+      answer="at the point, not yet leading the group under Patroni"
     fi
     if [[ $answer != "$said" ]]; then
       warn '[restore-waiting-for-group-primary]' "$primary is not at restore point '$RESTORE_POINT' yet ($(head -n 1 <<<"$answer")); $HA_MEMBER clones it once it is (set the same restore variables on $HA_GROUP_NAME-a)"
