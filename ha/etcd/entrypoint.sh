@@ -69,7 +69,7 @@ run_member() {
   if [[ -d $data/member ]]; then
     say "member $ETCD_MEMBER starting from its data in $data"
   else
-    say "member $ETCD_MEMBER joining the new cluster $ETCD_INITIAL_CLUSTER"
+    say "member $ETCD_MEMBER joining the $HA_ETCD_CLUSTER_STATE cluster $ETCD_INITIAL_CLUSTER"
   fi
   exec gosu etcd etcd --name "$ETCD_MEMBER" --data-dir "$data" \
     --listen-client-urls "http://$listen:2379" --advertise-client-urls "http://$host:2379" \
