@@ -332,7 +332,7 @@ forget_former_group_state() {
     leader="$(sed -n 2p <<<"$answer")"
     if [[ $answer != "$said" ]]; then
       if [[ $(head -n 1 <<<"$answer") == unknown ]]; then
-        warn '[ha-etcd-unreachable]' "none of the etcd members $HA_ETCD_HOST_LIST answers; $HA_MEMBER waits for them"
+        warn '[ha-restore-etcd-unreachable]' "none of the etcd members $HA_ETCD_HOST_LIST answers; $HA_MEMBER waits for them before it hands the restored data to Patroni"
       else
         warn '[ha-restore-waiting-for-leader]' "$leader still leads group $HA_GROUP_NAME with the data from before the restore; $HA_MEMBER hands the restored data to Patroni once no member leads the group: set the same restore variables on $leader too (it then sets its data aside and clones the restored primary). Nothing was changed."
       fi
@@ -341,7 +341,7 @@ forget_former_group_state() {
     sleep 2
   done
   for key in initialize history sync status failsafe; do
-    _ha_etcd delete "$(_ha_group_key "$key")" >/dev/null || fail 1 '[ha-etcd-unreachable]' "etcd stopped answering while $HA_MEMBER cleared group $HA_GROUP_NAME's record from before the restore; the next boot does it again"
+    _ha_etcd delete "$(_ha_group_key "$key")" >/dev/null || fail 1 '[ha-restore-etcd-failed]' "etcd stopped answering while $HA_MEMBER cleared group $HA_GROUP_NAME's record from before the restore; the next boot does it again"
   done
   say "restore: etcd's record of group $HA_GROUP_NAME from before the restore is cleared; Patroni takes over the restored data"
 }
