@@ -165,7 +165,10 @@ class NodeBackupTest {
 
             wrongSecret.start();
             awaitOutput(wrongSecret, "[backup-bucket-unreachable]");
-            awaitOutput(wrongSecret, "SignatureDoesNotMatch"); // the S3 code, from the failing archive attempts
+            // The S3 code comes from the failing archive attempts; a closed segment makes one now rather than at
+            // archive_timeout (60 s), which a loaded machine pushed past this wait.
+            wrongSecret.query("select pg_walfile_name(pg_switch_wal())");
+            awaitOutput(wrongSecret, "SignatureDoesNotMatch");
             assertFalse(wrongSecret.allOutput().contains("not-the-secret"), "the secret must not be printed");
             assertEquals("1", wrongSecret.query("select 1"));
         }
