@@ -149,14 +149,20 @@ public final class BackupScheduler {
         }
         BackupPlan.Round plan = BackupPlan.plan(input, pointAbandoned ? null : lastPointAt, pending != null || unreadable, now,
                 config.backupSchedule());
-        for (Map.Entry<HostPort, String> backup : plan.backups().entrySet()) {
-            if (stopped) {
-                return;
+        for (BackupPlan.Action action : plan.actions()) {
+            switch (action) {
+                case BackupPlan.Action.TakeBackup backup -> {
+                    if (stopped) {
+                        return;
+                    }
+                    takeBackup(backup.node(), backup.type());
+                }
+                case BackupPlan.Action.CreateRestorePoint ignored -> {
+                    if (!stopped) {
+                        createRestorePoint(nodes);
+                    }
+                }
             }
-            takeBackup(backup.getKey(), backup.getValue());
-        }
-        if (plan.restorePoint() && !stopped) {
-            createRestorePoint(nodes);
         }
         publish(nodes, now);
     }

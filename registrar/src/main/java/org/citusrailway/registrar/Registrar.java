@@ -52,6 +52,8 @@ public final class Registrar {
     private volatile CoordinatorSession session;
     private volatile CoordinatorHeadStart headStart;
     private volatile Status status = Status.STARTING;
+    /** The role this loop last took; decisions read this, never the published {@link #status}. */
+    private String role = Status.STARTING.role();
     /** The nodes whose backups the leader keeps, from its last pass; empty unless this registrar leads. */
     private volatile List<HostPort> backupNodes = List.of();
     private volatile String lastDecision;
@@ -194,7 +196,7 @@ public final class Registrar {
         }
         if (!current.isLeader()) {
             if (!current.tryLead()) {
-                if (!"standby".equals(status.role())) {
+                if (!"standby".equals(role)) {
                     log.info(Event.STANDBY, "another registrar holds the advisory lock " + CoordinatorSession.ADVISORY_LOCK_KEY
                             + "; standing by", "lock", CoordinatorSession.ADVISORY_LOCK_KEY);
                 }
@@ -255,7 +257,7 @@ public final class Registrar {
             publishRole("disconnected", error);
         } else {
             report(Event.PASS_FAILED, "pass failed: " + error);
-            status = status.withRole(status.role(), true, error);
+            status = status.withRole(role, true, error);
         }
         return COORDINATOR_RETRY.delay(failures);
     }
@@ -278,6 +280,7 @@ public final class Registrar {
             backupNodes = List.of();
         }
         metrics.leader("leader".equals(newRole));
+        role = newRole;
         status = status.withRole(newRole, session != null, error);
     }
 
