@@ -3,7 +3,7 @@ package org.citusrailway.registrar;
 import java.net.InetAddress;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,15 +35,17 @@ final class Observer {
     private final Discovery discovery;
     private final DnsHealth dnsHealth;
     private final WorkerProbe probe;
+    private final InstantSource clock;
 
     Observer(HostPort coordinator, List<HostPort> candidates, Duration connectTimeout, Discovery discovery,
-            DnsHealth dnsHealth, WorkerProbe probe) {
+            DnsHealth dnsHealth, WorkerProbe probe, InstantSource clock) {
         this.coordinator = coordinator;
         this.candidates = candidates;
         this.connectTimeout = connectTimeout;
         this.discovery = discovery;
         this.dnsHealth = dnsHealth;
         this.probe = probe;
+        this.clock = clock;
     }
 
     /** @param triggeredBy the watched worker whose readiness started this pass, or null (a scheduled pass) */
@@ -80,7 +82,7 @@ final class Observer {
             stopIfInterrupted();
         }
         Map<HostPort, String> serverIds = Targets.needServerIds(nodes, probes) ? session.workerServerIds() : Map.of();
-        return new Snapshot(System.nanoTime(), Instant.now(), coordinator, session.citusVersion(),
+        return new Snapshot(System.nanoTime(), clock.instant(), coordinator, session.citusVersion(),
                 session.serverId(), session.restoredTo(), List.copyOf(nodes), retired, Map.copyOf(resolutions),
                 Map.copyOf(probes), Map.copyOf(alive), Map.copyOf(verified), Map.copyOf(serverIds), triggeredBy);
     }

@@ -2,6 +2,7 @@ package org.citusrailway.registrar;
 
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,6 +55,8 @@ public final class Pass {
     private final ArchiveWatch archiveWatch;
     private final DnsHealth dnsHealth;
     private final PatroniRest patroni;
+    /** The loop's clock for the times a pass records and decides by. */
+    private final InstantSource clock;
     private LeaderState memory = LeaderState.initial();
     private HostPort triggeredBy;
     private Set<Integer> workerGroups = Set.of();
@@ -63,8 +66,10 @@ public final class Pass {
     private record KnownFailover(String primary, long timeline, Failover failover) {
     }
 
-    public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log) {
+    public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log,
+            InstantSource clock) {
         this.config = config;
+        this.clock = clock;
         this.planner = new Planner(CandidateNames.of(config),
                 WorkerMemory.Rules.of(config.probeRetryMax(), config.workerLostAfter()));
         this.metrics = metrics;
@@ -73,7 +78,7 @@ public final class Pass {
         this.archiveWatch = new ArchiveWatch(log, metrics);
         this.dnsHealth = new DnsHealth(config.dnsTimeout(), log, metrics);
         this.observer = new Observer(config.coordinator(), planner.candidates(), config.connectTimeout(), discovery,
-                dnsHealth, probe);
+                dnsHealth, probe, clock);
         this.patroni = new PatroniRest(config.patroniPort(), config.connectTimeout());
     }
 
@@ -133,7 +138,7 @@ public final class Pass {
     private Steps followingSteps(CoordinatorSession session, Set<String> retired, List<HostPort> unreachable,
             long startedNanos) throws SQLException {
         long now = System.nanoTime();
-        Instant at = Instant.now();
+        Instant at = clock.instant();
         Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachable, now, at);
         Status.Archive archive = archiveWatch.pass(session, now, at);
         long elapsed = System.nanoTime() - startedNanos;
@@ -275,7 +280,7 @@ public final class Pass {
      * refused metadata change is an outcome (reported, retried); an error that breaks the session, or a failed write
      * to the registrar's own tables, ends the pass.
      */
-    private static Plan.Settled apply(CoordinatorSession session, Plan plan) throws SQLException {
+    private Plan.Settled apply(CoordinatorSession session, Plan plan) throws SQLException {
         List<Plan.Outcome> outcomes = write(session, plan);
         boolean changed = outcomes.stream().anyMatch(o -> o instanceof Plan.Outcome.Applied applied
                 && isMetadataChange(applied.action()));
@@ -283,7 +288,7 @@ public final class Pass {
         if (plan.rereadCoordinator()) {
             session.forgetIdentity();
         }
-        return plan.settle(outcomes, nodes, System.nanoTime(), Instant.now());
+        return plan.settle(outcomes, nodes, System.nanoTime(), clock.instant());
     }
 
     private static List<Plan.Outcome> write(CoordinatorSession session, Plan plan) throws SQLException {
