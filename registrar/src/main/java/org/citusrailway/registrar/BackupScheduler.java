@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -59,6 +60,8 @@ public final class BackupScheduler {
     private final PgConnector connector;
     private final EventLog log;
     private final Metrics metrics;
+    /** The loop's clock: every time a round decides or records by comes from it. */
+    private final InstantSource clock;
     /** The loop's executor for rounds: one at a time, off the loop's thread. */
     private final Executor rounds;
     private final Map<HostPort, NodeBackups> seen = new LinkedHashMap<>(); // in the order of the nodes
@@ -78,11 +81,13 @@ public final class BackupScheduler {
     private volatile Long nextRoundAt;
     private volatile Connection current;
 
-    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics, Executor rounds) {
+    public BackupScheduler(Config config, PgConnector connector, EventLog log, Metrics metrics, InstantSource clock,
+            Executor rounds) {
         this.config = config;
         this.connector = connector;
         this.log = log;
         this.metrics = metrics;
+        this.clock = clock;
         this.rounds = rounds;
     }
 
@@ -131,7 +136,7 @@ public final class BackupScheduler {
 
     /** One round; runs only on the loop's executor for rounds, one at a time. */
     void round(List<HostPort> nodes) {
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         observeAll(nodes);
         seen.keySet().retainAll(new HashSet<>(nodes));
         noticeNodesWithoutBucket(nodes);
@@ -149,14 +154,20 @@ public final class BackupScheduler {
         }
         BackupPlan.Round plan = BackupPlan.plan(input, pointAbandoned ? null : lastPointAt, pending != null || unreadable, now,
                 config.backupSchedule());
-        for (Map.Entry<HostPort, String> backup : plan.backups().entrySet()) {
-            if (stopped) {
-                return;
+        for (BackupPlan.Action action : plan.actions()) {
+            switch (action) {
+                case BackupPlan.Action.TakeBackup backup -> {
+                    if (stopped) {
+                        return;
+                    }
+                    takeBackup(backup.node(), backup.type());
+                }
+                case BackupPlan.Action.CreateRestorePoint ignored -> {
+                    if (!stopped) {
+                        createRestorePoint(nodes);
+                    }
+                }
             }
-            takeBackup(backup.getKey(), backup.getValue());
-        }
-        if (plan.restorePoint() && !stopped) {
-            createRestorePoint(nodes);
         }
         publish(nodes, now);
     }
@@ -211,14 +222,14 @@ public final class BackupScheduler {
             if (info.error() != null) {
                 // The bucket could not be read: the node's backups are what they were, not none (a full backup
                 // started because a read failed would be a mistake, and /status would show backups gone).
-                return new Look(before.unread(true, true, info.error(), Instant.now(), disk), null, null);
+                return new Look(before.unread(true, true, info.error(), clock.instant(), disk), null, null);
             }
             int failures = before.failures();
             if (info.stanzaMissing()) {
                 // The node creates it in the background after boot (or says backup-bucket-unreachable): not yet.
                 return new Look(NodeBackups.reached(node, true, disk).failures(failures, before.retryAfter())
                         .error("stanza not created yet (" + info.stanzaMessage() + "); see the node's"
-                                + " backup-bucket-unreachable line if it stays", Instant.now())
+                                + " backup-bucket-unreachable line if it stays", clock.instant())
                         .stanzaMissing(), null, null);
             }
             // A failed backup's error stands until a backup succeeds.
@@ -228,7 +239,7 @@ public final class BackupScheduler {
                     .stanza(info.newest(), info.newestFullAt(), info.count(), info.newestPoint());
             return new Look(read, info.newestPoint(), info.newestPointAt());
         } catch (SQLException e) {
-            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), Instant.now(),
+            return new Look(before.unread(false, before.configured(), SqlErrors.message(e), clock.instant(),
                     before.disk()), null, null);
         } finally {
             current = null;
@@ -238,7 +249,7 @@ public final class BackupScheduler {
     private void takeBackup(HostPort node, String type) {
         NodeBackups before = seen.get(node);
         seen.put(node, before.running(type));
-        publish(List.copyOf(seen.keySet()), Instant.now());
+        publish(List.copyOf(seen.keySet()), clock.instant());
         log.info(Event.BACKUP_STARTED, "taking a " + type + " backup of node " + node, "node", node, "type", type);
         long started = System.nanoTime();
         String error;
@@ -254,7 +265,7 @@ public final class BackupScheduler {
         try {
             recordBackup(node, type, before, error, seconds);
         } finally {
-            publish(List.copyOf(seen.keySet()), Instant.now());
+            publish(List.copyOf(seen.keySet()), clock.instant());
         }
     }
 
@@ -271,9 +282,9 @@ public final class BackupScheduler {
             return;
         }
         int failures = before.failures() + 1;
-        Instant retryAfter = Instant.now().plus(RETRY.delay(failures));
+        Instant retryAfter = clock.instant().plus(RETRY.delay(failures));
         metrics.backupFailed();
-        seen.put(node, before.failed(error, Instant.now(), failures, retryAfter));
+        seen.put(node, before.failed(error, clock.instant(), failures, retryAfter));
         if (Throttle.onDoubling(failures)) {
             log.warn(Event.BACKUP_FAILED, type + " backup of node " + node + " failed (" + failures
                     + (failures == 1 ? " time" : " times in a row") + "): " + error + "; tried again after "
@@ -288,7 +299,7 @@ public final class BackupScheduler {
      * holds the point, and the point is pending until each has archived it ({@link #confirmPoint}).
      */
     private void createRestorePoint(List<HostPort> nodes) {
-        Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Instant at = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         String name = POINT_NAME.format(at);
         try (Connection connection = open(config.coordinator());
                 PreparedStatement statement = connection.prepareStatement("select citus_create_restore_point(?), "
@@ -371,7 +382,7 @@ public final class BackupScheduler {
         if (!waiting.isEmpty()) {
             boolean said = pending.said();
             pending = new PendingPoint(pending.name(), pending.at(), Map.copyOf(segments), Map.copyOf(waiting), true);
-            publish(List.copyOf(seen.keySet()), Instant.now()); // what a line says is in /status when it is read
+            publish(List.copyOf(seen.keySet()), clock.instant()); // what a line says is in /status when it is read
             if (!said) {
                 log.warn(Event.RESTORE_POINT_PENDING, "restore point " + pending.name() + " is written on every node but"
                         + " not restorable yet: " + describe(waiting) + ". It is announced once its WAL is in every"
@@ -392,7 +403,7 @@ public final class BackupScheduler {
                 + " once", "point", pending.name(), "reason", why);
         pending = null;
         pointAbandoned = true;
-        publish(List.copyOf(seen.keySet()), Instant.now());
+        publish(List.copyOf(seen.keySet()), clock.instant());
     }
 
     /** The point is restorable on every node: noted on each stanza's newest backup, then announced and counted. */
@@ -414,8 +425,8 @@ public final class BackupScheduler {
         lastPoint = point.name();
         lastPointAt = point.at();
         metrics.restorePointCreated();
-        publish(List.copyOf(seen.keySet()), Instant.now());
-        long seconds = Duration.between(point.at(), Instant.now()).toSeconds();
+        publish(List.copyOf(seen.keySet()), clock.instant());
+        long seconds = Duration.between(point.at(), clock.instant()).toSeconds();
         if (unnoted.isEmpty()) {
             log.info(Event.RESTORE_POINT_CREATED, "restore point " + point.name() + " is restorable: its WAL is in the"
                     + " bucket of every node (" + seconds + " s after it was made) and it is noted in every stanza",

@@ -1,8 +1,8 @@
 package org.citusrailway.registrar;
 
-import java.net.InetAddress;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,11 +19,9 @@ import org.citusrailway.registrar.discovery.Discovery;
 import org.citusrailway.registrar.discovery.DnsHealth;
 import org.citusrailway.registrar.name.Addresses;
 import org.citusrailway.registrar.name.HostPort;
-import org.citusrailway.registrar.name.Resolution;
 import org.citusrailway.registrar.pg.SqlErrors;
 import org.citusrailway.registrar.probe.PatroniRest;
 import org.citusrailway.registrar.probe.ReadinessWatch;
-import org.citusrailway.registrar.probe.TcpCheck;
 import org.citusrailway.registrar.probe.WorkerProbe;
 import org.citusrailway.registrar.reconcile.Action;
 import org.citusrailway.registrar.reconcile.KnownWorkers;
@@ -35,7 +33,6 @@ import org.citusrailway.registrar.reconcile.Snapshot;
 import org.citusrailway.registrar.reconcile.WorkerMemory;
 import org.citusrailway.registrar.report.EventLog;
 import org.citusrailway.registrar.report.Metrics;
-import org.citusrailway.registrar.result.ProbeResult;
 import org.citusrailway.registrar.row.Failover;
 import org.citusrailway.registrar.row.NodeRow;
 import org.citusrailway.registrar.row.PatroniMember;
@@ -51,14 +48,15 @@ import org.citusrailway.registrar.view.Status;
 public final class Pass {
     private final Config config;
     private final Planner planner;
-    private final Discovery discovery;
-    private final WorkerProbe probe;
+    private final Observer observer;
     private final Metrics metrics;
     private final EventLog log;
     private final Rebalancer rebalancer;
     private final ArchiveWatch archiveWatch;
     private final DnsHealth dnsHealth;
     private final PatroniRest patroni;
+    /** The loop's clock for the times a pass records and decides by. */
+    private final InstantSource clock;
     private LeaderState memory = LeaderState.initial();
     private HostPort triggeredBy;
     private Set<Integer> workerGroups = Set.of();
@@ -68,17 +66,19 @@ public final class Pass {
     private record KnownFailover(String primary, long timeline, Failover failover) {
     }
 
-    public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log) {
+    public Pass(Config config, Discovery discovery, WorkerProbe probe, Metrics metrics, EventLog log,
+            InstantSource clock) {
         this.config = config;
+        this.clock = clock;
         this.planner = new Planner(CandidateNames.of(config),
                 WorkerMemory.Rules.of(config.probeRetryMax(), config.workerLostAfter()));
-        this.discovery = discovery;
-        this.probe = probe;
         this.metrics = metrics;
         this.log = log;
         this.rebalancer = new Rebalancer(config.rebalanceOnJoin(), config.rebalanceTransferMode(), log, metrics);
         this.archiveWatch = new ArchiveWatch(log, metrics);
         this.dnsHealth = new DnsHealth(config.dnsTimeout(), log, metrics);
+        this.observer = new Observer(config.coordinator(), planner.candidates(), config.connectTimeout(), discovery,
+                dnsHealth, probe, clock);
         this.patroni = new PatroniRest(config.patroniPort(), config.connectTimeout());
     }
 
@@ -113,29 +113,21 @@ public final class Pass {
         if (config.membership() == Membership.PATRONI) {
             return runBesidePatroni(session, startedNanos, startedAt);
         }
-        Snapshot snapshot = observe(session);
+        Snapshot snapshot = observer.observe(session, memory, triggeredBy);
         Plan plan = planner.plan(snapshot, memory);
-        List<Plan.Outcome> outcomes = apply(session, plan);
-        boolean changed = outcomes.stream().anyMatch(o -> o instanceof Plan.Outcome.Applied applied
-                && isMetadataChange(applied.action()));
-        List<NodeRow> nodes = changed ? session.nodes() : snapshot.nodes();
-        Plan.AfterWrites afterWrites = planner.afterWrites(snapshot, plan, outcomes, nodes, System.nanoTime(),
-                Instant.now());
-        memory = afterWrites.memory();
+        Plan.Settled settled = apply(session, plan);
+        memory = settled.memory();
         triggeredBy = null;
         publish(plan.effects());
-        publish(afterWrites.effects());
-        if (plan.rereadCoordinator()) {
-            session.forgetIdentity();
-        }
-        if (afterWrites.nudgeRebalance()) {
+        publish(settled.effects());
+        if (settled.nudgeRebalance()) {
             rebalancer.nudge(); // a worker joined (or came back): it may be owed shards
         }
-        metrics.nodes(afterWrites.active(), afterWrites.inactive(), afterWrites.lost());
+        metrics.nodes(settled.active(), settled.inactive(), settled.lost());
         metrics.workersReinitialised(memory.known().reinitialised().size());
-        Steps steps = followingSteps(session, plan.retired(), afterWrites.unreachable(), startedNanos);
-        return new Result(status(snapshot, nodes, plan.retired(), steps.rebalance(), steps.archive(), startedAt,
-                steps.elapsedNanos()), backupNodes(nodes), decided(outcomes, afterWrites));
+        Steps steps = followingSteps(session, plan.retired(), settled.unreachable(), startedNanos);
+        return new Result(status(snapshot, settled.nodes(), plan.retired(), steps.rebalance(), steps.archive(),
+                startedAt, steps.elapsedNanos()), backupNodes(settled.nodes()), decided(settled));
     }
 
     /** What the steps after the membership pass saw, and how long the whole pass took. */
@@ -146,7 +138,7 @@ public final class Pass {
     private Steps followingSteps(CoordinatorSession session, Set<String> retired, List<HostPort> unreachable,
             long startedNanos) throws SQLException {
         long now = System.nanoTime();
-        Instant at = Instant.now();
+        Instant at = clock.instant();
         Status.Rebalance rebalance = rebalancer.pass(session, retired, unreachable, now, at);
         Status.Archive archive = archiveWatch.pass(session, now, at);
         long elapsed = System.nanoTime() - startedNanos;
@@ -204,7 +196,7 @@ public final class Pass {
                 parallel.execute(() -> seen.put(row.name(), patroni.member(row.name())));
             }
         }
-        stopIfInterrupted();
+        Observer.stopIfInterrupted();
         Map<Integer, List<NodeRow>> byGroup = new java.util.TreeMap<>();
         for (NodeRow row : nodes) {
             byGroup.computeIfAbsent(row.groupId(), g -> new ArrayList<>()).add(row);
@@ -250,9 +242,10 @@ public final class Pass {
     }
 
     /** E.g. "2 active, 0 inactive, 0 lost; add worker1:5432, remember worker1:5432, activate worker2:5432 refused". */
-    private static String decided(List<Plan.Outcome> outcomes, Plan.AfterWrites afterWrites) {
-        StringBuilder line = new StringBuilder().append(afterWrites.active()).append(" active, ")
-                .append(afterWrites.inactive()).append(" inactive, ").append(afterWrites.lost()).append(" lost; ");
+    private static String decided(Plan.Settled settled) {
+        List<Plan.Outcome> outcomes = settled.outcomes();
+        StringBuilder line = new StringBuilder().append(settled.active()).append(" active, ")
+                .append(settled.inactive()).append(" inactive, ").append(settled.lost()).append(" lost; ");
         if (outcomes.isEmpty()) {
             return line.append("no writes").toString();
         }
@@ -282,57 +275,23 @@ public final class Pass {
         };
     }
 
-    /** Reads the catalog, resolves every name, then probes what the planner picks, all probes in parallel. */
-    private Snapshot observe(CoordinatorSession session) throws SQLException, InterruptedException {
-        List<NodeRow> nodes = session.nodes();
-        Set<String> retired = Set.copyOf(session.retiredNames());
-        Map<String, Resolution> resolutions = discovery.resolve(planner.names(nodes, memory));
-        dnsHealth.pass(resolutions, discovery.queriesSent());
-
-        Planner.Targets targets = planner.targets(nodes, retired, resolutions, memory, System.nanoTime());
-        Map<HostPort, ProbeResult> probes = new ConcurrentHashMap<>();
-        List<TcpCheck.Target<HostPort>> checks = new ArrayList<>();
-        for (NodeRow row : targets.check()) {
-            checks.add(new TcpCheck.Target<>(row.key(), resolutions.get(row.key().host()).addresses(), row.port()));
-        }
-        Map<HostPort, Boolean> alive;
-        if (targets.probe().isEmpty()) {
-            alive = TcpCheck.acceptsAll(checks, config.connectTimeout());
-        } else {
-            // Probes are bounded by connect/socket timeouts; close() waits for every one. The TCP checks run meanwhile.
-            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-                probeAll(parallel, targets.probe(), resolutions, probes);
-                alive = TcpCheck.acceptsAll(checks, config.connectTimeout());
-            }
-        }
-        stopIfInterrupted();
-        Map<HostPort, ProbeResult> verified = new ConcurrentHashMap<>();
-        List<HostPort> identityChecks = planner.identityChecks(targets.check(), alive, memory, System.nanoTime());
-        if (!identityChecks.isEmpty()) {
-            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-                probeAll(parallel, identityChecks, resolutions, verified);
-            }
-            stopIfInterrupted();
-        }
-        Map<HostPort, String> serverIds = Planner.needsServerIds(nodes, probes) ? session.workerServerIds() : Map.of();
-        return new Snapshot(System.nanoTime(), Instant.now(), config.coordinator(), session.citusVersion(),
-                session.serverId(), session.restoredTo(), List.copyOf(nodes), retired, Map.copyOf(resolutions),
-                Map.copyOf(probes), Map.copyOf(alive), Map.copyOf(verified), Map.copyOf(serverIds), triggeredBy);
-    }
-
-    private void probeAll(ExecutorService parallel, List<HostPort> workers, Map<String, Resolution> resolutions,
-            Map<HostPort, ProbeResult> results) {
-        for (HostPort worker : workers) {
-            List<InetAddress> addresses = resolutions.get(worker.host()).addresses();
-            parallel.execute(() -> results.put(worker, probe.probe(worker, addresses)));
-        }
-    }
-
     /**
-     * Applies the plan's writes in order. A refused metadata change is an outcome (reported, retried); an error that
-     * breaks the session, or a failed write to the registrar's own tables, ends the pass.
+     * Applies the plan's writes in order, then settles the plan with how they went and pg_dist_node as they left it. A
+     * refused metadata change is an outcome (reported, retried); an error that breaks the session, or a failed write
+     * to the registrar's own tables, ends the pass.
      */
-    private static List<Plan.Outcome> apply(CoordinatorSession session, Plan plan) throws SQLException {
+    private Plan.Settled apply(CoordinatorSession session, Plan plan) throws SQLException {
+        List<Plan.Outcome> outcomes = write(session, plan);
+        boolean changed = outcomes.stream().anyMatch(o -> o instanceof Plan.Outcome.Applied applied
+                && isMetadataChange(applied.action()));
+        List<NodeRow> nodes = changed ? session.nodes() : plan.observed().nodes();
+        if (plan.rereadCoordinator()) {
+            session.forgetIdentity();
+        }
+        return plan.settle(outcomes, nodes, System.nanoTime(), clock.instant());
+    }
+
+    private static List<Plan.Outcome> write(CoordinatorSession session, Plan plan) throws SQLException {
         List<Plan.Outcome> outcomes = new ArrayList<>();
         for (Action action : plan.actions()) {
             if (Plan.skipped(action, outcomes)) {
@@ -382,12 +341,6 @@ public final class Pass {
                 case PassEffect.Activated ignored -> metrics.activated();
                 case PassEffect.RemovedByUser ignored -> metrics.workerRemovedByUser();
             }
-        }
-    }
-
-    private static void stopIfInterrupted() throws InterruptedException {
-        if (Thread.currentThread().isInterrupted()) {
-            throw new InterruptedException("stopping");
         }
     }
 

@@ -13,6 +13,7 @@ import org.citusrailway.registrar.rebalance.RebalancePlanner;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceEffect;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceFacts;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.RebalanceState;
+import org.citusrailway.registrar.rebalance.RebalancePlanner.Start;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.StartResult;
 import org.citusrailway.registrar.rebalance.RebalancePlanner.Step;
 import org.citusrailway.registrar.report.EventLog;
@@ -50,7 +51,8 @@ public final class Rebalancer {
     }
 
     /**
-     * One pass: observe (the newest job; the catalog when a check is due), plan, start if planned, publish.
+     * One pass: observe (the newest job; the catalog when a check is due) → plan → publish what deciding said → apply
+     * (the start the plan asks for) → publish what its answer settles.
      *
      * @param retired     names in retired_workers: never a reason to rebalance
      * @param unreachable registered active workers that failed this pass's check: a rebalance now would fail
@@ -60,32 +62,38 @@ public final class Rebalancer {
         if (!memory.wantsLook(now)) {
             return view();
         }
+        Step step;
         try {
-            RebalanceJob latest = session.latestRebalanceJob();
-            List<HostPort> withoutShards = List.of();
-            List<String> tables = List.of();
-            if (planner.needsCatalog(memory, latest, now)) {
-                withoutShards = session.workersWithoutShards();
-                if (planner.needsIdentityCheck(withoutShards)) {
-                    tables = session.tablesBlockingOnlineMoves();
-                }
-            }
-            Step step = planner.plan(memory, new RebalanceFacts(latest, withoutShards, tables, retired, unreachable,
-                    at), now);
-            apply(step);
-            if (step.startFor() != null) {
-                apply(planner.started(memory, step.startFor(), start(session), now));
-            }
+            step = planner.plan(memory, observe(session, retired, unreachable, now, at), now);
         } catch (SQLException e) {
-            apply(planner.checkFailed(memory, session.refusal(e), now));
+            step = planner.checkFailed(memory, session.refusal(e), now);
+        }
+        publish(step);
+        if (step.start() != null) {
+            publish(step.settle(start(session, step.start()), now)); // apply: the step's one write
         }
         return view();
     }
 
-    private StartResult start(CoordinatorSession session) throws SQLException {
+    private RebalanceFacts observe(CoordinatorSession session, Set<String> retired, List<HostPort> unreachable,
+            long now, Instant at) throws SQLException {
+        RebalanceJob latest = session.latestRebalanceJob();
+        List<HostPort> withoutShards = List.of();
+        List<String> tables = List.of();
+        if (planner.needsCatalog(memory, latest, now)) {
+            withoutShards = session.workersWithoutShards();
+            if (planner.needsIdentityCheck(withoutShards)) {
+                tables = session.tablesBlockingOnlineMoves();
+            }
+        }
+        return new RebalanceFacts(latest, withoutShards, tables, retired, unreachable, at);
+    }
+
+    /** citus_rebalance_start; a refusal is an answer, not an error (unless it broke the session). */
+    private static StartResult start(CoordinatorSession session, Start start) throws SQLException {
         Long id;
         try {
-            id = session.startRebalance(planner.mode());
+            id = session.startRebalance(start.mode());
         } catch (SQLException e) {
             String message = session.refusal(e);
             if (ALREADY_RUNNING.matcher(message).find()) {
@@ -101,7 +109,7 @@ public final class Rebalancer {
     }
 
     /** Keeps the step's memory and publishes its log lines and counters. */
-    private void apply(Step step) {
+    private void publish(Step step) {
         memory = step.memory();
         for (RebalanceEffect effect : step.effects()) {
             switch (effect) {

@@ -3,6 +3,7 @@ package org.citusrailway.registrar;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,6 +40,8 @@ public final class Registrar {
     private final PgConnector connector;
     private final EventLog log;
     private final Metrics metrics = new Metrics();
+    /** The one clock the loop and its steps read wall time from; the deciders are handed times, never read it. */
+    private final InstantSource clock = InstantSource.system();
     private final Pass pass;
     private final ReadinessWatch readiness;
     private final BackupScheduler backups;
@@ -52,6 +55,8 @@ public final class Registrar {
     private volatile CoordinatorSession session;
     private volatile CoordinatorHeadStart headStart;
     private volatile Status status = Status.STARTING;
+    /** The role this loop last took; decisions read this, never the published {@link #status}. */
+    private String role = Status.STARTING.role();
     /** The nodes whose backups the leader keeps, from its last pass; empty unless this registrar leads. */
     private volatile List<HostPort> backupNodes = List.of();
     private volatile String lastDecision;
@@ -72,9 +77,10 @@ public final class Registrar {
         this.headStart = connectAhead ? CoordinatorHeadStart.begin(connector) : null;
         this.log = new EventLog(new Redactor(config.password()));
         WorkerProbe probe = new WorkerProbe(connector);
-        this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, metrics, log);
+        this.pass = new Pass(config, new Discovery(config.dnsTimeout(), config.privateDomain()), probe, metrics, log,
+                clock);
         this.readiness = new ReadinessWatch(probe, config.connectTimeout());
-        this.backups = new BackupScheduler(config, connector, log, metrics, backupRounds);
+        this.backups = new BackupScheduler(config, connector, log, metrics, clock, backupRounds);
     }
 
     /** A registrar whose first coordinator session is already being opened; {@link #run()} uses it. */
@@ -178,7 +184,7 @@ public final class Registrar {
 
     /** One turn of the loop; returns the workers to watch until the next (none unless a leader pass ran). */
     private List<ReadinessWatch.Target> cycle(long started) throws SQLException, InterruptedException {
-        Instant startedAt = Instant.now();
+        Instant startedAt = clock.instant();
         CoordinatorSession current = session;
         if (current == null) {
             current = openSession();
@@ -194,7 +200,7 @@ public final class Registrar {
         }
         if (!current.isLeader()) {
             if (!current.tryLead()) {
-                if (!"standby".equals(status.role())) {
+                if (!"standby".equals(role)) {
                     log.info(Event.STANDBY, "another registrar holds the advisory lock " + CoordinatorSession.ADVISORY_LOCK_KEY
                             + "; standing by", "lock", CoordinatorSession.ADVISORY_LOCK_KEY);
                 }
@@ -255,7 +261,7 @@ public final class Registrar {
             publishRole("disconnected", error);
         } else {
             report(Event.PASS_FAILED, "pass failed: " + error);
-            status = status.withRole(status.role(), true, error);
+            status = status.withRole(role, true, error);
         }
         return COORDINATOR_RETRY.delay(failures);
     }
@@ -278,6 +284,7 @@ public final class Registrar {
             backupNodes = List.of();
         }
         metrics.leader("leader".equals(newRole));
+        role = newRole;
         status = status.withRole(newRole, session != null, error);
     }
 

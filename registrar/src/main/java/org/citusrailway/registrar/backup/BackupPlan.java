@@ -2,6 +2,7 @@ package org.citusrailway.registrar.backup;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,8 +11,8 @@ import org.citusrailway.registrar.config.BackupSchedule;
 import org.citusrailway.registrar.name.HostPort;
 
 /**
- * What a backup round does, as a pure function of what the round saw: which backup each node needs, and whether to
- * mark the cluster with a restore point. A point always follows the round's backups, so every node's newest backup
+ * What a backup round does, as a pure function of what the round saw and the time passed in: the writes to make
+ * ({@link Action}s): which backup each node needs, and whether to mark the cluster with a restore point. A point always follows the round's backups, so every node's newest backup
  * precedes it and a restore to it can start there.
  */
 public final class BackupPlan {
@@ -30,9 +31,35 @@ public final class BackupPlan {
             Instant retryAfter) {
     }
 
-    /** Backups to take, one node after the other in this order ("full" or "diff"), then a restore point or not. */
-    public record Round(Map<HostPort, String> backups, boolean restorePoint) {
-        static final Round NOTHING = new Round(Map.of(), false);
+    /** A write a round plans; the scheduler applies them in order, one at a time. */
+    public sealed interface Action {
+        /** A "full" or "diff" backup of one node, through the node's own backup command. */
+        record TakeBackup(HostPort node, String type) implements Action {
+        }
+
+        /** citus_create_restore_point, after the round's backups: every node's newest backup precedes it. */
+        record CreateRestorePoint() implements Action {
+        }
+    }
+
+    /** Backups to take, one node after the other, then a restore point or not. */
+    public record Round(List<Action> actions) {
+        static final Round NOTHING = new Round(List.of());
+
+        /** The backups in order, each node's type ("full" or "diff"). */
+        public Map<HostPort, String> backups() {
+            Map<HostPort, String> backups = new LinkedHashMap<>();
+            for (Action action : actions) {
+                if (action instanceof Action.TakeBackup backup) {
+                    backups.put(backup.node(), backup.type());
+                }
+            }
+            return Collections.unmodifiableMap(backups);
+        }
+
+        public boolean restorePoint() {
+            return actions.stream().anyMatch(Action.CreateRestorePoint.class::isInstance);
+        }
     }
 
     /**
@@ -41,7 +68,7 @@ public final class BackupPlan {
      */
     public static Round plan(List<NodeSeen> nodes, Instant newestPointAt, boolean pointBlocked, Instant now,
             BackupSchedule schedule) {
-        Map<HostPort, String> backups = new LinkedHashMap<>();
+        List<Action> actions = new ArrayList<>();
         boolean anyBackup = false;
         for (NodeSeen node : nodes) {
             if (!node.configured()) {
@@ -52,14 +79,17 @@ public final class BackupPlan {
                 continue;
             }
             if (olderThan(node.newestFullAt(), schedule.fullEvery(), now)) {
-                backups.put(node.node(), "full");
+                actions.add(new Action.TakeBackup(node.node(), "full"));
             } else if (!schedule.diffEvery().isZero() && olderThan(node.newestAt(), schedule.diffEvery(), now)) {
-                backups.put(node.node(), "diff");
+                actions.add(new Action.TakeBackup(node.node(), "diff"));
             }
         }
-        boolean point = !pointBlocked && (!backups.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
+        boolean point = !pointBlocked && (!actions.isEmpty() || anyBackup && !schedule.restorePointEvery().isZero()
                 && olderThan(newestPointAt, schedule.restorePointEvery(), now));
-        return backups.isEmpty() && !point ? Round.NOTHING : new Round(Collections.unmodifiableMap(backups), point);
+        if (point) {
+            actions.add(new Action.CreateRestorePoint());
+        }
+        return actions.isEmpty() ? Round.NOTHING : new Round(List.copyOf(actions));
     }
 
     /** Never happened, or at least {@code every} ago. */

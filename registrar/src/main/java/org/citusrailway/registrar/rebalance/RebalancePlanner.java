@@ -18,7 +18,8 @@ import org.citusrailway.registrar.view.Status;
 /**
  * The rebalancer's decisions as pure functions: what it remembers ({@link RebalanceState}, immutable) and what one
  * pass read ({@link RebalanceFacts}) in, the next state, the log lines and counters to publish, and whether to start a
- * rebalance out ({@link Step}). No I/O here: {@code Rebalancer} reads, starts and publishes.
+ * rebalance out ({@link Step}, its write a {@link Start} that the start's answer settles). One planning call per pass;
+ * no I/O here: {@code Rebalancer} reads, starts and publishes.
  */
 public final class RebalancePlanner {
     static final Duration IDLE_CHECK = Duration.ofSeconds(60);
@@ -187,8 +188,26 @@ public final class RebalancePlanner {
         }
     }
 
-    /** @param startFor the workers to start a rebalance for now (then call {@link #started}), or null */
-    public record Step(RebalanceState memory, List<RebalanceEffect> effects, List<HostPort> startFor) {
+    /**
+     * One pass's decision.
+     *
+     * @param start the rebalance to start now, or null; its answer settles the step ({@link #settle})
+     */
+    public record Step(RebalanceState memory, List<RebalanceEffect> effects, Start start) {
+
+        /** The workers a rebalance starts for in this step, or null. */
+        public List<HostPort> startFor() {
+            return start == null ? null : start.workers();
+        }
+
+        /** What the start's answer makes of this step: the next memory, and the answer's own effects to publish. */
+        public Step settle(StartResult result, long now) {
+            return started(memory, start, result, now);
+        }
+    }
+
+    /** The write a step may plan: citus_rebalance_start in {@code mode}, for {@code workers} without shards. */
+    public record Start(List<HostPort> workers, ShardTransferMode mode) {
     }
 
     /** What citus_rebalance_start() did. */
@@ -207,10 +226,6 @@ public final class RebalancePlanner {
 
         record Refused(String message) implements StartResult {
         }
-    }
-
-    public ShardTransferMode mode() {
-        return mode;
     }
 
     /** Whether the pass must also read the tables that cannot move online: only when they could stop the start. */
@@ -244,11 +259,18 @@ public final class RebalancePlanner {
         if (d.following != null) {
             due = ended(d, o.latest(), now);
         }
-        return d.step(due ? check(d, o, now) : null);
+        List<HostPort> lacking = due ? check(d, o, now) : null;
+        return d.step(lacking == null ? null : new Start(lacking, mode));
     }
 
-    /** The answer to a start the previous step asked for. */
-    public Step started(RebalanceState m, List<HostPort> lacking, StartResult result, long now) {
+    /** The answer to a start {@code m}'s step asked for (tests start from any memory). */
+    Step started(RebalanceState m, List<HostPort> lacking, StartResult result, long now) {
+        return started(m, new Start(lacking, mode), result, now);
+    }
+
+    private static Step started(RebalanceState m, Start start, StartResult result, long now) {
+        List<HostPort> lacking = start.workers();
+        ShardTransferMode mode = start.mode();
         Draft d = new Draft(m);
         switch (result) {
             case StartResult.AlreadyRunning ignored -> d.checkNow = true; // started elsewhere: follow it next pass
@@ -468,8 +490,8 @@ public final class RebalancePlanner {
                     withoutShards, neededReported, blockedChecks, failures, phase, lastCheckAt);
         }
 
-        Step step(List<HostPort> startFor) {
-            return new Step(memory(), List.copyOf(effects), startFor);
+        Step step(Start start) {
+            return new Step(memory(), List.copyOf(effects), start);
         }
     }
 }

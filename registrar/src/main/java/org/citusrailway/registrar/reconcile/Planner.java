@@ -1,19 +1,14 @@
 package org.citusrailway.registrar.reconcile;
 
-import java.net.InetAddress;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.citusrailway.registrar.name.HostPort;
 import org.citusrailway.registrar.name.Resolution;
-import org.citusrailway.registrar.probe.ReadinessWatch;
 import org.citusrailway.registrar.report.Event;
 import org.citusrailway.registrar.result.ProbeFailure;
 import org.citusrailway.registrar.result.ProbeResult;
@@ -21,9 +16,10 @@ import org.citusrailway.registrar.result.RestoreTarget;
 import org.citusrailway.registrar.row.NodeRow;
 
 /**
- * Every decision of a pass, as pure functions of what was observed and what is remembered: which names to look up,
- * which workers to probe, what to write ({@link #plan}), and what follows from how the writes went
- * ({@link #afterWrites}). No I/O here; {@code Pass} observes, applies and publishes.
+ * A pass's decision, one call per pass ({@link #plan}): a pure function of what was observed and what is remembered,
+ * giving the writes to make and what their outcomes will mean ({@link Plan#settle}). Like Patroni's Citus support, the
+ * writes are the difference between the members wanted and pg_dist_node's ({@link Reconciler}). What to observe
+ * before planning is {@link Targets}'s; no I/O here: {@code Pass} observes, applies and publishes.
  */
 public final class Planner {
     private final List<HostPort> candidates;
@@ -38,91 +34,14 @@ public final class Planner {
         return candidates;
     }
 
-    /** Workers to probe with authentication, and registered active workers to check with a TCP connect. */
-    public record Targets(List<HostPort> probe, List<NodeRow> check) {
-    }
-
-    /** Every name worth a lookup: the candidates, registered workers and workers the registrar knows. */
-    public Set<String> names(List<NodeRow> nodes, LeaderState memory) {
-        Set<String> names = new LinkedHashSet<>();
-        candidates.forEach(candidate -> names.add(candidate.host()));
-        for (NodeRow row : nodes) {
-            if (!row.isCoordinator()) {
-                names.add(row.key().host());
-            }
-        }
-        for (HostPort worker : memory.known().rows().keySet()) {
-            names.add(worker.host());
-        }
-        return names;
-    }
-
-    /**
-     * Unregistered candidates that resolve and inactive registered workers are probed (unless retired, or backing
-     * off after a failure); active registered workers get a TCP check.
-     */
-    public Targets targets(List<NodeRow> nodes, Set<String> retired, Map<String, Resolution> resolutions,
-            LeaderState memory, long now) {
-        Map<HostPort, NodeRow> registered = registered(nodes);
-        Set<String> retiredNow = new HashSet<>(retired);
-        retiredNow.addAll(removals(registered, retired, resolutions, memory.known()).retired());
-        List<HostPort> probe = new ArrayList<>();
-        for (HostPort candidate : candidates) {
-            if (!registered.containsKey(candidate) && resolutions.get(candidate.host()).resolved()
-                    && !retiredNow.contains(candidate.host()) && memory.due(candidate, now)) {
-                probe.add(candidate);
-            }
-        }
-        List<NodeRow> check = new ArrayList<>();
-        for (NodeRow row : registered.values()) {
-            HostPort key = row.key();
-            if (!row.isPrimary()) {
-                continue;
-            }
-            if (row.active()) {
-                check.add(row);
-            } else if (!retiredNow.contains(key.host()) && resolutions.get(key.host()).resolved()
-                    && memory.due(key, now)) {
-                probe.add(key);
-            }
-        }
-        return new Targets(List.copyOf(probe), List.copyOf(check));
-    }
-
-    /**
-     * Active workers that answered TCP and have not had their server_id compared since leadership started or since
-     * they were last lost: one authenticated probe each.
-     */
-    public List<HostPort> identityChecks(List<NodeRow> checked, Map<HostPort, Boolean> alive, LeaderState memory,
-            long now) {
-        List<HostPort> verify = new ArrayList<>();
-        for (NodeRow row : checked) {
-            HostPort key = row.key();
-            if (Boolean.TRUE.equals(alive.get(key)) && memory.known().needsVerification(key) && memory.due(key, now)) {
-                verify.add(key);
-            }
-        }
-        return verify;
-    }
-
-    /** The registered workers' server_ids are needed when a new candidate reached the checks. */
-    public static boolean needsServerIds(List<NodeRow> nodes, Map<HostPort, ProbeResult> probes) {
-        if (probes.isEmpty()) {
-            return false;
-        }
-        Map<HostPort, NodeRow> registered = registered(nodes);
-        return probes.entrySet().stream().anyMatch(e -> !registered.containsKey(e.getKey())
-                && e.getValue() instanceof ProbeResult.Reached reached && reached.citusVersion() != null);
-    }
-
-    /** The decision of a pass: what to write, and the memory and effects of deciding. */
+    /** The decision of a pass: what to write, the memory and effects of deciding, and what the outcomes mean. */
     public Plan plan(Snapshot s, LeaderState memory) {
         LeaderState.Draft d = new LeaderState.Draft(memory);
         List<PassEffect> out = new ArrayList<>();
         List<Action> bookkeeping = new ArrayList<>();
         Map<HostPort, NodeRow> registered = registered(s.nodes());
 
-        Removals removals = removals(registered, s.retired(), s.resolutions(), d.known);
+        Removals removals = Removals.of(registered, s.retired(), s.resolutions(), d.known);
         Set<String> retired = new HashSet<>(s.retired());
         retired.addAll(removals.retired());
         for (HostPort worker : removals.forgotten().keySet()) {
@@ -202,166 +121,7 @@ public final class Planner {
             }
         }
         return new Plan(List.copyOf(actions), Set.copyOf(retired), d.memory(memory.watch()), List.copyOf(out),
-                reread);
-    }
-
-    /**
-     * What follows from how the actions went, and from this pass's checks of registered workers (lost, recovered),
-     * against pg_dist_node as it is after the actions: the next memory, effects, and the workers to watch.
-     */
-    public Plan.AfterWrites afterWrites(Snapshot s, Plan plan, List<Plan.Outcome> outcomes, List<NodeRow> nodes,
-            long now, Instant at) {
-        LeaderState.Draft d = new LeaderState.Draft(plan.memory());
-        List<PassEffect> out = new ArrayList<>();
-        Set<HostPort> retrySoon = new HashSet<>();
-        boolean nudge = false;
-        for (Plan.Outcome outcome : outcomes) {
-            switch (outcome) {
-                case Plan.Outcome.Applied applied -> nudge |= applied(d, applied.action(), plan, s, out);
-                case Plan.Outcome.Failed failed -> {
-                    HostPort worker = failed(d, failed, s, now, at, out);
-                    if (worker != null && d.worker(worker).retrySoon()) {
-                        retrySoon.add(worker);
-                    }
-                }
-            }
-        }
-
-        int active = 0;
-        int inactive = 0;
-        int lost = 0;
-        List<HostPort> unreachable = new ArrayList<>();
-        for (NodeRow row : nodes) {
-            if (row.isCoordinator()) {
-                continue;
-            }
-            Boolean up = s.alive().get(row.key());
-            if (up != null) {
-                Resolution resolution = s.resolutions().get(row.key().host());
-                String problem = resolution != null && !resolution.resolved()
-                        ? "does not resolve (" + resolution.problem() + ")" : "does not accept TCP connections";
-                d.put(d.worker(row.key()).liveness(up, problem, rules, now, at, out));
-            }
-            if (up != null && !up && row.active()) {
-                unreachable.add(row.key()); // a rebalance now would fail, lost or not
-            }
-            if (!row.active()) {
-                inactive++;
-            } else if (d.workers.containsKey(row.key()) && d.workers.get(row.key()).lost()) {
-                lost++;
-            } else {
-                active++;
-            }
-        }
-        List<ReadinessWatch.Target> watch = watch(s, plan.memory().watch(), retrySoon);
-        return new Plan.AfterWrites(d.memory(watch), List.copyOf(out), nudge, active, inactive, lost,
-                List.copyOf(unreachable));
-    }
-
-    private boolean applied(LeaderState.Draft d, Action action, Plan plan, Snapshot s, List<PassEffect> out) {
-        switch (action) {
-            case Action.SetCoordinatorHost set -> {
-                out.add(PassEffect.Log.info(Event.COORDINATOR_HOST_SET, "coordinator row set to " + set.coordinator()
-                        + " (citus_set_coordinator_host)", "coordinator", set.coordinator()));
-                return false;
-            }
-            case Action.AddNode add -> d.put(d.worker(add.worker()).added(out));
-            case Action.ActivateNode activate -> d.put(d.worker(activate.worker()).activated(out));
-            case Action.DisableNode disable -> {
-                d.disableRefused.remove(disable.worker());
-                d.known = d.known.lost(disable.worker()); // compared again when it is restored and comes back
-                out.add(PassEffect.Log.warn(Event.WORKER_RESTORE_MISMATCH, "worker " + disable.worker() + " was"
-                        + " disabled: its data is from another point in time than the coordinator's ("
-                        + restoreDetail(s) + "); queries that need its shards fail until it is restored to the same"
-                        + " point, then it is activated again", "worker", disable.worker(), "coordinatorRestoredTo",
-                        s.coordinatorRestoredTo()));
-            }
-            case Action.RememberWorker remember -> {
-                if (!d.known.knows(remember.worker())) { // one just added; a known one was taken in when planned
-                    d.known = d.known.remembered(remember.worker(), remember.serverId(), s.coordinatorRestoredTo());
-                }
-                return false;
-            }
-            case Action.ForgetWorker ignored -> {
-                return false;
-            }
-            case Action.RetireRemovedWorker ignored -> {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Returns the worker whose add/activate failed, or null. */
-    private HostPort failed(LeaderState.Draft d, Plan.Outcome.Failed failed, Snapshot s, long now, Instant at,
-            List<PassEffect> out) {
-        String error = failed.error();
-        switch (failed.action()) {
-            case Action.SetCoordinatorHost set -> out.add(PassEffect.Log.warn(Event.COORDINATOR_HOST_FAILED,
-                    "citus_set_coordinator_host(" + set.coordinator() + ") failed: " + error,
-                    "coordinator", set.coordinator(), "error", error));
-            case Action.AddNode add -> {
-                d.put(d.worker(add.worker()).actionFailed(Event.WORKER_ADD_FAILED, "citus_add_node", error,
-                        failed.transientFailure(), rules, now, at, out));
-                return add.worker();
-            }
-            case Action.ActivateNode activate -> {
-                d.put(d.worker(activate.worker()).actionFailed(Event.WORKER_ACTIVATE_FAILED, "citus_activate_node",
-                        error, failed.transientFailure(), rules, now, at, out));
-                return activate.worker();
-            }
-            case Action.DisableNode disable -> {
-                if (d.disableRefused.add(disable.worker())) {
-                    out.add(PassEffect.Log.warn(Event.WORKER_DISABLE_FAILED, "worker " + disable.worker() + " has data"
-                            + " from another point in time than the coordinator's (" + restoreDetail(s) + "), but"
-                            + " citus_disable_node failed: " + error + ". Queries may return data from two points in"
-                            + " time until it is restored to the coordinator's point", "worker", disable.worker(),
-                            "error", error));
-                }
-            }
-            case Action.RememberWorker ignored -> {
-            }
-            case Action.ForgetWorker ignored -> {
-            }
-            case Action.RetireRemovedWorker ignored -> {
-            }
-        }
-        return null;
-    }
-
-    /** Known workers missing from pg_dist_node, by what becomes of them. */
-    record Removals(Map<HostPort, String> forgotten, List<HostPort> removedByUser) {
-        Set<String> retired() {
-            Set<String> names = new HashSet<>();
-            removedByUser.forEach(worker -> names.add(worker.host()));
-            return names;
-        }
-    }
-
-    /**
-     * Retired ones went the documented way and are forgotten; one that still resolves was removed by hand and is
-     * retired so it is not re-added behind the user's back; one that no longer resolves is gone for good and
-     * forgotten (if its name comes back, it is a new worker). A lookup timeout decides nothing.
-     */
-    private static Removals removals(Map<HostPort, NodeRow> registered, Set<String> retired,
-            Map<String, Resolution> resolutions, KnownWorkers known) {
-        Map<HostPort, String> forgotten = new LinkedHashMap<>();
-        List<HostPort> removedByUser = new ArrayList<>();
-        for (HostPort worker : known.all()) {
-            if (registered.containsKey(worker)) {
-                continue;
-            }
-            Resolution resolution = resolutions.get(worker.host());
-            if (retired.contains(worker.host())) {
-                forgotten.put(worker, "worker " + worker + " is retired and no longer in pg_dist_node; forgotten");
-            } else if (resolution != null && resolution.fresh()) {
-                removedByUser.add(worker);
-            } else if (resolution != null && Resolution.NOT_FOUND.equals(resolution.problem())) {
-                forgotten.put(worker, "worker " + worker + " left pg_dist_node and no longer resolves; forgotten (a"
-                        + " worker that appears later under this name is treated as new)");
-            }
-        }
-        return new Removals(forgotten, removedByUser);
+                reread, s, rules);
     }
 
     /**
@@ -400,45 +160,6 @@ public final class Planner {
         return mismatched;
     }
 
-    /**
-     * Resolving workers (unregistered candidates or inactive registered ones) whose probe failed cheaply in this
-     * pass, and those whose add/activate failed transiently: worth watching until the next pass.
-     */
-    private static List<ReadinessWatch.Target> watch(Snapshot s, List<ReadinessWatch.Target> watched,
-            Set<HostPort> retrySoon) {
-        Set<HostPort> wasWatched = new HashSet<>();
-        for (ReadinessWatch.Target target : watched) {
-            if (target.mode() != ReadinessWatch.Mode.SLOW_PROBE) {
-                wasWatched.add(target.worker());
-            }
-        }
-        List<ReadinessWatch.Target> targets = new ArrayList<>();
-        s.probes().forEach((worker, result) -> {
-            ReadinessWatch.Mode mode = retrySoon.contains(worker) ? ReadinessWatch.Mode.TCP : null;
-            if (result instanceof ProbeResult.Failed failed) {
-                if (!failed.reason().costly()) {
-                    mode = failed.reason() == ProbeFailure.STARTING_UP ? ReadinessWatch.Mode.PROBE
-                            : ReadinessWatch.Mode.TCP;
-                }
-            } else if (result instanceof ProbeResult.Reached reached && reached.citusVersion() == null
-                    && wasWatched.contains(worker)) {
-                mode = ReadinessWatch.Mode.SLOW_PROBE; // it just came up; its citus extension may follow in a moment
-            }
-            if (mode == ReadinessWatch.Mode.TCP && worker.equals(s.triggeredBy())) {
-                // It accepted TCP, yet this pass could not use it (not PostgreSQL yet, or another transient
-                // failure): watch it by probing, or a TCP check would start a pass every READY_CHECK_INTERVAL.
-                mode = ReadinessWatch.Mode.PROBE;
-            }
-            Resolution resolution = s.resolutions().get(worker.host());
-            if (mode != null && resolution != null && resolution.resolved()) {
-                List<InetAddress> addresses = resolution.addresses();
-                targets.add(new ReadinessWatch.Target(worker, addresses, mode));
-            }
-        });
-        targets.sort(Comparator.comparing(t -> t.worker().toString()));
-        return List.copyOf(targets);
-    }
-
     static String restoreDetail(Snapshot s) {
         return s.coordinatorRestoredTo() == null ? "the coordinator was not restored"
                 : "the coordinator was restored to '" + s.coordinatorRestoredTo() + "'; set BACKUP_RESTORE_POINT="
@@ -461,7 +182,7 @@ public final class Planner {
         };
     }
 
-    private static Map<HostPort, NodeRow> registered(List<NodeRow> nodes) {
+    static Map<HostPort, NodeRow> registered(List<NodeRow> nodes) {
         Map<HostPort, NodeRow> registered = new LinkedHashMap<>();
         for (NodeRow row : nodes) {
             if (!row.isCoordinator()) {

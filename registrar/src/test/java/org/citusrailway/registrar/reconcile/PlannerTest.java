@@ -40,7 +40,8 @@ class PlannerTest {
     private static final long NOW = 1_000_000_000_000L;
     private static final Instant AT = Instant.parse("2026-12-02T00:00:00Z");
     private static final WorkerMemory.Rules RULES = WorkerMemory.Rules.of(Duration.ofSeconds(5), Duration.ofSeconds(15));
-    private static final Planner PLANNER = new Planner(List.of(W1, W2, W3), RULES);
+    private static final List<HostPort> CANDIDATES = List.of(W1, W2, W3);
+    private static final Planner PLANNER = new Planner(CANDIDATES, RULES);
 
     /** A world to plan for; rows change it from "a coordinator with its row, no worker resolving". */
     static final class World {
@@ -137,10 +138,10 @@ class PlannerTest {
     }
 
     /** What the planner made of a world: every step of one pass. */
-    record Result(Planner.Targets targets, List<HostPort> identityChecks, Plan plan, Plan.AfterWrites afterWrites) {
+    record Result(Targets targets, List<HostPort> identityChecks, Plan plan, Plan.Settled settled) {
         List<Event> events() {
             List<Event> events = new ArrayList<>();
-            Stream.concat(plan.effects().stream(), afterWrites.effects().stream()).forEach(effect -> {
+            Stream.concat(plan.effects().stream(), settled.effects().stream()).forEach(effect -> {
                 if (effect instanceof PassEffect.Log line) {
                     events.add(line.event());
                 }
@@ -149,19 +150,19 @@ class PlannerTest {
         }
 
         boolean counted(Class<? extends PassEffect> kind) {
-            return Stream.concat(plan.effects().stream(), afterWrites.effects().stream()).anyMatch(kind::isInstance);
+            return Stream.concat(plan.effects().stream(), settled.effects().stream()).anyMatch(kind::isInstance);
         }
 
         List<ReadinessWatch.Mode> watchModes() {
-            return afterWrites.memory().watch().stream().map(ReadinessWatch.Target::mode).toList();
+            return settled.memory().watch().stream().map(ReadinessWatch.Target::mode).toList();
         }
     }
 
     static Result run(World world) {
         LeaderState memory = world.memory();
         Snapshot s = world.snapshot();
-        Planner.Targets targets = PLANNER.targets(s.nodes(), s.retired(), s.resolutions(), memory, NOW);
-        List<HostPort> identityChecks = PLANNER.identityChecks(targets.check(), s.alive(), memory, NOW);
+        Targets targets = Targets.of(CANDIDATES, s.nodes(), s.retired(), s.resolutions(), memory, NOW);
+        List<HostPort> identityChecks = targets.identityChecks(s.alive(), memory, NOW);
         Plan plan = PLANNER.plan(s, memory);
         List<Plan.Outcome> outcomes = new ArrayList<>();
         for (Action action : plan.actions()) {
@@ -172,7 +173,7 @@ class PlannerTest {
             outcomes.add(error == null ? new Plan.Outcome.Applied(action)
                     : new Plan.Outcome.Failed(action, error, world.transientFailure));
         }
-        return new Result(targets, identityChecks, plan, PLANNER.afterWrites(s, plan, outcomes, s.nodes(), NOW, AT));
+        return new Result(targets, identityChecks, plan, plan.settle(outcomes, s.nodes(), NOW, AT));
     }
 
     static Stream<Arguments> decisions() {
@@ -209,8 +210,8 @@ class PlannerTest {
                         List.of(new Action.AddNode(W1), new Action.RememberWorker(W1, "id-1")),
                         List.of(Event.WORKER_FOUND, Event.WORKER_ADDED),
                         r -> {
-                            assertEquals("id-1", r.afterWrites().memory().known().recordedId(W1));
-                            assertTrue(r.afterWrites().nudgeRebalance() && r.counted(PassEffect.Added.class));
+                            assertEquals("id-1", r.settled().memory().known().recordedId(W1));
+                            assertTrue(r.settled().nudgeRebalance() && r.counted(PassEffect.Added.class));
                         }),
                 row("a missing coordinator row is set first",
                         w -> {
@@ -228,16 +229,16 @@ class PlannerTest {
                         }),
                 row("a known worker that left pg_dist_node and no longer resolves is forgotten",
                         w -> w.known(W2, "id-2"), List.of(new Action.ForgetWorker(W2)), List.of(Event.WORKER_FORGOTTEN),
-                        r -> assertTrue(!r.afterWrites().memory().known().knows(W2))),
+                        r -> assertTrue(!r.settled().memory().known().knows(W2))),
                 row("a known worker whose lookup timed out: nothing is decided",
                         w -> w.known(W2, "id-2").lookup(W2, Resolution.TIMEOUT), List.of(), List.of(),
-                        r -> assertTrue(r.afterWrites().memory().known().knows(W2))),
+                        r -> assertTrue(r.settled().memory().known().knows(W2))),
                 row("a retired known worker that left pg_dist_node is forgotten",
                         w -> {
                             w.known(W2, "id-2").resolves(W2).retired.add(W2.host());
                         }, List.of(new Action.ForgetWorker(W2)),
                         List.of(Event.WORKER_FORGOTTEN, Event.WORKER_FOUND, Event.WORKER_RETIRED),
-                        r -> assertTrue(!r.afterWrites().memory().known().knows(W2))),
+                        r -> assertTrue(!r.settled().memory().known().knows(W2))),
                 row("a registered worker the table does not know is recorded when its identity is compared",
                         w -> {
                             w.registered(W1, true).alive.put(W1, true);
@@ -247,7 +248,7 @@ class PlannerTest {
                         w -> w.registered(W1, false).known(W1, "id-1").probed(W1,
                                 new ProbeResult.Reached(VERSION, "other-id", null)),
                         List.of(), List.of(Event.WORKER_REINITIALISED),
-                        r -> assertTrue(r.afterWrites().memory().known().isReinitialised(W1))),
+                        r -> assertTrue(r.settled().memory().known().isReinitialised(W1))),
                 row("an inactive worker that probes healthy is activated",
                         w -> w.registered(W1, false).known(W1, "id-1").ready(W1, "id-1"),
                         List.of(new Action.ActivateNode(W1, W1.host())), List.of(Event.WORKER_ACTIVATED),
@@ -262,7 +263,7 @@ class PlannerTest {
                             w.registered(W1, true).known(W1, "id-1").alive.put(W1, true);
                             w.verified.put(W1, new ProbeResult.Reached(VERSION, "id-1", "citus-2"));
                         }, List.of(new Action.DisableNode(W1, W1.host())), List.of(Event.WORKER_RESTORE_MISMATCH),
-                        r -> assertTrue(r.afterWrites().nudgeRebalance())),
+                        r -> assertTrue(r.settled().nudgeRebalance())),
                 row("a disable Citus refuses is said once and remembered",
                         w -> {
                             w.restoredTo = "citus-1";
@@ -270,7 +271,7 @@ class PlannerTest {
                             w.verified.put(W1, new ProbeResult.Reached(VERSION, "id-1", "citus-2"));
                             w.failing(Action.DisableNode.class, "cannot disable", false);
                         }, List.of(new Action.DisableNode(W1, W1.host())), List.of(Event.WORKER_DISABLE_FAILED),
-                        r -> assertEquals(Set.of(W1), r.afterWrites().memory().disableRefused())),
+                        r -> assertEquals(Set.of(W1), r.settled().memory().disableRefused())),
                 // what follows from how the writes went
                 row("a transient add failure is retried at the next pass and watched by TCP meanwhile",
                         w -> w.ready(W1, "id-1").failing(Action.AddNode.class, "terminating", true),
@@ -278,7 +279,7 @@ class PlannerTest {
                         List.of(Event.WORKER_FOUND, Event.WORKER_ADD_FAILED),
                         r -> {
                             assertEquals(List.of(ReadinessWatch.Mode.TCP), r.watchModes());
-                            assertNull(r.afterWrites().memory().known().recordedId(W1), "not added, so not recorded");
+                            assertNull(r.settled().memory().known().recordedId(W1), "not added, so not recorded");
                         }),
                 row("a costly add failure backs off and is not watched",
                         w -> w.ready(W1, "id-1").failing(Action.AddNode.class, "permission denied", false),
@@ -315,9 +316,9 @@ class PlannerTest {
                                     org.citusrailway.registrar.timing.Throttle.of(WorkerMemory.REMINDERS)));
                         }, List.of(), List.of(Event.WORKER_LOST),
                         r -> {
-                            assertEquals(List.of(1, 1, 1), List.of(r.afterWrites().active(), r.afterWrites().inactive(),
-                                    r.afterWrites().lost()));
-                            assertEquals(List.of(W3), r.afterWrites().unreachable());
+                            assertEquals(List.of(1, 1, 1), List.of(r.settled().active(), r.settled().inactive(),
+                                    r.settled().lost()));
+                            assertEquals(List.of(W3), r.settled().unreachable());
                         }));
     }
 
