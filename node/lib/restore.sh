@@ -119,7 +119,7 @@ restored_to_setting() {
 # Before the server starts: restores PGDATA from the bucket when BACKUP_RESTORE_POINT names a point this volume has
 # not been restored to. Sets RESTORING=1 while the server must still reach the point.
 restore_if_asked() {
-  local point state request aside output set=()
+  local point state request output set=()
   RESTORING=0
   read -r point state request <<<"$(_restore_state)"
   if [[ -z $RESTORE_POINT && -z $RESTORE_REQUEST ]]; then
@@ -149,11 +149,7 @@ restore_if_asked() {
     restoring) _resolve_restore_target ;; # interrupted while copying files: the partial copy is replaced below
     *)
       _resolve_restore_target
-      if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
-        aside="$PGDATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
-        mv "$PGDATA" "$aside"
-        say "restore: the data directory was moved to $aside (delete it once the restored cluster is right)"
-      fi
+      _set_data_aside
       ;;
   esac
   _write_restore_state "$RESTORE_POINT" restoring
@@ -173,6 +169,16 @@ restore_if_asked() {
   _write_restore_state "$RESTORE_POINT" recovering
   RESTORING=1
   RESTORE_GATE=$(_is_coordinator)
+}
+
+# _set_data_aside [what follows]: data already in PGDATA is moved aside, never deleted, before a restore replaces it.
+_set_data_aside() {
+  local aside
+  if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
+    aside="$PGDATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    mv "$PGDATA" "$aside"
+    say "restore: the data directory was moved to $aside (delete it once the restored cluster is right)${1:-}"
+  fi
 }
 
 # _back_out_unfinished_restore <point> <state>: the restore target was removed before this volume's restore finished
@@ -358,7 +364,7 @@ _run_restore_server() {
 # A member other than a: its data from before is set aside (never deleted) and it waits until the group's a member
 # reports the restore point; Patroni, started afterwards on the empty volume, clones the restored primary.
 _clone_restored_primary() {
-  local point state request aside primary answer said=""
+  local point state request primary answer said=""
   read -r point state request <<<"$(_restore_state)"
   if [[ -z $RESTORE_POINT && -z $RESTORE_REQUEST ]]; then
     _back_out_unfinished_restore "$point" "$state"
@@ -372,11 +378,7 @@ _clone_restored_primary() {
   fi
   if [[ $point != "$RESTORE_POINT" || -z $point || $state != restoring ]]; then
     [[ -n $RESTORE_POINT ]] || _resolve_restore_target
-    if [[ -d $PGDATA ]] && [[ -n "$(ls -A "$PGDATA")" ]]; then
-      aside="$PGDATA.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
-      mv "$PGDATA" "$aside"
-      say "restore: the data directory was moved to $aside (delete it once the restored cluster is right); this member clones the group's restored primary"
-    fi
+    _set_data_aside "; this member clones the group's restored primary"
     _write_restore_state "$RESTORE_POINT" restoring
   fi
   primary="$HA_GROUP_NAME-a.$HA_PRIVATE_DOMAIN"
